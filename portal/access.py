@@ -1,0 +1,137 @@
+"""The one gate: what may this person do for this taxpayer?
+
+Every client-scoped request asks `require_authority` once. The answer is the set of actions allowed per
+regime, or a 404 that looks exactly like a taxpayer that does not exist. Handlers, templates and menus read
+that answer; nothing re-derives it. Lists of clients use `visible_to_agent`, the same rule as a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, exists, not_, or_, select, true
+from sqlmodel import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from portal.auth import Viewer, require_viewer
+from portal.db import transaction
+from portal.models import (
+    AccessGroup,
+    AccessGroupClient,
+    AccessGroupMember,
+    Authorisation,
+    HelperLink,
+    Taxpayer,
+    TaxpayerIdentifier,
+)
+from portal.services import BY_KEY, SELF_ACTIONS, Action, regime_name
+
+# What a trusted helper may do (domain.md §5): personal tax account tasks, never a tax return.
+HELPER_REGIMES: Mapping[str, frozenset[Action]] = {"IRV": frozenset({Action.VIEW})}
+HELPER_CAN_CHANGE_DETAILS = True
+
+MAX_ID = 2**31 - 1
+IDENTIFIER_REGIMES = {"nino": ("ITSA", "IRV"), "vrn": ("VAT",), "cgt": ("CGT",), "ppt": ("PPT",),
+                      "cbc": ("CBC",), "plr": ("PLR",), "urn": ("TRS",)}
+
+
+@dataclass(frozen=True)
+class Authority:
+    kind: str  # "self", "agent" or "helper"
+    taxpayer: Taxpayer
+    actions: Mapping[str, frozenset[Action]] = field(default_factory=dict)  # regime -> allowed actions
+    can_change_details: bool = False
+    services: tuple[str, ...] = ()  # the authorised service keys, for an agent
+
+    @property
+    def regimes(self) -> list[str]:
+        return sorted(self.actions, key=regime_name)
+
+    def can(self, action: Action, regime: str) -> bool:
+        return action in self.actions.get(regime, frozenset())
+
+    @property
+    def acting_for_someone_else(self) -> bool:
+        return self.kind != "self"
+
+
+def visible_to_agent(viewer: Viewer, taxpayer_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Staff access inside a firm (domain.md §4.3): with access groups on, a standard user sees a client
+    only if it is in no group, or in a group they belong to. Administrators see every client."""
+    if not viewer.access_groups_enabled or viewer.is_firm_admin:
+        return true()
+    firm_group_clients = (
+        select(AccessGroupClient.taxpayer_id)
+        .join(AccessGroup, AccessGroup.id == AccessGroupClient.group_id)
+        .where(AccessGroup.firm_id == viewer.firm_id, AccessGroupClient.taxpayer_id == taxpayer_id)
+    )
+    my_group_clients = firm_group_clients.join(
+        AccessGroupMember, AccessGroupMember.group_id == AccessGroupClient.group_id
+    ).where(AccessGroupMember.user_id == viewer.user_id)
+    return or_(not_(exists(firm_group_clients)), exists(my_group_clients))
+
+
+def _agent_authority(db: Session, viewer: Viewer, taxpayer: Taxpayer) -> Authority | None:
+    services = db.execute(
+        select(Authorisation.service).where(
+            Authorisation.firm_id == viewer.firm_id,
+            Authorisation.taxpayer_id == taxpayer.id,
+            Authorisation.ended_at.is_(None),
+            visible_to_agent(viewer, Authorisation.taxpayer_id),
+        )
+    ).scalars().all()
+    if not services:
+        return None
+    actions: dict[str, frozenset[Action]] = {}
+    for key in services:
+        service = BY_KEY[key]
+        actions[service.regime] = actions.get(service.regime, frozenset()) | service.actions
+    changes_details = any(Action.CHANGE_DETAILS in allowed for allowed in actions.values())
+    return Authority("agent", taxpayer, actions, changes_details, tuple(sorted(services)))
+
+
+def _registered_regimes(db: Session, taxpayer: Taxpayer) -> set[str]:
+    kinds = db.execute(
+        select(TaxpayerIdentifier.kind).where(TaxpayerIdentifier.taxpayer_id == taxpayer.id)
+    ).scalars().all()
+    regimes = {regime for kind in kinds for regime in IDENTIFIER_REGIMES.get(kind, ())}
+    if "utr" in kinds and taxpayer.client_type == "trust":
+        regimes.add("TRS")
+    return regimes
+
+
+def authority_for(db: Session, viewer: Viewer, taxpayer_id: int) -> Authority | None:
+    taxpayer = db.get(Taxpayer, taxpayer_id)
+    if taxpayer is None:
+        return None
+    if taxpayer.owner_user_id == viewer.user_id:
+        regimes = _registered_regimes(db, taxpayer)
+        return Authority("self", taxpayer, {regime: SELF_ACTIONS for regime in regimes}, True)
+    if viewer.is_agent and (authority := _agent_authority(db, viewer, taxpayer)):
+        return authority
+    helping = db.execute(
+        select(HelperLink.id).where(
+            HelperLink.taxpayer_id == taxpayer.id,
+            HelperLink.helper_user_id == viewer.user_id,
+            HelperLink.status == "active",
+        )
+    ).first()
+    if helping:
+        regimes = _registered_regimes(db, taxpayer) & set(HELPER_REGIMES)
+        return Authority("helper", taxpayer, {r: HELPER_REGIMES[r] for r in regimes}, HELPER_CAN_CHANGE_DETAILS)
+    return None
+
+
+def require_authority(request: Request, taxpayer_id: int) -> Authority:
+    """The check every client-scoped handler makes first. No authority is a 404, never a 403: a person
+    must not learn that a taxpayer they cannot act for exists."""
+    viewer = require_viewer(request)
+    if not 0 < taxpayer_id <= MAX_ID:  # larger than any key: PostgreSQL would refuse it with an error
+        raise HTTPException(status_code=404)
+    authority = authority_for(transaction(request), viewer, taxpayer_id)
+    if authority is None:
+        raise HTTPException(status_code=404)
+    request.state.authority = authority
+    return authority

@@ -1,0 +1,61 @@
+"""The one wiring point: settings, database, middleware, routes. Run with `uvicorn --factory portal.app:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.routing import Route
+
+from portal import auth, clients, errors, home, pages
+from portal.db import UnitOfWorkMiddleware, make_engine
+from portal.rendering import make_templates
+from portal.security import CSRFMiddleware, SecurityHeadersMiddleware
+from portal.settings import Settings
+from portal.static import StaticAssets
+
+
+def template_context(request: Request) -> dict[str, Any]:
+    state = request.state._state
+    return {"viewer": state.get("viewer"), "csrf_token": state.get("csrf_token", "")}
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
+    settings = settings or Settings.from_environ()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    static = StaticAssets()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_engine:  # an engine handed in (by tests, say) belongs to whoever made it
+            engine.dispose()
+
+    routes = [
+        *home.routes,
+        *auth.routes,
+        *clients.routes,
+        *pages.routes,
+        Route("/static/{path:path}", static.serve, name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+        Middleware(CSRFMiddleware, settings=settings, on_refused=errors.error_page),
+        Middleware(UnitOfWorkMiddleware, engine=engine),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=errors.HANDLERS, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.static = static
+    app.state.templates = make_templates(static, context_processors=[template_context])
+    app.state.sessions = auth.Sessions(settings)
+    app.state.security_headers = SecurityHeadersMiddleware(app, settings).headers
+    return app

@@ -1,0 +1,104 @@
+"""Engine construction and the one unit of work per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5)
+    in_memory = parsed.database in (None, "", ":memory:")
+    if not in_memory:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 10},
+        # An in-memory database lives in its one connection, so every user must share it.
+        poolclass=StaticPool if in_memory else None,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers carry on while one request writes; NORMAL is durable enough with WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """Commit when the block ends cleanly, roll back when it raises."""
+    # expire_on_commit=False keeps loaded rows readable after commit, e.g. to build a redirect URL.
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def transaction(request: Request) -> Session:
+    """The request's one unit of work, opened on first use.
+
+    UnitOfWorkMiddleware commits it just before the response starts (so a redirect never races its own
+    write) when the status is below 400, and rolls it back otherwise.
+    """
+    state = request.scope["state"]
+    session = state.get(_SESSION_KEY)
+    if session is None:
+        session = Session(state[_ENGINE_KEY], expire_on_commit=False)
+        session.begin()
+        state[_SESSION_KEY] = session
+    return session
+
+
+_ENGINE_KEY = "engine"
+_SESSION_KEY = "portal.db_session"
+
+
+class UnitOfWorkMiddleware:
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state[_ENGINE_KEY] = self.engine
+
+        async def send_after_commit(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _finish(state, commit=message["status"] < 400)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_commit)
+        finally:
+            _finish(state, commit=False)
+
+
+def _finish(state: dict, *, commit: bool) -> None:  # type: ignore[type-arg]
+    session: Session | None = state.pop(_SESSION_KEY, None)
+    if session is None:
+        return
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()

@@ -1,0 +1,33 @@
+"""Alembic environment: runs against the engine portal.migrate hands over, or alembic.ini's URL."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import portal.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from portal.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_with(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        _run_with(connection)
+
+
+def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
+    # render_as_batch lets SQLite alter tables (it copies them), which plain ALTER cannot do there.
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

@@ -1,0 +1,52 @@
+"""Settings from the environment. Nothing else in the portal reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICE_NAME = "Agent Online Self-Serve"
+DATA_DIR = Path("var")
+
+
+def _secret_key(environment: str, data_dir: Path) -> str:
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    if environment == "production":
+        raise RuntimeError("SECRET_KEY must be set in production")
+    # Development only: keep one key on disk so sessions survive a restart and every worker agrees.
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str = field(repr=False)
+    environment: str = "development"
+    # HMRC's timings (shared/standards.md §2.4, §4.2): 15 minutes idle, 12 hours at most.
+    session_idle_seconds: int = 15 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    sign_in_attempts_allowed: int = 5
+    sign_in_window_seconds: int = 15 * 60
+
+    @property
+    def secure_cookies(self) -> bool:
+        """`__Host-` cookies need HTTPS; the development server on 127.0.0.1 is plain HTTP."""
+        return self.environment == "production"
+
+    @classmethod
+    def from_environ(cls) -> Settings:
+        environment = os.environ.get("PORTAL_ENV", "development")
+        data_dir = Path(os.environ.get("PORTAL_DATA_DIR", DATA_DIR))
+        return cls(
+            database_url=os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'portal.db'}"),
+            secret_key=_secret_key(environment, data_dir),
+            environment=environment,
+        )

@@ -1,0 +1,94 @@
+"""Fixtures for the fast tests. Each test gets an empty database: in-memory SQLite by default, or the
+PostgreSQL named by TEST_DATABASE_URL (the test command runs the suite once on each)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import html5lib
+import httpx2 as httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+from starlette.testclient import TestClient
+
+from portal.app import create_app
+from portal.db import make_engine, unit_of_work
+from portal.settings import Settings
+from tests import factories
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(database_url=POSTGRES_URL or "sqlite://", secret_key="test-secret-key-" + "x" * 32,
+                    environment="test")
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(settings: Settings) -> Iterator[Engine | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        SQLModel.metadata.drop_all(connection)
+        SQLModel.metadata.create_all(connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(postgres_engine: Engine | None) -> Iterator[Engine]:
+    if postgres_engine is not None:
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with postgres_engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield postgres_engine
+        return
+    engine = make_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session for arranging a test's data; it commits when the test's arrangement block ends."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def _check_html(response: httpx.Response) -> None:
+    """Every HTML response must parse: a whole document as a document, an htmx partial as a fragment."""
+    if not response.headers.get("content-type", "").startswith("text/html"):
+        return
+    response.read()
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    body = response.text
+    if body.lstrip().lower().startswith("<!doctype"):
+        parser.parse(body)
+    else:
+        parser.parseFragment(body)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    return create_app(settings=settings, engine=engine)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
+        test_client.event_hooks["response"].append(_check_html)
+        yield test_client
+
+
+@pytest.fixture
+def world(engine: Engine, settings: Settings) -> factories.World:
+    """Two firms, their people and clients: enough to prove who can see what."""
+    with unit_of_work(engine) as session:
+        return factories.build_world(session, settings)
