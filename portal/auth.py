@@ -25,6 +25,7 @@ from portal.settings import Settings
 
 # Seen-at is written at most once a minute, so reading a page is not a write on every request.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,8 @@ async def sign_in(request: Request) -> Response:
     sessions: Sessions = request.app.state.sessions
     if not form.get("email"):
         form.error("email", "Enter your email address")
+    elif len(form.get("email")) > MAX_EMAIL_LENGTH:
+        form.error("email", f"Email address must be {MAX_EMAIL_LENGTH} characters or fewer")
     if not form.get("password"):
         form.error("password", "Enter your password")
     if not form.ok:
@@ -177,7 +180,7 @@ async def sign_in(request: Request) -> Response:
 def _check_credentials(request: Request, db: Session, sessions: Sessions, form: Form) -> User | None:
     settings = sessions.settings
     window = timedelta(seconds=settings.sign_in_window_seconds)
-    key = "sign-in:" + form.get("email").lower()
+    key = ratelimits.limit_key("sign-in", form.get("email").lower())
     now = utcnow()
     if ratelimits.is_limited(db, key=key, limit=settings.sign_in_attempts_allowed, window=window, now=now):
         # The same answer whether or not the account exists, so the lock tells an attacker nothing.
@@ -186,7 +189,7 @@ def _check_credentials(request: Request, db: Session, sessions: Sessions, form: 
     user = sessions.authenticate(db, form.get("email"), form.get("password"))
     if user is None:
         ratelimits.record_attempt(db, key=key, window=window, now=now)
-        audit.record(db, "sign_in_failed", authority="anonymous", email=form.get("email").lower()[:254])
+        audit.record(db, "sign_in_failed", authority="anonymous", email=form.get("email").lower())
         form.error("email", "Enter a correct email address and password")
         return None
     ratelimits.clear_attempts(db, key=key)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from portal.models import RateLimitEvent
+
+
+def limit_key(scope: str, subject: str) -> str:
+    """A fixed-length key whatever the subject (an email, say): any input fits the column."""
+    return f"{scope}:{hashlib.sha256(subject.encode()).hexdigest()}"
 
 
 def attempts_in_window(db: Session, *, key: str, window: timedelta, now: datetime) -> int:
