@@ -13,7 +13,17 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from portal import auth, clients, errors, home, pages
+from portal import (
+    agent_requests,
+    auth,
+    client_authorisations,
+    clients,
+    errors,
+    helpers,
+    home,
+    pages,
+    registration,
+)
 from portal.db import UnitOfWorkMiddleware, make_engine
 from portal.rendering import make_templates
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware
@@ -42,6 +52,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *home.routes,
         *auth.routes,
         *clients.routes,
+        *registration.routes,
+        *agent_requests.routes,
+        *client_authorisations.routes,
+        *helpers.routes,
         *pages.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

@@ -28,10 +28,21 @@ def make_engine(url: str) -> Engine:
         poolclass=StaticPool if in_memory else None,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    # A request that will write takes SQLite's write lock when it begins. A deferred transaction that reads
+    # and then writes fails at once ("database is locked") if another write committed in between, where it
+    # should have waited its turn: two clicks on "Accept" must queue, not crash.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so the driver must not start transactions on its own.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers carry on while one request writes; NORMAL is durable enough with WAL.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -43,9 +54,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """Commit when the block ends cleanly, roll back when it raises."""
+    """Commit when the block ends cleanly, roll back when it raises. For scripts and tests; a web request
+    uses transaction(request)."""
     # expire_on_commit=False keeps loaded rows readable after commit, e.g. to build a redirect URL.
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False) as session, \
+            session.begin():
         yield session
 
 
@@ -58,12 +71,16 @@ def transaction(request: Request) -> Session:
     state = request.scope["state"]
     session = state.get(_SESSION_KEY)
     if session is None:
-        session = Session(state[_ENGINE_KEY], expire_on_commit=False)
+        engine: Engine = state[_ENGINE_KEY]
+        if request.method not in SAFE_METHODS:
+            engine = engine.execution_options(sqlite_begin="IMMEDIATE")  # ignored by PostgreSQL
+        session = Session(engine, expire_on_commit=False)
         session.begin()
         state[_SESSION_KEY] = session
     return session
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ENGINE_KEY = "engine"
 _SESSION_KEY = "portal.db_session"
 

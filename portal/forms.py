@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -36,3 +37,28 @@ async def read_form(request: Request, *names: str) -> Form:
         raw = data.get(name, "")
         values[name] = raw.strip()[:MAX_FIELD_LENGTH] if isinstance(raw, str) else ""
     return Form(values=values)
+
+
+def read_date(form: Form, name: str, label: str) -> date | None:
+    """A GOV.UK date input (name-day, name-month, name-year) as a date, or None with the GOV.UK error
+    message for what is wrong (design-system.service.gov.uk/components/date-input)."""
+    parts = {part: form.get(f"{name}-{part}") for part in ("day", "month", "year")}
+    missing = [part for part, value in parts.items() if not value]
+    if len(missing) == 3:
+        form.error(name, f"Enter {label}")
+        return None
+    if missing:
+        form.error(name, f"{label[0].upper()}{label[1:]} must include a {' and '.join(missing)}")
+        return None
+    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+        form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
+        return None
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
+        return None
+
+
+def date_fields(name: str) -> tuple[str, str, str]:
+    return f"{name}-day", f"{name}-month", f"{name}-year"

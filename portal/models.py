@@ -33,6 +33,9 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+    # Answers to question pages in progress, by journey name: kept on the server, so nothing the person
+    # typed is lost between pages and nothing they typed can be altered in a hidden field.
+    journeys: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))  # type: ignore[type-arg]
 
 
 class Firm(SQLModel, table=True):
@@ -174,6 +177,8 @@ class HelperLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
     invited_email: str = Field(max_length=254)
+    # The link the person passes to their helper carries a random token; only its hash is kept.
+    invite_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     helper_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     status: str = Field(default="invited", max_length=10)  # invited, active, ended, declined, withdrawn
     created_at: datetime = Field(default_factory=utcnow)
