@@ -60,16 +60,25 @@ class Authority:
 def visible_to_agent(viewer: Viewer, taxpayer_id: ColumnElement[int]) -> ColumnElement[bool]:
     """Staff access inside a firm (domain.md §4.3): with access groups on, a standard user sees a client
     only if it is in no group, or in a group they belong to. Administrators see every client."""
-    if not viewer.access_groups_enabled or viewer.is_firm_admin:
+    if not restricted_by_groups(viewer):
         return true()
+    return in_no_group_or_mine(taxpayer_id, firm_id=viewer.firm_id, user_id=viewer.user_id)
+
+
+def restricted_by_groups(viewer: Viewer) -> bool:
+    return viewer.access_groups_enabled and not viewer.is_firm_admin
+
+
+def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object) -> ColumnElement[bool]:
+    """The group rule as SQL; firm_id and user_id may be values or bind parameters (for prebuilt queries)."""
     firm_group_clients = (
         select(AccessGroupClient.taxpayer_id)
         .join(AccessGroup, AccessGroup.id == AccessGroupClient.group_id)
-        .where(AccessGroup.firm_id == viewer.firm_id, AccessGroupClient.taxpayer_id == taxpayer_id)
+        .where(AccessGroup.firm_id == firm_id, AccessGroupClient.taxpayer_id == taxpayer_id)
     )
     my_group_clients = firm_group_clients.join(
         AccessGroupMember, AccessGroupMember.group_id == AccessGroupClient.group_id
-    ).where(AccessGroupMember.user_id == viewer.user_id)
+    ).where(AccessGroupMember.user_id == user_id)
     return or_(not_(exists(firm_group_clients)), exists(my_group_clients))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,7 +20,7 @@ from portal.db import transaction
 from portal.forms import Form, read_form
 from portal.models import Firm, Membership, User, UserSession, utcnow
 from portal.rendering import render
-from portal.security import CookieNames, token_hash
+from portal.security import SESSION_TOKEN_HASH, CookieNames, token_hash
 from portal.settings import Settings
 
 # Seen-at is written at most once a minute, so reading a page is not a write on every request.
@@ -49,6 +49,26 @@ class Viewer:
     @property
     def is_firm_admin(self) -> bool:
         return self.role == "admin"
+
+
+# Built once: every signed-in request runs it, and a prebuilt Core statement skips the ORM and reuses its
+# compiled SQL (the dashboard's throughput budget is a third of a bare template app's).
+_session, _user = UserSession.__table__, User.__table__  # type: ignore[attr-defined]
+_membership, _firm = Membership.__table__, Firm.__table__  # type: ignore[attr-defined]
+VIEWER_QUERY = (
+    select(_session.c.id.label("session_id"), _session.c.created_at, _session.c.last_seen_at,
+           _user.c.id.label("user_id"), _user.c.name, _user.c.email, _membership.c.firm_id, _membership.c.role,
+           _firm.c.name.label("firm_name"), _firm.c.arn, _firm.c.access_groups_enabled)
+    .join(_user, _user.c.id == _session.c.user_id)
+    .outerjoin(_membership, _membership.c.user_id == _user.c.id)
+    .outerjoin(_firm, _firm.c.id == _membership.c.firm_id)
+    .where(_session.c.token_hash == bindparam("token_hash"), _session.c.ended_at.is_(None))
+)
+
+
+def _aware(moment: datetime) -> datetime:
+    # Core reads bypass SQLModel's UTC type on SQLite, which stores UTC without an offset.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SignInRequired(Exception):
@@ -87,37 +107,28 @@ class Sessions:
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, "", max_age=0))
 
     def load(self, request: Request) -> Viewer | None:
-        raw = request.cookies.get(self.cookies.session)
-        if not raw:
-            return None
-        try:
-            token = self.signer.loads(raw)
-        except BadSignature:
+        # The CSRF middleware has already checked the cookie's signature and hashed its token.
+        hashed = request.scope["state"].get(SESSION_TOKEN_HASH)
+        if hashed is None:
             return None
         db = transaction(request)
-        row = db.execute(
-            select(UserSession, User, Membership.firm_id, Membership.role, Firm.name, Firm.arn,
-                   Firm.access_groups_enabled)
-            .join(User, User.id == UserSession.user_id)
-            .outerjoin(Membership, Membership.user_id == User.id)
-            .outerjoin(Firm, Firm.id == Membership.firm_id)
-            .where(UserSession.token_hash == token_hash(str(token)), UserSession.ended_at.is_(None))
-        ).first()
+        row = db.connection().execute(VIEWER_QUERY, {"token_hash": hashed}).first()
         if row is None:
             return None
-        record, user, firm_id, role, firm_name, arn, groups_enabled = row
         now = utcnow()
-        if self._expired(record, now):
-            record.ended_at = now
+        created_at, last_seen_at = _aware(row.created_at), _aware(row.last_seen_at)
+        if self._expired(created_at, last_seen_at, now):
+            db.execute(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
             return None
-        if now - record.last_seen_at > LAST_SEEN_RESOLUTION:
-            record.last_seen_at = now
-        return Viewer(user.id, user.name, user.email, record.id, firm_id, firm_name, arn, role, bool(groups_enabled))
+        if now - last_seen_at > LAST_SEEN_RESOLUTION:
+            db.execute(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
+        return Viewer(row.user_id, row.name, row.email, row.session_id, row.firm_id, row.firm_name, row.arn,
+                      row.role, bool(row.access_groups_enabled))
 
-    def _expired(self, record: UserSession, now: datetime) -> bool:
+    def _expired(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
         idle = timedelta(seconds=self.settings.session_idle_seconds)
         absolute = timedelta(seconds=self.settings.session_absolute_seconds)
-        return now - record.last_seen_at > idle or now - record.created_at > absolute
+        return now - last_seen_at > idle or now - created_at > absolute
 
     def authenticate(self, db: Session, email: str, password: str) -> User | None:
         user = db.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()

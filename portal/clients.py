@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import identifiers, pagination
-from portal.access import IDENTIFIER_REGIMES, require_authority, visible_to_agent
+from portal.access import IDENTIFIER_REGIMES, in_no_group_or_mine, require_authority, restricted_by_groups
 from portal.auth import Viewer, require_viewer
-from portal.db import transaction
+from portal.db import comma_list, transaction
+from portal.formatting import govuk_date
 from portal.forms import Form
 from portal.rendering import render
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
@@ -25,13 +27,23 @@ PAGE_SIZE = 20
 MAX_SEARCH_LENGTH = 100
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ClientRow:
+    """One line of the client list, with its cells ready to show (the list renders on every keystroke)."""
+
     taxpayer_id: int
     name: str
     client_type: str
-    regimes: list[str]
-    next_due: date | None
+    services: str
+    next_due: str
+    overdue: bool
+
+    @classmethod
+    def from_row(cls, taxpayer_id: int, name: str, client_type: str, regimes: str | None, due: date | None,
+                 today: date) -> ClientRow:
+        names = sorted(REGIME_NAMES.get(code, code) for code in set((regimes or "").split(",")) - {""})
+        return cls(taxpayer_id, name, CLIENT_TYPE_LABELS.get(client_type, client_type), ", ".join(names),
+                   govuk_date(due) if due else "None due", due is not None and due < today)
 
 
 @dataclass(frozen=True)
@@ -50,53 +62,86 @@ class ObligationRow:
         return "overdue" if self.due_date < date.today() else "due"
 
 
-def _matching(viewer: Viewer, *, text: str, regime: str) -> list[ColumnElement[bool]]:
-    conditions = [FirmClient.firm_id == viewer.firm_id, visible_to_agent(viewer, FirmClient.taxpayer_id)]
-    if text and (kind := identifiers.detect_kind(text)) is not None:
-        by_reference = select(TaxpayerIdentifier.taxpayer_id).where(
-            TaxpayerIdentifier.kind == kind, TaxpayerIdentifier.value == identifiers.normalise(kind, text)
-        )
-        conditions.append(FirmClient.taxpayer_id.in_(by_reference))
-    elif text:
-        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(FirmClient.sort_name.like(pattern, escape="\\"))
-    if regime:
-        authorised_for_regime = select(Authorisation.taxpayer_id).where(
-            Authorisation.firm_id == viewer.firm_id, Authorisation.regime == regime, Authorisation.ended_at.is_(None)
-        )
-        conditions.append(FirmClient.taxpayer_id.in_(authorised_for_regime))
+@dataclass(frozen=True)
+class ClientSearch:
+    text: str = ""
+    regime: str = ""
+
+    @property
+    def reference_kind(self) -> identifiers.IdentifierKind | None:
+        return identifiers.detect_kind(self.text) if self.text else None
+
+    def shape(self, viewer: Viewer) -> tuple[str, bool, bool]:
+        by = "reference" if self.reference_kind else ("name" if self.text else "all")
+        return by, bool(self.regime), restricted_by_groups(viewer)
+
+    def params(self, viewer: Viewer) -> dict[str, object]:
+        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime}
+        if kind := self.reference_kind:
+            params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
+        elif self.text:
+            params["pattern"] = "%" + self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return params
+
+
+_fc, _auth, _tp = FirmClient.__table__, Authorisation.__table__, Taxpayer.__table__  # type: ignore[attr-defined]
+_ob, _ident = Obligation.__table__, TaxpayerIdentifier.__table__  # type: ignore[attr-defined]
+
+
+def _matching(by: str, with_regime: bool, restricted: bool) -> list[ColumnElement[bool]]:
+    conditions = [_fc.c.firm_id == bindparam("firm_id")]
+    if restricted:
+        conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
+                                              user_id=bindparam("user_id")))
+    if by == "reference":
+        conditions.append(_fc.c.taxpayer_id.in_(select(_ident.c.taxpayer_id).where(
+            _ident.c.kind == bindparam("kind"), _ident.c.value == bindparam("value"))))
+    elif by == "name":
+        conditions.append(_fc.c.sort_name.like(bindparam("pattern"), escape="\\"))
+    if with_regime:
+        conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
+            _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),
+            _auth.c.ended_at.is_(None))))
     return conditions
 
 
-def count_clients(db: Session, viewer: Viewer, *, text: str = "", regime: str = "") -> int:
-    query = select(func.count()).select_from(FirmClient).where(*_matching(viewer, text=text, regime=regime))
-    return db.execute(query).scalar_one()
+# The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
+@cache
+def _count_query(by: str, with_regime: bool, restricted: bool) -> Select[tuple[int]]:
+    return select(func.count()).select_from(_fc).where(*_matching(by, with_regime, restricted))
 
 
-def search_clients(db: Session, viewer: Viewer, *, text: str, regime: str, page: pagination.Page) -> list[ClientRow]:
-    live = (Authorisation.firm_id == viewer.firm_id, Authorisation.taxpayer_id == FirmClient.taxpayer_id,
-            Authorisation.ended_at.is_(None))
-    regimes = select(func.aggregate_strings(Authorisation.regime, ",")).where(*live).scalar_subquery()
+@cache
+def _page_query(by: str, with_regime: bool, restricted: bool) -> Select[tuple[int, str, str, str, date]]:
+    live = (_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _fc.c.taxpayer_id,
+            _auth.c.ended_at.is_(None))
+    regimes = select(comma_list(_auth.c.regime)).where(*live).scalar_subquery()
     # The next deadline the firm can see: only in the regimes it is authorised for.
     next_due = (
-        select(func.min(Obligation.due_date))
-        .join(Authorisation, (Authorisation.taxpayer_id == Obligation.taxpayer_id)
-              & (Authorisation.regime == Obligation.regime))
-        .where(*live, Obligation.taxpayer_id == FirmClient.taxpayer_id, Obligation.fulfilled_on.is_(None))
+        select(func.min(_ob.c.due_date))
+        .join(_auth, (_auth.c.taxpayer_id == _ob.c.taxpayer_id) & (_auth.c.regime == _ob.c.regime))
+        .where(*live, _ob.c.taxpayer_id == _fc.c.taxpayer_id, _ob.c.fulfilled_on.is_(None))
         .scalar_subquery()
     )
-    query = (
-        select(FirmClient.taxpayer_id, Taxpayer.name, Taxpayer.client_type, regimes, next_due)
-        .join(Taxpayer, Taxpayer.id == FirmClient.taxpayer_id)
-        .where(*_matching(viewer, text=text, regime=regime))
-        .order_by(FirmClient.sort_name, FirmClient.taxpayer_id)
-        .limit(page.size)
-        .offset(page.offset)
+    return (
+        select(_fc.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due)
+        .join(_tp, _tp.c.id == _fc.c.taxpayer_id)
+        .where(*_matching(by, with_regime, restricted))
+        .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    return [
-        ClientRow(taxpayer_id, name, client_type, sorted(set((codes or "").split(",")) - {""}, key=regime_name), due)
-        for taxpayer_id, name, client_type, codes, due in db.execute(query)
-    ]
+
+
+def count_clients(db: Session, viewer: Viewer, search: ClientSearch) -> int:
+    return db.connection().execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
+
+
+def search_clients(db: Session, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[ClientRow]:
+    rows = db.connection().execute(_page_query(*search.shape(viewer)),
+                                   search.params(viewer) | {"limit": page.size, "offset": page.offset})
+    today = date.today()
+    return [ClientRow.from_row(*row, today=today) for row in rows]
 
 
 def list_obligations(db: Session, taxpayer_id: int, regimes: list[str]) -> list[ObligationRow]:
@@ -141,9 +186,10 @@ async def index(request: Request) -> Response:
         return RedirectResponse("/account", status_code=303)
     db = transaction(request)
     form, text, regime = _search_form(request)
-    total = count_clients(db, viewer, text=text, regime=regime)
+    search = ClientSearch(text, regime)
+    total = count_clients(db, viewer, search)
     page = pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE, total=total)
-    rows = search_clients(db, viewer, text=text, regime=regime, page=page)
+    rows = search_clients(db, viewer, search, page)
 
     def href(number: int) -> str:
         params = {k: v for k, v in (("q", text), ("service", regime)) if v} | ({"page": number} if number > 1 else {})
@@ -151,8 +197,7 @@ async def index(request: Request) -> Response:
 
     context = {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
-        "searching": bool(text or regime), "regime_names": REGIME_NAMES, "client_types": CLIENT_TYPE_LABELS,
-        "today": date.today(),
+        "searching": bool(text or regime), "regime_names": REGIME_NAMES,
     }
     return render(request, "clients/index.html", context, partial="partials/clients/results.html")
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
 def govuk_date(value: date | datetime | None) -> str:
-    """'5 January 2026', as the GOV.UK style guide writes dates."""
+    """'5 January 2026', as the GOV.UK style guide writes dates (English month names, whatever the locale)."""
     if value is None:
         return ""
-    return f"{value.day} {value:%B %Y}"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def govuk_datetime(value: datetime | None) -> str:

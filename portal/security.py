@@ -6,12 +6,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +23,7 @@ CONTENT_SECURITY_POLICY = (
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+SESSION_TOKEN_HASH = "session_token_hash"  # request state: the hash of a session cookie whose signature checked
 MAX_FORM_BYTES = 64 * 1024  # the portal's largest form is a few hundred bytes
 
 
@@ -103,9 +103,12 @@ class CSRFMiddleware:
         raw_session = cookies.get(self.cookies.session)
         if raw_session:
             try:
-                return "s:" + token_hash(self.session_signer.loads(raw_session)), None
+                hashed = token_hash(self.session_signer.loads(raw_session))
             except BadSignature:
                 pass
+            else:
+                scope["state"][SESSION_TOKEN_HASH] = hashed  # portal.auth looks the session up by it
+                return "s:" + hashed, None
         raw_visitor = cookies.get(self.cookies.anonymous)
         if raw_visitor:
             try:
@@ -122,6 +125,7 @@ class CSRFMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})
         binding, new_visitor_cookie = self._binding(scope)
         expected = self.token_for(binding)
         scope.setdefault("state", {})["csrf_token"] = expected
@@ -150,12 +154,7 @@ class CSRFMiddleware:
 def _cookies(scope: Scope) -> dict[str, str]:
     for name, value in scope["headers"]:
         if name == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is treated as no cookies, never a 500
-                return {}
-            return {key: morsel.value for key, morsel in jar.items()}
+            return cookie_parser(value.decode("latin-1"))  # lenient: a malformed header is never a 500
     return {}
 
 
