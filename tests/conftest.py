@@ -56,6 +56,19 @@ def engine(postgres_engine: Engine | None) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def file_engine(postgres_engine: Engine | None, engine: Engine, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """For tests of concurrent requests: an in-memory SQLite database is one shared connection, so two
+    threads cannot hold two transactions on it the way two workers do on the real file or on PostgreSQL."""
+    if postgres_engine is not None:
+        yield engine
+        return
+    file_backed = make_engine(f"sqlite:///{tmp_path / 'concurrent.db'}")
+    SQLModel.metadata.create_all(file_backed)
+    yield file_backed
+    file_backed.dispose()
+
+
+@pytest.fixture
 def db(engine: Engine) -> Iterator[Session]:
     """A session for arranging a test's data; it commits when the test's arrangement block ends."""
     with Session(engine, expire_on_commit=False) as session:
