@@ -14,6 +14,8 @@ from portal import identifiers
 from portal.auth import hash_password
 from portal.models import (
     Authorisation,
+    AuthorisationRequest,
+    HelperLink,
     Firm,
     FirmClient,
     Membership,
@@ -65,7 +67,31 @@ class DemoAccounts:
     other_agent_email: str = "other-agent@example.com"
     client_email: str = "client@example.com"
     helper_email: str = "helper@example.com"
+    business_email: str = "business@example.com"
     password: str = DEMO_PASSWORD
+
+
+# Taxpayers with their own sign-in who are nobody's client yet, with the references and known facts an agent
+# needs to ask them for authorisation (the README lists them). Fixed, so the README can quote them.
+@dataclass(frozen=True)
+class NewClient:
+    email: str
+    owner_name: str
+    client_type: ClientType
+    name: str
+    postcode: str
+    references: tuple[tuple[str, str, date | None], ...]  # (kind, value, registration date)
+    date_of_birth: date | None = None
+
+
+NEW_CLIENTS = (
+    NewClient("business@example.com", "Rhys Morgan", ClientType.BUSINESS, "Meadow Print Works Ltd", "CF10 1EP",
+              (("vrn", identifiers.make_vrn(424_242), date(2019, 4, 1)), ("utr", identifiers.make_utr(424_242_424),
+                                                                          None))),
+    NewClient("sole-trader@example.com", "Sam Okoro", ClientType.PERSONAL, "Sam Okoro", "M1 2AB",
+              (("nino", "JX 12 34 56 D".replace(" ", ""), None), ("utr", identifiers.make_utr(515_151_515), None)),
+              date_of_birth=date(1985, 3, 14)),
+)
 
 
 class _Generator:
@@ -293,6 +319,40 @@ def seed(db: Session, settings: Settings, *, today: date | None = None, clients:
     gen.register(jane, {"ITSA", "VAT"})
     gen.authorise(firm, jane, ["HMRC-MTD-IT"])
     gen.obligations(jane, {"ITSA", "VAT"})
-    _user(db, settings, accounts.helper_email, "Sam Whitfield")
+    helper = _user(db, settings, accounts.helper_email, "Sam Whitfield")
+    db.add(HelperLink(taxpayer_id=jane.id, invited_email=helper.email, helper_user_id=helper.id, status="active",
+                      accepted_at=_at(today - timedelta(days=40))))
+
+    for new in NEW_CLIENTS:
+        _new_client(db, settings, gen, new)
+    _request_history(db, gen, firm, today)
     db.flush()
     return accounts
+
+
+def _new_client(db: Session, settings: Settings, gen: _Generator, new: NewClient) -> None:
+    owner = _user(db, settings, new.email, new.owner_name)
+    taxpayer = gen.taxpayer(new.client_type, name=new.name, owner=owner)
+    taxpayer.postcode, taxpayer.date_of_birth = new.postcode, new.date_of_birth
+    for kind, value, registered in new.references:
+        gen.identifier(taxpayer, identifiers.IdentifierKind(kind), value, registered_on=registered)
+    gen.obligations(taxpayer, {BY_KEY[s].regime for s in BY_KEY if BY_KEY[s].identifier in {k for k, _, _ in
+                                                                                           new.references}})
+
+
+def _request_history(db: Session, gen: _Generator, firm: Firm, today: date) -> None:
+    """Requests of the last 30 days in every state, so tracking requests shows what it is for."""
+    agent_id = db.execute(select(Membership.user_id).where(Membership.firm_id == firm.id,
+                                                           Membership.role == "admin")).scalar_one()
+    statuses = ("pending", "pending", "accepted", "rejected", "cancelled", "expired", "pending")
+    for age, status in zip((1, 3, 6, 9, 12, 25, 17), statuses, strict=True):
+        taxpayer = gen.taxpayer(ClientType.BUSINESS)
+        gen.register(taxpayer, {"VAT"})
+        created = today - timedelta(days=age)
+        db.add(AuthorisationRequest(
+            firm_id=firm.id, taxpayer_id=taxpayer.id, service="HMRC-MTD-VAT", regime="VAT", status=status,
+            created_by_user_id=agent_id, created_at=_at(created), expires_on=created + timedelta(days=21),
+            responded_at=_at(created + timedelta(days=2)) if status != "pending" else None))
+        if status == "accepted":
+            db.flush()
+            gen.authorise(firm, taxpayer, ["HMRC-MTD-VAT"])

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from portal import authorisations, demo, identifiers
+from portal.db import unit_of_work
+from portal.models import Firm, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
+from portal.services import BY_KEY
+from portal.settings import Settings
+
+TODAY = date(2026, 11, 23)
+
+
+def _seed(engine: Engine, settings: Settings) -> None:
+    with unit_of_work(engine) as db:
+        demo.seed(db, settings, today=TODAY)
+
+
+def test_the_demo_firm_has_a_few_hundred_clients_of_every_type(engine: Engine, settings: Settings) -> None:
+    _seed(engine, settings)
+    with Session(engine) as db:
+        firm = db.execute(select(Firm).where(Firm.name.startswith("Harbour"))).scalar_one()
+        types = dict(db.execute(select(Taxpayer.client_type, func.count()).join(
+            FirmClient, FirmClient.taxpayer_id == Taxpayer.id).where(FirmClient.firm_id == firm.id)
+            .group_by(Taxpayer.client_type)).all())
+    assert 300 <= sum(types.values()) <= 400
+    assert set(types) == {"personal", "business", "trust"} and min(types.values()) >= 20
+
+
+def test_every_demo_reference_passes_its_check_rules(engine: Engine, settings: Settings) -> None:
+    _seed(engine, settings)
+    with Session(engine) as db:
+        references = db.execute(select(TaxpayerIdentifier.kind, TaxpayerIdentifier.value)).all()
+        arns = db.execute(select(Firm.arn)).scalars().all()
+    assert len(references) > 600
+    assert [r for r in references if not identifiers.is_valid(identifiers.IdentifierKind(r.kind), r.value)] == []
+    assert all(identifiers.is_valid(identifiers.IdentifierKind.ARN, arn) for arn in arns)
+
+
+def test_obligations_fall_around_today_some_met_some_due_a_few_overdue(engine: Engine, settings: Settings) -> None:
+    _seed(engine, settings)
+    with Session(engine) as db:
+        rows = db.execute(select(Obligation.due_date, Obligation.fulfilled_on)).all()
+    overdue = [r for r in rows if r.fulfilled_on is None and r.due_date < TODAY]
+    upcoming = [r for r in rows if r.fulfilled_on is None and r.due_date >= TODAY]
+    met = [r for r in rows if r.fulfilled_on is not None]
+    assert all(TODAY - timedelta(days=800) < r.due_date < TODAY + timedelta(days=400) for r in rows)
+    assert len(met) > len(upcoming) > len(overdue) > 0
+
+
+def test_the_readmes_new_clients_can_be_found_with_their_known_facts(engine: Engine, settings: Settings) -> None:
+    _seed(engine, settings)
+    business, sole_trader = demo.NEW_CLIENTS
+    with Session(engine) as db:
+        vat = BY_KEY["HMRC-MTD-VAT"]
+        meadow = authorisations.find_client(db, vat, "business", business.references[0][1])
+        assert meadow is not None and meadow.name == "Meadow Print Works Ltd"
+        assert authorisations.known_fact_matches(db, vat, meadow, date(2019, 4, 1))
+        itsa = BY_KEY["HMRC-MTD-IT"]
+        sam = authorisations.find_client(db, itsa, "personal", "JX 12 34 56 D")
+        assert sam is not None and authorisations.known_fact_matches(db, itsa, sam, "m12ab")
+        assert db.execute(select(FirmClient).where(FirmClient.taxpayer_id.in_([meadow.id, sam.id]))).first() is None
