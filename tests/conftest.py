@@ -4,12 +4,14 @@ PostgreSQL named by TEST_DATABASE_URL (the test command runs the suite once on e
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import html5lib
 import httpx2 as httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 from starlette.testclient import TestClient
@@ -30,15 +32,23 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def postgres_engine(settings: Settings) -> Iterator[Engine | None]:
+    """A database of this test session's own on the server TEST_DATABASE_URL names, dropped at the end, so
+    two test runs (two developers, or CI beside a developer) never share tables."""
     if not POSTGRES_URL:
         yield None
         return
-    engine = make_engine(POSTGRES_URL)
+    server = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
     with engine.begin() as connection:
-        SQLModel.metadata.drop_all(connection)
         SQLModel.metadata.create_all(connection)
     yield engine
     engine.dispose()
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}"'))
+    server.dispose()
 
 
 @pytest.fixture
