@@ -104,6 +104,7 @@ class Sessions:
         record = db.get(UserSession, viewer.session_id)
         if record is not None and record.ended_at is None:
             record.ended_at = utcnow()
+            record.journeys = {}  # half-finished answers (and any invitation link) go with the session
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, "", max_age=0))
 
     def load(self, request: Request) -> Viewer | None:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from portal import authorisations, demo, identifiers
-from portal.db import unit_of_work
+from portal.db import make_engine, unit_of_work
 from portal.models import Firm, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.services import BY_KEY
 from portal.settings import Settings
@@ -15,13 +17,25 @@ from portal.settings import Settings
 TODAY = date(2026, 11, 23)
 
 
-def _seed(engine: Engine, settings: Settings) -> None:
-    with unit_of_work(engine) as db:
+@pytest.fixture(scope="module")
+def engine(postgres_engine: Engine | None, settings: Settings, tmp_path_factory) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """Seeded once for the whole module: these tests only read the demo data."""
+    if postgres_engine is not None:
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with postgres_engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        seeded = postgres_engine
+    else:
+        seeded = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+        SQLModel.metadata.create_all(seeded)
+    with unit_of_work(seeded) as db:
         demo.seed(db, settings, today=TODAY)
+    yield seeded
+    if postgres_engine is None:
+        seeded.dispose()
 
 
 def test_the_demo_firm_has_a_few_hundred_clients_of_every_type(engine: Engine, settings: Settings) -> None:
-    _seed(engine, settings)
     with Session(engine) as db:
         firm = db.execute(select(Firm).where(Firm.name.startswith("Harbour"))).scalar_one()
         types = dict(db.execute(select(Taxpayer.client_type, func.count()).join(
@@ -32,7 +46,6 @@ def test_the_demo_firm_has_a_few_hundred_clients_of_every_type(engine: Engine, s
 
 
 def test_every_demo_reference_passes_its_check_rules(engine: Engine, settings: Settings) -> None:
-    _seed(engine, settings)
     with Session(engine) as db:
         references = db.execute(select(TaxpayerIdentifier.kind, TaxpayerIdentifier.value)).all()
         arns = db.execute(select(Firm.arn)).scalars().all()
@@ -42,7 +55,6 @@ def test_every_demo_reference_passes_its_check_rules(engine: Engine, settings: S
 
 
 def test_obligations_fall_around_today_some_met_some_due_a_few_overdue(engine: Engine, settings: Settings) -> None:
-    _seed(engine, settings)
     with Session(engine) as db:
         rows = db.execute(select(Obligation.due_date, Obligation.fulfilled_on)).all()
     overdue = [r for r in rows if r.fulfilled_on is None and r.due_date < TODAY]
@@ -53,7 +65,6 @@ def test_obligations_fall_around_today_some_met_some_due_a_few_overdue(engine: E
 
 
 def test_the_readmes_new_clients_can_be_found_with_their_known_facts(engine: Engine, settings: Settings) -> None:
-    _seed(engine, settings)
     business, sole_trader = demo.NEW_CLIENTS
     with Session(engine) as db:
         vat = BY_KEY["HMRC-MTD-VAT"]

@@ -1,0 +1,130 @@
+"""Browser end-to-end tests: a live portal on a free port, Debian's chromium, every journey with JS on and off.
+
+Run: .venv/bin/python -m pytest e2e -p no:randomly --browser chromium
+(see shared/recipe.md, "Playwright on Debian chromium": only executable_path can select Debian's chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect
+
+from portal import demo
+from portal.app import create_app
+from portal.db import make_engine, unit_of_work
+from portal.migrate import upgrade
+from portal.settings import Settings
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SERVICE_NAME = "Agent Online Self-Serve"
+
+# Web-first assertions wait up to 5 s by default; the debounced search needs well under that.
+expect.set_options(timeout=10_000)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def demo_accounts() -> demo.DemoAccounts:
+    return demo.DemoAccounts()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The portal on a temporary SQLite file with the demo data, served by uvicorn in a daemon thread."""
+    database = tmp_path_factory.mktemp("e2e-db") / "portal.db"
+    # environment="test" makes password hashing cheap (portal.auth.password_hasher).
+    settings = Settings(database_url=f"sqlite:///{database}", secret_key="e2e-" + "k" * 60, environment="test")
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with unit_of_work(engine) as db:
+        demo.seed(db, settings)
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings=settings, engine=engine), host="127.0.0.1", port=port,
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/sign-in", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the portal did not start on {url}")
+        time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """Overrides pytest-playwright's base_url, so page.goto("/clients") reaches the live server."""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        # No --headless here: Playwright adds it.
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
+
+
+@pytest.fixture(params=["js-on", "js-off"])
+def js(request: pytest.FixtureRequest) -> bool:
+    """True when JavaScript runs. Every test that uses a browser context runs once with it and once without."""
+    return request.param == "js-on"
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict[str, Any], js: bool) -> dict[str, Any]:
+    # pytest-playwright's browser_context_args is session-scoped; this function-scoped override (which
+    # pytest-playwright's function-scoped new_context/context/page pick up) adds the js parameter, so any
+    # test using page/context/new_context is parametrised with [js-on] and [js-off].
+    return {**browser_context_args, "java_script_enabled": js}
+
+
+SignIn = Callable[..., None]
+
+
+@pytest.fixture
+def sign_in(demo_accounts: demo.DemoAccounts) -> SignIn:
+    """Fill the sign-in form on the current page (or open /sign-in first) and submit it."""
+
+    def _sign_in(page: Page, email: str | None = None, password: str | None = None, *, goto: bool = True) -> None:
+        if goto:
+            page.goto("/sign-in")
+        expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+        page.get_by_label("Email address").fill(email or demo_accounts.agent_email)
+        page.get_by_label("Password").fill(demo_accounts.password if password is None else password)
+        page.get_by_role("button", name="Sign in").click()
+
+    return _sign_in
+
+
+def title(text: str) -> str:
+    return f"{text} – {SERVICE_NAME}"
