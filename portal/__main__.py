@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 import uvicorn
 
-from portal import demo
+from portal import authorisations, demo
 from portal.db import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import SERVICE_NAME, Settings
@@ -23,6 +24,14 @@ def prepare(settings: Settings, *, with_demo_data: bool) -> demo.DemoAccounts | 
         accounts = accounts or demo.DemoAccounts()
     engine.dispose()
     return accounts
+
+
+def sweep(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with unit_of_work(engine) as db:
+        expired = authorisations.expire_overdue(db, today=date.today())
+    engine.dispose()
+    print(f"Recorded {expired} authorisation request(s) as expired.")
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -47,11 +56,15 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--no-demo-data", action="store_true")
     commands.add_parser("migrate", help="bring the database to the newest schema")
     commands.add_parser("demo-data", help="add demo data to an empty database")
+    commands.add_parser("sweep", help="record overdue authorisation requests as expired (run it daily; pages "
+                                      "already show them as expired without it)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args)
     elif args.command == "migrate":
         prepare(Settings.from_environ(), with_demo_data=False)
+    elif args.command == "sweep":
+        sweep(Settings.from_environ())
     else:
         prepare(Settings.from_environ(), with_demo_data=True)
     sys.exit(0)

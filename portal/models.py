@@ -206,6 +206,15 @@ class AccessGroupClient(SQLModel, table=True):
     taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
 
 
+class Business(SQLModel, table=True):
+    """An Income Tax income source (self-employment or property): quarterly updates are per business."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
+    kind: str = Field(max_length=20)  # "self-employment", "uk-property" or "foreign-property"
+    name: str = Field(max_length=120)  # the trading name, or a description of the property business
+
+
 class Obligation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("taxpayer_id", "regime", "period_key"),
@@ -215,6 +224,7 @@ class Obligation(SQLModel, table=True):
     taxpayer_id: int = Field(foreign_key="taxpayer.id")
     regime: str = Field(max_length=10)  # portal.services regime, e.g. "VAT", "ITSA"
     kind: str = Field(max_length=30)  # e.g. "VAT return", "Quarterly update"
+    business_id: int | None = Field(default=None, foreign_key="business.id")  # for Income Tax quarterly updates
     period_key: str = Field(max_length=20)
     period_start: date
     period_end: date
@@ -222,6 +232,23 @@ class Obligation(SQLModel, table=True):
     fulfilled_on: date | None = None
     amount_due_pence: int | None = None
     amount_paid_pence: int | None = None
+
+
+class Submission(SQLModel, table=True):
+    """A return or update sent for an obligation, with its receipt. One per obligation, enforced by the
+    database: a double click, a second tab or a retried request finds the first one's receipt."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: int = Field(foreign_key="obligation.id", unique=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
+    regime: str = Field(max_length=10)
+    kind: str = Field(max_length=30)
+    reference: str = Field(max_length=24, unique=True)  # the receipt's submission reference
+    submitted_at: datetime = Field(default_factory=utcnow)
+    submitted_by_user_id: int = Field(foreign_key="user.id")
+    authority: str = Field(max_length=10)  # "self" or "agent": who sent it, and as what
+    firm_id: int | None = Field(default=None, foreign_key="firm.id")
+    figures: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
 
 
 class AuditEvent(SQLModel, table=True):

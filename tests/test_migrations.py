@@ -1,16 +1,42 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 from portal.db import make_engine
 from portal.migrate import upgrade
+from tests.conftest import POSTGRES_URL
 
 
-def test_the_migrations_build_exactly_the_schema_the_models_describe(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+@pytest.fixture
+def empty_database(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """A database with no tables at all: a SQLite file, or a new database on the PostgreSQL server under test."""
+    if not POSTGRES_URL:
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        yield engine
+        engine.dispose()
+        return
+    server = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"portal_migrate_{uuid.uuid4().hex[:12]}"
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}"'))
+    server.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(empty_database: Engine) -> None:
+    engine = empty_database
     upgrade(engine)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
