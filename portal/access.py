@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import ColumnElement, exists, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, not_, or_, select, true
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -82,14 +83,30 @@ def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, use
     return or_(not_(exists(firm_group_clients)), exists(my_group_clients))
 
 
+# Every client page asks the gate, so its queries are built once and reuse their compiled SQL.
+_auth, _ident, _helper = Authorisation.__table__, TaxpayerIdentifier.__table__, HelperLink.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _agent_services_query(restricted: bool) -> Select[tuple[str]]:
+    conditions = [_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == bindparam("taxpayer_id"),
+                  _auth.c.ended_at.is_(None)]
+    if restricted:
+        conditions.append(in_no_group_or_mine(_auth.c.taxpayer_id, firm_id=bindparam("firm_id"),
+                                              user_id=bindparam("user_id")))
+    return select(_auth.c.service).where(*conditions)
+
+
+REGISTRATIONS_QUERY = select(_ident.c.kind).where(_ident.c.taxpayer_id == bindparam("taxpayer_id"))
+HELPING_QUERY = select(_helper.c.id).where(
+    _helper.c.taxpayer_id == bindparam("taxpayer_id"), _helper.c.helper_user_id == bindparam("user_id"),
+    _helper.c.status == "active")
+
+
 def _agent_authority(db: Session, viewer: Viewer, taxpayer: Taxpayer) -> Authority | None:
-    services = db.execute(
-        select(Authorisation.service).where(
-            Authorisation.firm_id == viewer.firm_id,
-            Authorisation.taxpayer_id == taxpayer.id,
-            Authorisation.ended_at.is_(None),
-            visible_to_agent(viewer, Authorisation.taxpayer_id),
-        )
+    services = db.connection().execute(
+        _agent_services_query(restricted_by_groups(viewer)),
+        {"firm_id": viewer.firm_id, "taxpayer_id": taxpayer.id, "user_id": viewer.user_id},
     ).scalars().all()
     if not services:
         return None
@@ -102,9 +119,7 @@ def _agent_authority(db: Session, viewer: Viewer, taxpayer: Taxpayer) -> Authori
 
 
 def _registered_regimes(db: Session, taxpayer: Taxpayer) -> set[str]:
-    kinds = db.execute(
-        select(TaxpayerIdentifier.kind).where(TaxpayerIdentifier.taxpayer_id == taxpayer.id)
-    ).scalars().all()
+    kinds = db.connection().execute(REGISTRATIONS_QUERY, {"taxpayer_id": taxpayer.id}).scalars().all()
     regimes = {regime for kind in kinds for regime in IDENTIFIER_REGIMES.get(kind, ())}
     if "utr" in kinds and taxpayer.client_type == "trust":
         regimes.add("TRS")
@@ -120,13 +135,7 @@ def authority_for(db: Session, viewer: Viewer, taxpayer_id: int) -> Authority | 
         return Authority("self", taxpayer, {regime: SELF_ACTIONS for regime in regimes}, True)
     if viewer.is_agent and (authority := _agent_authority(db, viewer, taxpayer)):
         return authority
-    helping = db.execute(
-        select(HelperLink.id).where(
-            HelperLink.taxpayer_id == taxpayer.id,
-            HelperLink.helper_user_id == viewer.user_id,
-            HelperLink.status == "active",
-        )
-    ).first()
+    helping = db.connection().execute(HELPING_QUERY, {"taxpayer_id": taxpayer.id, "user_id": viewer.user_id}).first()
     if helping:
         regimes = _registered_regimes(db, taxpayer) & set(HELPER_REGIMES)
         return Authority("helper", taxpayer, {r: HELPER_REGIMES[r] for r in regimes}, HELPER_CAN_CHANGE_DETAILS)

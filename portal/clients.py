@@ -144,14 +144,18 @@ def search_clients(db: Session, viewer: Viewer, search: ClientSearch, page: pagi
     return [ClientRow.from_row(*row, today=today) for row in rows]
 
 
+OBLIGATIONS_QUERY = (
+    select(_ob.c.regime, _ob.c.kind, _ob.c.period_start, _ob.c.period_end, _ob.c.due_date, _ob.c.fulfilled_on)
+    .where(_ob.c.taxpayer_id == bindparam("taxpayer_id"))
+    .order_by(_ob.c.due_date.desc())
+)
+
+
 def list_obligations(db: Session, taxpayer_id: int, regimes: list[str]) -> list[ObligationRow]:
-    rows = db.execute(
-        select(Obligation.regime, Obligation.kind, Obligation.period_start, Obligation.period_end,
-               Obligation.due_date, Obligation.fulfilled_on)
-        .where(Obligation.taxpayer_id == taxpayer_id, Obligation.regime.in_(regimes))
-        .order_by(Obligation.due_date.desc())
-    )
-    return [ObligationRow(*row) for row in rows]
+    # Filtered here rather than with IN (...): an expanding IN re-renders the SQL on every request.
+    visible = set(regimes)
+    rows = db.connection().execute(OBLIGATIONS_QUERY, {"taxpayer_id": taxpayer_id})
+    return [ObligationRow(*row) for row in rows if row.regime in visible]
 
 
 def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[tuple[str, str]]:
