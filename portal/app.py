@@ -14,15 +14,19 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from portal import (
+    activity,
     agent_requests,
     auth,
     client_authorisations,
     clients,
+    details,
     errors,
     helpers,
     home,
+    income_tax,
     pages,
     registration,
+    vat_returns,
 )
 from portal.db import UnitOfWorkMiddleware, make_engine
 from portal.rendering import make_templates
@@ -56,6 +60,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *agent_requests.routes,
         *client_authorisations.routes,
         *helpers.routes,
+        *vat_returns.routes,
+        *income_tax.routes,
+        *details.routes,
+        *activity.routes,
         *pages.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

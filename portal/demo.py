@@ -10,22 +10,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal import identifiers
+from portal import identifiers, income_tax
 from portal.auth import hash_password
 from portal.models import (
     Authorisation,
     AuthorisationRequest,
-    HelperLink,
+    Business,
     Firm,
     FirmClient,
+    HelperLink,
     Membership,
     Obligation,
+    Submission,
     Taxpayer,
     TaxpayerIdentifier,
     User,
 )
 from portal.services import BY_KEY, ClientType
 from portal.settings import Settings
+from portal.submissions import REFERENCE_ALPHABET
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -92,6 +95,19 @@ NEW_CLIENTS = (
               (("nino", "JX 12 34 56 D".replace(" ", ""), None), ("utr", identifiers.make_utr(515_151_515), None)),
               date_of_birth=date(1985, 3, 14)),
 )
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who sent a taxpayer's past returns and updates in the demo: their agent, or the taxpayer."""
+
+    user_id: int
+    authority: str  # "agent" or "self"
+    firm_id: int | None = None
+
+
+TRADES = ("Joinery", "Plumbing and Heating", "Hair and Beauty", "Photography", "Garden Services", "Web Design",
+          "Bookkeeping", "Tutoring", "Dog Grooming", "Electrical", "Catering", "Decorating")
 
 
 class _Generator:
@@ -166,25 +182,29 @@ class _Generator:
         self.db.add(FirmClient(firm_id=firm.id, taxpayer_id=taxpayer.id, sort_name=taxpayer.name.lower(),
                                created_at=_at(started)))
 
-    def obligations(self, taxpayer: Taxpayer, regimes: set[str]) -> None:
+    def obligations(self, taxpayer: Taxpayer, regimes: set[str], submitter: Submitter) -> None:
         if "VAT" in regimes:
             self._vat_returns(taxpayer)
         if "ITSA" in regimes:
-            self._income_tax(taxpayer)
+            self._income_tax(taxpayer, submitter)
         if "PPT" in regimes:
             self._quarterly(taxpayer, "PPT", "Plastic Packaging Tax return", months_after=1, day=None)
 
-    def _obligation(self, taxpayer: Taxpayer, regime: str, kind: str, start: date, end: date, due: date) -> None:
+    def _obligation(self, taxpayer: Taxpayer, regime: str, kind: str, start: date, end: date, due: date, *,
+                    business_id: int | None = None, period_key: str | None = None,
+                    may_be_met: bool = True) -> Obligation:
         # Most past obligations were met; a few recent ones are still outstanding, so "overdue" is realistic.
         recent = due > self.today - timedelta(days=60)
-        met = due < self.today and self.rng.random() < (0.85 if recent else 0.99)
+        met = due < self.today and self.rng.random() < (0.85 if recent else 0.99) and may_be_met
         fulfilled = min(due, self.today) - timedelta(days=self.rng.randint(0, 20)) if met else None
         amount = self.rng.randint(20_000, 2_500_000) if regime == "VAT" else None
-        self.db.add(Obligation(
-            taxpayer_id=taxpayer.id, regime=regime, kind=kind, period_key=f"{end:%y%m}{kind[:2].upper()}",
-            period_start=start, period_end=end, due_date=due, fulfilled_on=fulfilled,
-            amount_due_pence=amount, amount_paid_pence=amount if met else None,
-        ))
+        obligation = Obligation(
+            taxpayer_id=taxpayer.id, regime=regime, kind=kind, business_id=business_id,
+            period_key=period_key or f"{end:%y%m}{kind[:2].upper()}", period_start=start, period_end=end,
+            due_date=due, fulfilled_on=fulfilled, amount_due_pence=amount, amount_paid_pence=amount if met else None,
+        )
+        self.db.add(obligation)
+        return obligation
 
     def _vat_returns(self, taxpayer: Taxpayer) -> None:
         self._quarterly(taxpayer, "VAT", "VAT return", months_after=1, day=7, stagger=self.rng.randint(0, 2))
@@ -197,20 +217,67 @@ class _Generator:
             due = due_month_end + timedelta(days=day) if day else due_month_end
             self._obligation(taxpayer, regime, kind, start, end, due)
 
-    def _income_tax(self, taxpayer: Taxpayer) -> None:
+    def _businesses(self, taxpayer: Taxpayer) -> list[Business]:
+        """A self-employment under a trading name; some people also let property."""
+        surname = taxpayer.name.split()[-1]
+        trading = Business(taxpayer_id=taxpayer.id, kind="self-employment",
+                           name=f"{surname} {self.rng.choice(TRADES)}")
+        businesses = [trading]
+        if self.rng.random() < 0.35:
+            businesses.append(Business(taxpayer_id=taxpayer.id, kind="uk-property", name="UK property lettings"))
+        self.db.add_all(businesses)
+        self.db.flush()
+        return businesses
+
+    def _income_tax(self, taxpayer: Taxpayer, submitter: Submitter) -> None:
+        """Quarterly updates per business, the past ones mostly sent with figures; a final declaration per ended
+        tax year, made only once all of that year's updates were sent."""
         year = self.today.year if self.today >= date(self.today.year, 4, 6) else self.today.year - 1
+        businesses = self._businesses(taxpayer)
         for tax_year in (year - 1, year):
-            for quarter in range(4):
-                start = _add_months(date(tax_year, 4, 6), 3 * quarter)
-                end = _add_months(start, 3) - timedelta(days=1)
-                due = _add_months(date(end.year, end.month, 7), 1)  # the 7th of the month after
-                if due <= _add_months(self.today, 6):
-                    self._obligation(taxpayer, "ITSA", "Quarterly update", start, end, due)
+            sent: dict[int, list[tuple[int, int]]] = {}
+            all_sent = True
+            for business in businesses:
+                for quarter in range(4):
+                    start = _add_months(date(tax_year, 4, 6), 3 * quarter)
+                    end = _add_months(start, 3) - timedelta(days=1)
+                    due = _add_months(date(end.year, end.month, 7), 1)  # the 7th of the month after
+                    if due > _add_months(self.today, 6):
+                        continue
+                    update = self._obligation(taxpayer, "ITSA", "Quarterly update", start, end, due,
+                                              business_id=business.id, period_key=f"{end:%y%m}QU{business.id}")
+                    all_sent = all_sent and update.fulfilled_on is not None
+                    if update.fulfilled_on is not None:
+                        figures = self._quarter_figures(business)
+                        sent.setdefault(business.id, []).append(figures)  # type: ignore[arg-type]
+                        self._submission(update, submitter, {"income": figures[0], "expenses": figures[1]})
             if tax_year < year:
                 end = date(tax_year + 1, 4, 5)
-                self._obligation(taxpayer, "ITSA", "Final declaration", date(tax_year, 4, 6), end,
-                                 date(tax_year + 2, 1, 31))
+                declaration = self._obligation(taxpayer, "ITSA", "Final declaration", date(tax_year, 4, 6), end,
+                                               date(tax_year + 2, 1, 31), may_be_met=all_sent)
+                if declaration.fulfilled_on is not None:
+                    profits = [income_tax.BusinessProfit(b.name, b.kind, sum(i for i, _ in sent.get(b.id, [])),
+                                                         sum(e for _, e in sent.get(b.id, [])))  # type: ignore[arg-type]
+                               for b in businesses]
+                    self._submission(declaration, submitter, income_tax.declaration_figures(declaration, profits))
 
+    def _quarter_figures(self, business: Business) -> tuple[int, int]:
+        """(income, expenses) in whole pounds for a quarter: a small trade, or a let or two."""
+        if business.kind == "self-employment":
+            income = self.rng.randint(4_000, 32_000)
+            return income, income * self.rng.randint(15, 45) // 100
+        income = self.rng.randint(1_800, 9_000)
+        return income, income * self.rng.randint(10, 40) // 100
+
+    def _submission(self, obligation: Obligation, submitter: Submitter, figures: dict[str, object]) -> None:
+        self.db.flush()  # the obligation's id
+        assert obligation.fulfilled_on is not None
+        reference = "".join(self.rng.choice(REFERENCE_ALPHABET) for _ in range(12))
+        self.db.add(Submission(
+            obligation_id=obligation.id, taxpayer_id=obligation.taxpayer_id, regime=obligation.regime,
+            kind=obligation.kind, reference=reference, submitted_at=_at(obligation.fulfilled_on),
+            submitted_by_user_id=submitter.user_id, authority=submitter.authority, firm_id=submitter.firm_id,
+            figures=figures))
 
 def _at(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=UTC)
@@ -278,7 +345,8 @@ def _firm(db: Session, serial: int, name: str, email: str, uid: str) -> Firm:
     return firm
 
 
-def _fill_firm(gen: _Generator, firm: Firm, count: int) -> list[Taxpayer]:
+def _fill_firm(gen: _Generator, firm: Firm, count: int, agent: User) -> list[Taxpayer]:
+    submitter = Submitter(agent.id, "agent", firm.id)  # type: ignore[arg-type]
     weights = [share for share, _, _ in PROFILES]
     taxpayers = []
     for _ in range(count):
@@ -287,7 +355,7 @@ def _fill_firm(gen: _Generator, firm: Firm, count: int) -> list[Taxpayer]:
         regimes = _regimes_for(keys)
         gen.register(taxpayer, regimes)
         gen.authorise(firm, taxpayer, list(keys))
-        gen.obligations(taxpayer, regimes)
+        gen.obligations(taxpayer, regimes, submitter)
         taxpayers.append(taxpayer)
     return taxpayers
 
@@ -303,22 +371,22 @@ def seed(db: Session, settings: Settings, *, today: date | None = None, clients:
 
     firm = _firm(db, 975056, "Harbour & Reed Tax Advisers LLP", "practice@harbour-reed.example", "HRTAX7K2")
     other = _firm(db, 609726, "Northgate Accountancy Ltd", "hello@northgate.example", "NGACC4P9")
-    db.add(Membership(firm_id=firm.id, user_id=_user(db, settings, accounts.agent_email, "Amira Reed").id,
-                      role="admin"))
+    agent = _user(db, settings, accounts.agent_email, "Amira Reed")
+    db.add(Membership(firm_id=firm.id, user_id=agent.id, role="admin"))
     db.add(Membership(firm_id=firm.id, user_id=_user(db, settings, accounts.staff_email, "Tom Okafor").id,
                       role="standard"))
-    db.add(Membership(firm_id=other.id, user_id=_user(db, settings, accounts.other_agent_email, "Priya Shah").id,
-                      role="admin"))
+    other_agent = _user(db, settings, accounts.other_agent_email, "Priya Shah")
+    db.add(Membership(firm_id=other.id, user_id=other_agent.id, role="admin"))
 
-    _fill_firm(gen, firm, clients)
-    _fill_firm(gen, other, 40)
+    _fill_firm(gen, firm, clients, agent)
+    _fill_firm(gen, other, 40, other_agent)
 
     # A taxpayer with their own sign-in, who is also one of the main firm's clients.
     client_user = _user(db, settings, accounts.client_email, "Jane Whitfield")
     jane = gen.taxpayer(ClientType.PERSONAL, name="Jane Whitfield", owner=client_user)
     gen.register(jane, {"ITSA", "VAT"})
     gen.authorise(firm, jane, ["HMRC-MTD-IT"])
-    gen.obligations(jane, {"ITSA", "VAT"})
+    gen.obligations(jane, {"ITSA", "VAT"}, Submitter(agent.id, "agent", firm.id))  # type: ignore[arg-type]
     helper = _user(db, settings, accounts.helper_email, "Sam Whitfield")
     db.add(HelperLink(taxpayer_id=jane.id, invited_email=helper.email, helper_user_id=helper.id, status="active",
                       accepted_at=_at(today - timedelta(days=40))))
@@ -336,8 +404,9 @@ def _new_client(db: Session, settings: Settings, gen: _Generator, new: NewClient
     taxpayer.postcode, taxpayer.date_of_birth = new.postcode, new.date_of_birth
     for kind, value, registered in new.references:
         gen.identifier(taxpayer, identifiers.IdentifierKind(kind), value, registered_on=registered)
-    gen.obligations(taxpayer, {BY_KEY[s].regime for s in BY_KEY if BY_KEY[s].identifier in {k for k, _, _ in
-                                                                                           new.references}})
+    kinds = {kind for kind, _, _ in new.references}
+    regimes = {service.regime for service in BY_KEY.values() if service.identifier in kinds}
+    gen.obligations(taxpayer, regimes, Submitter(owner.id, "self"))  # type: ignore[arg-type]
 
 
 def _request_history(db: Session, gen: _Generator, firm: Firm, today: date) -> None:

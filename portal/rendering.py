@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from portal import formatting
+from portal.services import Action
 from portal.settings import SERVICE_NAME
 from portal.static import StaticAssets
 
@@ -46,7 +47,8 @@ def make_templates(static: StaticAssets, context_processors: list[Callable[[Requ
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.globals.update(service_name=SERVICE_NAME, static_url=static.url)
+    # Templates ask the authority what to offer with the same Action names the handlers check.
+    env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)
 
