@@ -1,5 +1,5 @@
-"""The agent's side of the digital handshake (domain.md §2.7): ask a client for authorisation, track and cancel
-the requests, and stop acting for a client. Every rule is portal.authorisations'; these are only its pages."""
+"""Ask a client for authorisation, one question per page (domain.md §2.7). The known fact is
+checked again on the server when the request is sent, never only in an earlier step."""
 
 from __future__ import annotations
 
@@ -7,31 +7,24 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
+from portal.agent_requests.common import BASE, NEW, ask, posted, require_agent
 from sqlmodel import Session
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import authorisations, identifiers, journeys, pagination, ratelimits
-from portal.access import MAX_ID, Authority, require_authority
-from portal.auth import Viewer, require_viewer
-from portal.client_links import client_link
+from portal import authorisations, identifiers, journeys, ratelimits
+from portal.auth import Viewer
 from portal.authorisations import AGENT_STATUS_TEXT, Refusal, Refused, Status
 from portal.db import transaction
 from portal.formatting import govuk_date
-from portal.forms import Form, read_date, read_form
-from portal.models import Authorisation, AuthorisationRequest, Firm, Taxpayer, utcnow
+from portal.forms import Form, read_date
+from portal.models import Taxpayer, utcnow
 from portal.rendering import render
 from portal.services import BY_KEY, CLIENT_TYPE_LABELS, SERVICES, KnownFact, TaxService
 
-BASE = "/authorisation-requests"
-NEW = BASE + "/new"
-JOURNEY, SENT, STOPPED = "ask", "ask-sent", "stopped"
-PAGE_SIZE = 10
-MAX_NAME_FILTER = 100
+JOURNEY, SENT = "ask", "ask-sent"
 MAX_FAILED_LOOKUPS = 5
 LOOKUP_WINDOW = timedelta(minutes=15)
 ITSA_OPTION, TRUST_OPTION = "income-tax", "trusts"
@@ -88,12 +81,6 @@ FACT_QUESTIONS = {
 ITSA_POSTCODE_HINT = ("Use their home postcode. If they are a sole trader already signed up to Making Tax Digital "
                       "for Income Tax, use the postcode of their business address")
 
-
-# --- the client link (domain.md §2.6) -----------------------------------------------------------------------------
-
-
-def absolute(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + path
 
 
 # --- the journey's answers ----------------------------------------------------------------------------------------
@@ -224,48 +211,6 @@ def look_up_and_continue(request: Request, viewer: Viewer) -> RedirectResponse:
 
 EXITS = {Refusal.ALREADY_PENDING: "already-pending", Refusal.ALREADY_AUTHORISED: "already-authorised",
          Refusal.CLIENT_NOT_FOUND: "client-not-found"}
-
-
-# --- helpers shared by the handlers --------------------------------------------------------------------------------
-
-
-def require_agent(request: Request) -> Viewer:
-    """Only people with an agent services account (administrators and standard users alike); anyone else 404s."""
-    viewer = require_viewer(request)
-    if not viewer.is_agent:
-        raise HTTPException(status_code=404)
-    return viewer
-
-
-async def posted(request: Request, *names: str) -> Form | None:
-    return await read_form(request, *names) if request.method == "POST" else None
-
-
-def ask(request: Request, form: Form, **context: Any) -> Response:
-    """A one-question page (agent_requests/question.html): radios, a date or a text input as the h1."""
-    defaults = {"hint": None, "options": [], "inline": False, "button": "Continue", "input": {},
-                "action": request.url.path}
-    return render(request, "agent_requests/question.html", {**defaults, **context, "form": form})
-
-
-def firm_request(request: Request, viewer: Viewer) -> AuthorisationRequest:
-    """A request of the viewer's firm, or a 404 that looks the same as one that does not exist."""
-    request_id = request.path_params["request_id"]
-    record = transaction(request).get(AuthorisationRequest, request_id) if 0 < request_id <= MAX_ID else None
-    if record is None or record.firm_id != viewer.firm_id:
-        raise HTTPException(status_code=404)
-    return record
-
-
-def request_context(request: Request, viewer: Viewer, record: AuthorisationRequest) -> dict[str, Any]:
-    db = transaction(request)
-    firm, taxpayer = db.get(Firm, viewer.firm_id), db.get(Taxpayer, record.taxpayer_id)
-    assert firm is not None and taxpayer is not None
-    service = BY_KEY[record.service]
-    status = authorisations.effective_status(record, date.today())
-    return {"record": record, "client_name": taxpayer.name, "service": service, "status": status,
-            "status_text": AGENT_STATUS_TEXT[status],
-            "link": absolute(request, client_link(firm, service.url_part))}
 
 
 # --- ask a client for authorisation: the questions -----------------------------------------------------------------
@@ -523,151 +468,13 @@ async def refused_page(request: Request) -> Response:
         "service_name": service.name if service else "this tax service"})
 
 
-# --- after sending: the confirmation, resending the link, cancelling ----------------------------------------------
-
-
-async def sent_page(request: Request) -> Response:
-    viewer = require_agent(request)
-    context = request_context(request, viewer, firm_request(request, viewer))
-    return render(request, "agent_requests/sent.html", {**context, "resend": False})
-
-
-async def resend_page(request: Request) -> Response:
-    viewer = require_agent(request)
-    context = request_context(request, viewer, firm_request(request, viewer))
-    if context["status"] is not Status.PENDING:
-        return render(request, "agent_requests/not_pending.html", context)
-    return render(request, "agent_requests/sent.html", {**context, "resend": True})
-
-
-async def cancel_page(request: Request) -> Response:
-    viewer = require_agent(request)
-    record = firm_request(request, viewer)
-    context = request_context(request, viewer, record)
-    form = await posted(request, "confirm") or Form()
-    if request.method == "POST" and form.get("confirm") == "no":
-        return RedirectResponse(BASE, status_code=303)
-    if request.method == "POST" and form.get("confirm") == "yes":
-        try:
-            authorisations.cancel_request(transaction(request), firm_id=viewer.firm_id, user_id=viewer.user_id,
-                                          request=record, today=date.today())
-        except Refused:
-            return RedirectResponse(f"{BASE}/{record.id}/cancel", status_code=303)
-        return RedirectResponse(f"{BASE}/{record.id}/cancelled", status_code=303)
-    if context["status"] is not Status.PENDING:
-        return render(request, "agent_requests/not_pending.html", context)
-    if request.method == "POST":
-        form.error("confirm", "Select yes if you want to cancel this authorisation request")
-    return ask(request, form, question="Are you sure you want to cancel this authorisation request?",
-               name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True, back=BASE,
-               hint=f"You asked {context['client_name']} to authorise you for {context['service'].name}.")
-
-
-async def cancelled_page(request: Request) -> Response:
-    viewer = require_agent(request)
-    record = firm_request(request, viewer)
-    if record.status != Status.CANCELLED:
-        raise HTTPException(status_code=404)
-    return render(request, "agent_requests/cancelled.html", request_context(request, viewer, record))
-
-
-# --- track requests ------------------------------------------------------------------------------------------------
-
-
-def filter_form(request: Request) -> tuple[Form, str, str]:
-    form = Form(values={"client": request.query_params.get("client", "").strip(),
-                        "status": request.query_params.get("status", "")})
-    if len(form.get("client")) > MAX_NAME_FILTER:
-        form.error("client", f"Client name must be {MAX_NAME_FILTER} characters or fewer")
-    status = form.get("status") if form.get("status") in dict(STATUS_FILTERS) else ""
-    return form, ("" if form.errors else form.get("client")), status
-
-
-async def track(request: Request) -> Response:
-    viewer = require_agent(request)
-    db = transaction(request)
-    form, name, status = filter_form(request)
-    today = date.today()
-
-    def fetch(page: pagination.Page) -> tuple[list[authorisations.TrackedRequest], int]:
-        assert viewer.firm_id is not None
-        return authorisations.track_requests(db, firm_id=viewer.firm_id, today=today, client_name=name,
-                                             status=status, limit=PAGE_SIZE, offset=page.offset)
-
-    wanted = pagination.page_number(request.query_params.get("page"))
-    rows, total = fetch(pagination.Page(wanted, PAGE_SIZE, 0))
-    page = pagination.clamp(wanted, size=PAGE_SIZE, total=total)
-    if page.number != wanted:  # past the last page: show the last one
-        rows, total = fetch(page)
-
-    def href(number: int) -> str:
-        params = {k: v for k, v in (("client", name), ("status", status)) if v} | (
-            {"page": number} if number > 1 else {})
-        return BASE + ("?" + urlencode(params) if params else "")
-
-    return render(request, "agent_requests/track.html", {
-        "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
-        "filtering": bool(name or status), "status_filters": STATUS_FILTERS, "status_text": AGENT_STATUS_TEXT,
-        "services": BY_KEY, "Status": Status})
-
-
-# --- stop acting for a client --------------------------------------------------------------------------------------
-
-
-def agent_authority(request: Request) -> tuple[Viewer, Authority, list[Authorisation]]:
-    """The firm's live authorisations for the client, behind the one gate; only an agent's authority counts."""
-    authority = require_authority(request, request.path_params["client_id"])
-    if authority.kind != "agent":
-        raise HTTPException(status_code=404)
-    viewer = require_viewer(request)
-    assert viewer.firm_id is not None
-    held = authorisations.active_authorisations(transaction(request), firm_id=viewer.firm_id,
-                                                taxpayer_id=authority.taxpayer.id)
-    return viewer, authority, [a for a in held if a.service in authority.services]
-
-
-async def stop_acting(request: Request) -> Response:
-    _viewer, authority, held = agent_authority(request)
-    options = [(a.service, BY_KEY[a.service].name) for a in held]
-    form = await posted(request, "service") or Form()
-    if request.method == "POST":
-        if form.get("service") in dict(options):
-            return RedirectResponse(f"{request.url.path}/{form.get('service')}", status_code=303)
-        form.error("service", "Select the tax service you want to stop acting for")
-    return ask(request, form, question="Which tax service do you want to stop acting for?", name="service",
-               field="radios", options=options, back=f"/clients/{authority.taxpayer.id}",
-               hint=f"You are authorised to deal with these tax services for {authority.taxpayer.name}.")
-
-
-async def confirm_stop(request: Request) -> Response:
-    viewer, authority, held = agent_authority(request)
-    authorisation = next((a for a in held if a.service == request.path_params["service"]), None)
-    if authorisation is None:
-        raise HTTPException(status_code=404)
-    service = BY_KEY[authorisation.service]
-    if request.method == "POST":
-        authorisations.end_authorisation(transaction(request), authorisation, ended_by="agent",
-                                         actor_user_id=viewer.user_id, authority="agent")
-        journeys.save(request, STOPPED, client_name=authority.taxpayer.name, service_name=service.name)
-        return RedirectResponse(f"{BASE}/stopped", status_code=303)
-    return render(request, "agent_requests/confirm_stop.html", {
-        "client": authority.taxpayer, "service": service, "back": f"/clients/{authority.taxpayer.id}/stop-acting"})
-
-
-async def stopped(request: Request) -> Response:
-    require_agent(request)
-    answers = journeys.answers(request, STOPPED)
-    if not answers:
-        return RedirectResponse("/clients", status_code=303)
-    return render(request, "agent_requests/stopped.html", answers)
-
 
 def question(path: str, handler: Any) -> Route:
     return Route(f"{NEW}/{path}", handler, methods=["GET", "POST"])
 
 
+
 routes = [
-    Route(BASE, track, name="track_requests"),
     Route(NEW, start, name="new_authorisation_request"),
     question("client-type", client_type_page),
     question("service", service_page),
@@ -681,11 +488,4 @@ routes = [
     Route(f"{NEW}/too-many-attempts", too_many_attempts),
     Route(f"{NEW}/already-pending", refused_page),
     Route(f"{NEW}/already-authorised", refused_page),
-    Route(f"{BASE}/stopped", stopped),
-    Route(BASE + "/{request_id:int}/sent", sent_page),
-    Route(BASE + "/{request_id:int}/resend", resend_page),
-    Route(BASE + "/{request_id:int}/cancel", cancel_page, methods=["GET", "POST"]),
-    Route(BASE + "/{request_id:int}/cancelled", cancelled_page),
-    Route("/clients/{client_id:int}/stop-acting", stop_acting, methods=["GET", "POST"], name="stop_acting"),
-    Route("/clients/{client_id:int}/stop-acting/{service}", confirm_stop, methods=["GET", "POST"]),
 ]
