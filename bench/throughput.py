@@ -21,7 +21,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 from _support import Server, cookie_header, get_raw, sign_in, start_minimal_app, start_portal
