@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--no-demo-data", action="store_true")
     commands.add_parser("migrate", help="bring the database to the newest schema")
     commands.add_parser("demo-data", help="add demo data to an empty database")
+    generate = commands.add_parser("generate-firm", help="add a firm with a very large book of clients, for "
+                                                       "measuring pages at scale (bench/scale.py)")
+    generate.add_argument("--clients", type=int, default=100_000)
+    generate.add_argument("--database-url", help="default: DATABASE_URL, or the development database")
     commands.add_parser("sweep", help="record overdue authorisation requests as expired (run it daily; pages "
                                       "already show them as expired without it)")
     args = parser.parse_args(argv)
@@ -63,6 +67,11 @@ def main(argv: list[str] | None = None) -> None:
         serve(args)
     elif args.command == "migrate":
         prepare(Settings.from_environ(), with_demo_data=False)
+    elif args.command == "generate-firm":
+        from portal import scale
+
+        settings = Settings.from_environ()
+        sys.exit(scale.run(args.database_url or settings.database_url, args.clients, settings))
     elif args.command == "sweep":
         sweep(Settings.from_environ())
     else:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from portal import pagination
 from portal.access import require_authority
 from portal.auth import Viewer, require_viewer
-from portal.db import transaction
+from portal.db import contains_pattern, transaction
 from portal.forms import Form
 from portal.models import AuditEvent, Firm, Membership, Taxpayer, User
 from portal.rendering import render
@@ -137,8 +137,7 @@ class FirmFilter:
     def conditions(self, firm_id: int) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = [AuditEvent.firm_id == firm_id]
         if self.client:
-            escaped = self.client.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(func.lower(Taxpayer.name).like(f"%{escaped}%", escape="\\"))
+            conditions.append(func.lower(Taxpayer.name).like(contains_pattern(self.client), escape="\\"))
         if self.person_id is not None:
             conditions.append(AuditEvent.actor_user_id == self.person_id)
         return conditions

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from portal import audit, identifiers
+from portal.db import contains_pattern
 from portal.models import (
     Authorisation,
     AuthorisationRequest,
@@ -279,8 +280,7 @@ def track_requests(db: Session, *, firm_id: int, today: date, client_name: str =
     since = utcnow() - timedelta(days=TRACKING_DAYS)
     conditions = [AuthorisationRequest.firm_id == firm_id, AuthorisationRequest.created_at >= since]
     if client_name:
-        pattern = "%" + client_name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(func.lower(Taxpayer.name).like(pattern, escape="\\"))
+        conditions.append(func.lower(Taxpayer.name).like(contains_pattern(client_name), escape="\\"))
     pending_in_date = (AuthorisationRequest.status == Status.PENDING) & (AuthorisationRequest.expires_on >= today)
     if status == "expiring":
         conditions.append(pending_in_date & (AuthorisationRequest.expires_on <= today + timedelta(

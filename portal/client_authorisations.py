@@ -18,8 +18,8 @@ from starlette.routing import Route
 from portal import audit, authorisations, journeys
 from portal.access import MAX_ID, require_authority
 from portal.auth import current_viewer, require_viewer
-from portal.client_links import LINK_PREFIX, client_link, normalise_agency_name
 from portal.authorisations import EXPIRY_DAYS, ITSA_MAIN, ITSA_SUPPORTING, Refused, Status, effective_status
+from portal.client_links import LINK_PREFIX, client_link, normalise_agency_name
 from portal.db import transaction
 from portal.forms import Form, read_form
 from portal.models import Authorisation, AuthorisationRequest, Firm, HelperLink, Taxpayer, User, utcnow

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
+from functools import cache
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
@@ -16,11 +16,11 @@ from starlette.routing import Route
 from portal import identifiers, pagination
 from portal.access import IDENTIFIER_REGIMES, in_no_group_or_mine, require_authority, restricted_by_groups
 from portal.auth import Viewer, require_viewer
-from portal.db import comma_list, transaction
+from portal.db import comma_list, contains_pattern, transaction
 from portal.formatting import govuk_date
 from portal.forms import Form
-from portal.rendering import render
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
+from portal.rendering import render
 from portal.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 
 PAGE_SIZE = 20
@@ -80,7 +80,7 @@ class ClientSearch:
         if kind := self.reference_kind:
             params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
         elif self.text:
-            params["pattern"] = "%" + self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params["pattern"] = contains_pattern(self.text)
         return params
 
 

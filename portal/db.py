@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import String, event
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, create_engine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +32,13 @@ def _comma_list_sqlite(element: comma_list, compiler, **kw) -> str:  # type: ign
 @compiles(comma_list, "postgresql")
 def _comma_list_postgresql(element: comma_list, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
     return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching any value that contains `text`, lower-cased: a search
+    for "50%" or "a_b" finds those characters rather than treating them as wildcards."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def make_engine(url: str) -> Engine:

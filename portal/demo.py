@@ -122,7 +122,8 @@ class _Generator:
     def address(self) -> dict[str, str]:
         town, area = self.rng.choice(TOWNS)
         district = f"{area}{self.rng.randint(1, 19)}"
-        inward = f"{self.rng.randint(1, 9)}{self.rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{self.rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        letters = "ABDEFGHJLNPQRSTUWXYZ"  # the letters an inward code uses
+        inward = f"{self.rng.randint(1, 9)}{self.rng.choice(letters)}{self.rng.choice(letters)}"
         return {"address_line1": f"{self.rng.randint(1, 180)} {self.rng.choice(STREETS)}", "town": town,
                 "postcode": identifiers.normalise_postcode(district + inward)}
 

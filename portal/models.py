@@ -129,6 +129,10 @@ class Authorisation(SQLModel, table=True):
         ),
         Index("ix_authorisation_firm_service", "firm_id", "service", "taxpayer_id"),
         Index("ix_authorisation_taxpayer", "taxpayer_id", "firm_id", "regime"),
+        # What's due asks "does the firm act for this client in this regime?" per obligation: answered from
+        # the index alone (ended_at is in it so SQLite counts it as covering).
+        Index("ix_authorisation_live_firm", "firm_id", "taxpayer_id", "regime", "ended_at",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     firm_id: int = Field(foreign_key="firm.id")
@@ -219,6 +223,9 @@ class Obligation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("taxpayer_id", "regime", "period_key"),
         Index("ix_obligation_taxpayer_due", "taxpayer_id", "due_date"),
+        # What's due pages through outstanding obligations soonest first, in the order of this index.
+        Index("ix_obligation_open_due", "due_date", "taxpayer_id", "id", "regime", "fulfilled_on",
+              sqlite_where=text("fulfilled_on IS NULL"), postgresql_where=text("fulfilled_on IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id")

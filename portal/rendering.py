@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -28,7 +28,10 @@ class StrictUndefined(jinja2.Undefined):
     __contains__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
 
 
-def make_templates(static: StaticAssets, context_processors: list[Callable[[Request], dict[str, Any]]]) -> Jinja2Templates:
+ContextProcessor = Callable[[Request], dict[str, Any]]
+
+
+def make_templates(static: StaticAssets, context_processors: list[ContextProcessor]) -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [

@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 
 import brotli
-
 from starlette.requests import Request
 from starlette.responses import Response
 

@@ -11,8 +11,7 @@ import html5lib
 import httpx2 as httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 from starlette.testclient import TestClient
 

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from portal import identifiers
-from portal.client_links import client_link, normalise_agency_name
 from portal.app import create_app
+from portal.client_links import client_link, normalise_agency_name
 from portal.db import unit_of_work
 from portal.models import (
     AuditEvent,

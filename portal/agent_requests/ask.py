@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from portal.agent_requests.common import BASE, NEW, ask, posted, require_agent
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import authorisations, identifiers, journeys, ratelimits
+from portal.agent_requests.common import BASE, NEW, ask, posted, require_agent
 from portal.auth import Viewer
 from portal.authorisations import AGENT_STATUS_TEXT, Refusal, Refused, Status
 from portal.db import transaction

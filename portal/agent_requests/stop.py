@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from portal.agent_requests.common import BASE, ask, posted, require_agent
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -10,6 +9,7 @@ from starlette.routing import Route
 
 from portal import authorisations, journeys
 from portal.access import Authority, require_authority
+from portal.agent_requests.common import BASE, ask, posted, require_agent
 from portal.auth import Viewer, require_viewer
 from portal.db import transaction
 from portal.forms import Form

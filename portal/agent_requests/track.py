@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from portal.agent_requests.common import BASE, ask, firm_request, posted, request_context, require_agent
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import authorisations, pagination
+from portal.agent_requests.common import BASE, ask, firm_request, posted, request_context, require_agent
 from portal.authorisations import AGENT_STATUS_TEXT, Refused, Status
 from portal.db import transaction
 from portal.forms import Form
