@@ -213,7 +213,7 @@ class _Generator:
     def _quarterly(self, taxpayer: Taxpayer, regime: str, kind: str, *, months_after: int, day: int | None,
                    stagger: int = 0) -> None:
         for end in _quarter_ends(self.today, stagger):
-            start = _add_months(end, -3) + timedelta(days=1)
+            start = _month_end(_add_months(end, -3)) + timedelta(days=1)  # the day after the last quarter ended
             due_month_end = _month_end(_add_months(end, months_after))
             due = due_month_end + timedelta(days=day) if day else due_month_end
             self._obligation(taxpayer, regime, kind, start, end, due)

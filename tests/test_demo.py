@@ -75,3 +75,15 @@ def test_the_readmes_new_clients_can_be_found_with_their_known_facts(engine: Eng
         sam = authorisations.find_client(db, itsa, "personal", "JX 12 34 56 D")
         assert sam is not None and authorisations.known_fact_matches(db, itsa, sam, "m12ab")
         assert db.execute(select(FirmClient).where(FirmClient.taxpayer_id.in_([meadow.id, sam.id]))).first() is None
+
+
+def test_quarterly_periods_follow_on_without_overlapping(engine: Engine) -> None:
+    with Session(engine) as db:
+        rows = db.execute(select(Obligation.taxpayer_id, Obligation.period_start, Obligation.period_end)
+                          .where(Obligation.regime == "VAT").order_by(Obligation.taxpayer_id, Obligation.period_start))
+        periods: dict[int, list[tuple[date, date]]] = {}
+        for taxpayer_id, start, end in rows:
+            periods.setdefault(taxpayer_id, []).append((start, end))
+    for quarters in periods.values():
+        for (_, previous_end), (start, _) in zip(quarters, quarters[1:], strict=False):
+            assert start == previous_end + timedelta(days=1)
