@@ -27,6 +27,7 @@ from portal import (
     pages,
     registration,
     vat_returns,
+    worklist,
 )
 from portal.db import UnitOfWorkMiddleware, make_engine
 from portal.rendering import make_templates
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *home.routes,
         *auth.routes,
         *clients.routes,
+        *worklist.routes,
         *registration.routes,
         *agent_requests.routes,
         *client_authorisations.routes,

@@ -1,0 +1,190 @@
+"""Server time and worker memory at scale: a firm of 100,000 clients (and one of 10,000), SQLite and PostgreSQL.
+
+    .venv/bin/python bench/scale.py                                  # SQLite only
+    .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+Generates the firms on first use (`python -m portal generate-firm`) into var/bench/scale-<N>.db and, with
+--postgres, into databases portal_scale_<N> on that server (kept for the next run). Every measurement runs in
+a fresh worker process: it signs in, warms up, then times `await app(scope, receive, send)` in-process, so
+the figures are the server's own time, without HTTP or a client. Prints PASS/OVER per line; exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SEARCH_BUDGET_MS, WORKLIST_BUDGET_MS = 20.0, 50.0
+
+
+def endpoints() -> list[tuple[str, str, float]]:
+    from portal import identifiers, scale
+
+    reference = identifiers.make_utr(scale.FIRST_SERIAL + 4_321)
+    return [
+        ("client search by name", "/clients?q=smith", SEARCH_BUDGET_MS),
+        ("client search by reference", f"/clients?q={reference}", SEARCH_BUDGET_MS),
+        ("dashboard, first page", "/clients", SEARCH_BUDGET_MS),
+        ("what's due, first page", "/whats-due", WORKLIST_BUDGET_MS),
+        ("what's due, page 50", "/whats-due?page=50", WORKLIST_BUDGET_MS),
+        ("what's due, VAT overdue", "/whats-due?service=VAT&status=overdue", WORKLIST_BUDGET_MS),
+        ("what's due, within 30 days, name", "/whats-due?within=30&client=smith", WORKLIST_BUDGET_MS),
+    ]
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure(url: str, requests: int) -> dict[str, object]:
+    """In this process: sign in as the scale firm's administrator and time each endpoint."""
+    from starlette.testclient import TestClient
+
+    from portal import scale, worklist
+    from portal.app import create_app
+    from portal.db import make_engine
+    from portal.settings import Settings
+
+    engine = make_engine(url)
+    app = create_app(settings=Settings(database_url=url, secret_key="bench-" + "x" * 40), engine=engine)
+    if not any(getattr(route, "path", "") == "/whats-due" for route in app.routes):
+        app.router.routes.extend(worklist.routes)
+    with TestClient(app, follow_redirects=False) as client:
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/sign-in").text).group(1)  # type: ignore[union-attr]
+        client.post("/sign-in", data={"email": scale.AGENT_EMAIL, "password": scale.PASSWORD, "csrf_token": token})
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+    async def call(path_and_query: str) -> tuple[int, float]:
+        path, _, query = path_and_query.partition("?")
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                 "root_path": "", "headers": [(b"host", b"bench"), (b"cookie", cookie.encode()),
+                                              (b"accept-encoding", b"gzip")],
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "app": app}
+        status: list[int] = []
+
+        received: list[bool] = []
+
+        async def receive() -> dict[str, object]:
+            if received:  # a streamed response listens for a disconnect: there is none
+                await asyncio.Event().wait()
+            received.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))  # type: ignore[arg-type]
+
+        started = time.perf_counter()
+        await app(scope, receive, send)
+        return status[0], (time.perf_counter() - started) * 1000
+
+    async def run() -> dict[str, object]:
+        results = {}
+        for name, target, _ in endpoints():
+            status, _ = await call(target)
+            if status != 200:
+                raise SystemExit(f"{target} answered {status}: is the firm generated and signed in?")
+            for _ in range(20):
+                await call(target)
+            times = sorted([(await call(target))[1] for _ in range(requests)])
+            results[name] = {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
+        await call("/whats-due.csv")  # every row, streamed: memory must not grow with them
+        return {"timings": results, "rss_kb": rss_kb()}
+
+    outcome = asyncio.run(run())
+    engine.dispose()
+    return outcome
+
+
+def ensure_firm(url: str, clients: int) -> None:
+    from sqlalchemy import select
+
+    from portal import scale
+    from portal.db import make_engine
+    from portal.migrate import upgrade
+    from portal.models import User
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        present = connection.execute(select(User.id).where(User.email == scale.AGENT_EMAIL)).first()
+    engine.dispose()
+    if not present:
+        print(f"Generating {clients:,} clients into {url} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "portal", "generate-firm", "--clients", str(clients),
+                        "--database-url", url], cwd=REPO, check=True)
+
+
+def postgres_database(server_url: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def in_fresh_worker(url: str, requests: int) -> dict[str, object]:
+    output = subprocess.run([sys.executable, __file__, "--measure", url, "--requests", str(requests)], cwd=REPO,
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (any database on it) to measure as well")
+    parser.add_argument("--sqlite-dir", default=str(REPO / "var" / "bench"))
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000, help="the smaller firm, for the memory comparison")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.requests)))
+        return
+
+    databases: list[tuple[str, dict[int, str]]] = [
+        ("SQLite", {n: f"sqlite:///{Path(args.sqlite_dir) / f'scale-{n}.db'}" for n in (args.small, args.clients)})]
+    if args.postgres:
+        databases.append(("PostgreSQL", {n: postgres_database(args.postgres, f"portal_scale_{n}")
+                                         for n in (args.small, args.clients)}))
+    for label, urls in databases:
+        memory = {}
+        for clients, url in urls.items():
+            ensure_firm(url, clients)
+            result = in_fresh_worker(url, args.requests)
+            memory[clients] = int(result["rss_kb"])  # type: ignore[call-overload]
+            if clients != args.clients:
+                continue
+            print(f"\n{label}, {clients:,} clients, {args.requests} requests each after warm-up (server time):")
+            for name, _, budget in endpoints():
+                timing = result["timings"][name]  # type: ignore[index]
+                verdict = "PASS" if timing["p95"] <= budget else "OVER"
+                print(f"  {verdict}  {name:36} p50 {timing['p50']:6.1f} ms  p95 {timing['p95']:6.1f} ms"
+                      f"  (budget p95 <= {budget:.0f} ms)")
+        small, big = memory[args.small], memory[args.clients]
+        grew = (big - small) / small
+        verdict = "PASS" if grew <= 0.10 else "OVER"
+        print(f"  {verdict}  worker RSS after serving them: {small / 1024:.1f} MB with {args.small:,} clients, "
+              f"{big / 1024:.1f} MB with {args.clients:,} ({grew:+.0%}; budget: no more than +10%)")
+
+
+if __name__ == "__main__":
+    main()
