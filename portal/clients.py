@@ -16,10 +16,11 @@ from starlette.routing import Route
 from portal import identifiers, pagination
 from portal.access import IDENTIFIER_REGIMES, in_no_group_or_mine, require_authority, restricted_by_groups
 from portal.auth import Viewer, require_viewer
-from portal.db import comma_list, contains_pattern, transaction
+from portal.db import comma_list, transaction
 from portal.formatting import govuk_date
 from portal.forms import Form
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
+from portal.names import name_conditions, name_params, search_words
 from portal.rendering import render
 from portal.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 
@@ -71,16 +72,16 @@ class ClientSearch:
     def reference_kind(self) -> identifiers.IdentifierKind | None:
         return identifiers.detect_kind(self.text) if self.text else None
 
-    def shape(self, viewer: Viewer) -> tuple[str, bool, bool]:
+    def shape(self, viewer: Viewer) -> tuple[str, int, bool, bool]:
         by = "reference" if self.reference_kind else ("name" if self.text else "all")
-        return by, bool(self.regime), restricted_by_groups(viewer)
+        return by, len(search_words(self.text)) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer)
 
     def params(self, viewer: Viewer) -> dict[str, object]:
         params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime}
         if kind := self.reference_kind:
             params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
         elif self.text:
-            params["pattern"] = contains_pattern(self.text)
+            params |= name_params(search_words(self.text))
         return params
 
 
@@ -88,7 +89,7 @@ _fc, _auth, _tp = FirmClient.__table__, Authorisation.__table__, Taxpayer.__tabl
 _ob, _ident = Obligation.__table__, TaxpayerIdentifier.__table__  # type: ignore[attr-defined]
 
 
-def _matching(by: str, with_regime: bool, restricted: bool) -> list[ColumnElement[bool]]:
+def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[ColumnElement[bool]]:
     conditions = [_fc.c.firm_id == bindparam("firm_id")]
     if restricted:
         conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
@@ -97,7 +98,7 @@ def _matching(by: str, with_regime: bool, restricted: bool) -> list[ColumnElemen
         conditions.append(_fc.c.taxpayer_id.in_(select(_ident.c.taxpayer_id).where(
             _ident.c.kind == bindparam("kind"), _ident.c.value == bindparam("value"))))
     elif by == "name":
-        conditions.append(_fc.c.sort_name.like(bindparam("pattern"), escape="\\"))
+        conditions += name_conditions(_fc.c.taxpayer_id, words)
     if with_regime:
         conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
             _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),
@@ -107,12 +108,12 @@ def _matching(by: str, with_regime: bool, restricted: bool) -> list[ColumnElemen
 
 # The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
 @cache
-def _count_query(by: str, with_regime: bool, restricted: bool) -> Select[tuple[int]]:
-    return select(func.count()).select_from(_fc).where(*_matching(by, with_regime, restricted))
+def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int]]:
+    return select(func.count()).select_from(_fc).where(*_matching(by, words, with_regime, restricted))
 
 
 @cache
-def _page_query(by: str, with_regime: bool, restricted: bool) -> Select[tuple[int, str, str, str, date]]:
+def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int, str, str, str, date]]:
     live = (_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _fc.c.taxpayer_id,
             _auth.c.ended_at.is_(None))
     regimes = select(comma_list(_auth.c.regime)).where(*live).scalar_subquery()
@@ -126,7 +127,7 @@ def _page_query(by: str, with_regime: bool, restricted: bool) -> Select[tuple[in
     return (
         select(_fc.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due)
         .join(_tp, _tp.c.id == _fc.c.taxpayer_id)
-        .where(*_matching(by, with_regime, restricted))
+        .where(*_matching(by, words, with_regime, restricted))
         .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import Column, Index, String, UniqueConstraint, delete, event, insert, inspect, text
 from sqlalchemy.types import JSON
 from sqlmodel import Field, SQLModel
 
@@ -77,6 +77,17 @@ class Taxpayer(SQLModel, table=True):
     phone: str = Field(default="", max_length=30)
     owner_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class TaxpayerNameWord(SQLModel, table=True):
+    """Each word of a taxpayer's name, lower-cased, for name searches (portal.names). Kept in step with
+    Taxpayer.name by the listeners at the end of this module; bulk inserts (portal.scale) add their own."""
+
+    __tablename__ = "taxpayer_name_word"
+    # Binary order on both databases, so a word range (from "smi" to "smi{") is a plain index range.
+    word: str = Field(sa_column=Column(String(160).with_variant(String(160, collation="C"), "postgresql"),
+                                       primary_key=True))
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
 
 
 class TaxpayerIdentifier(SQLModel, table=True):
@@ -284,3 +295,23 @@ class RateLimitEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300)
     at: datetime = Field(default_factory=utcnow)
+
+
+def _name_word_rows(taxpayer: Taxpayer) -> list[dict[str, object]]:
+    from portal.names import word_rows  # portal.names builds on this module's tables
+
+    return word_rows(taxpayer.id, taxpayer.name)  # type: ignore[arg-type]
+
+
+@event.listens_for(Taxpayer, "after_insert")
+def _index_name(_mapper, connection, taxpayer: Taxpayer) -> None:  # type: ignore[no-untyped-def]
+    if rows := _name_word_rows(taxpayer):
+        connection.execute(insert(TaxpayerNameWord.__table__), rows)  # type: ignore[attr-defined]
+
+
+@event.listens_for(Taxpayer, "after_update")
+def _reindex_name(_mapper, connection, taxpayer: Taxpayer) -> None:  # type: ignore[no-untyped-def]
+    if inspect(taxpayer).attrs.name.history.has_changes():
+        table = TaxpayerNameWord.__table__  # type: ignore[attr-defined]
+        connection.execute(delete(table).where(table.c.taxpayer_id == taxpayer.id))
+        _index_name(_mapper, connection, taxpayer)

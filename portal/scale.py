@@ -31,7 +31,18 @@ from portal.demo import (
     _add_months,
     _month_end,
 )
-from portal.models import Authorisation, Firm, FirmClient, Membership, Obligation, Taxpayer, TaxpayerIdentifier, User
+from portal.models import (
+    Authorisation,
+    Firm,
+    FirmClient,
+    Membership,
+    Obligation,
+    Taxpayer,
+    TaxpayerIdentifier,
+    TaxpayerNameWord,
+    User,
+)
+from portal.names import word_rows
 from portal.services import BY_KEY, ClientType
 from portal.settings import Settings
 
@@ -44,6 +55,7 @@ BATCHES_PER_TRANSACTION = 5
 FIRST_SERIAL = 2_000_000
 
 _tp, _ident, _fc = Taxpayer.__table__, TaxpayerIdentifier.__table__, FirmClient.__table__  # type: ignore[attr-defined]
+_words = TaxpayerNameWord.__table__  # type: ignore[attr-defined]
 _auth, _ob = Authorisation.__table__, Obligation.__table__  # type: ignore[attr-defined]
 
 
@@ -190,10 +202,11 @@ def _insert_batch(connection: Connection, rows: _Rows, firm_id: int, first_seria
     people = [(client_type, keys, rows.name(client_type)) for _, client_type, keys in profiles]
     ids = connection.execute(insert(_tp).returning(_tp.c.id, sort_by_parameter_order=True),
                              [rows.taxpayer(client_type, name) for client_type, _, name in people]).scalars().all()
-    refs, clients, authorisations, obligations = [], [], [], []
+    refs, words, clients, authorisations, obligations = [], [], [], [], []
     for n, (taxpayer_id, (client_type, keys, name)) in enumerate(zip(ids, people, strict=True)):
         regimes = {BY_KEY[key].regime for key in keys}
         refs += rows.identifiers(taxpayer_id, first_serial + n, client_type, regimes)
+        words += word_rows(taxpayer_id, name)  # Core inserts skip the ORM listener that does this
         started = rows.moment(1500)
         clients.append({"firm_id": firm_id, "taxpayer_id": taxpayer_id, "sort_name": name.lower(),
                         "client_reference": None, "created_at": started})
@@ -201,7 +214,7 @@ def _insert_batch(connection: Connection, rows: _Rows, firm_id: int, first_seria
                             "regime": BY_KEY[key].regime, "request_id": None, "started_at": started,
                             "ended_at": None, "ended_by": None} for key in keys]
         obligations += rows.obligations(taxpayer_id, regimes)
-    for table, batch in ((_ident, refs), (_fc, clients), (_auth, authorisations), (_ob, obligations)):
+    for table, batch in ((_ident, refs), (_words, words), (_fc, clients), (_auth, authorisations), (_ob, obligations)):
         connection.execute(insert(table), batch)
     return len(obligations)
 

@@ -20,9 +20,10 @@ from starlette.routing import Route
 from portal import pagination
 from portal.access import in_no_group_or_mine, restricted_by_groups
 from portal.auth import Viewer, require_viewer
-from portal.db import contains_pattern, transaction
+from portal.db import transaction
 from portal.forms import Form
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer
+from portal.names import name_conditions, name_params, search_words
 from portal.rendering import render
 from portal.services import REGIME_NAMES, regime_name
 
@@ -57,12 +58,13 @@ class Filters:
 
     def shape(self, viewer: Viewer, today: date) -> tuple[bool, bool, bool, bool, bool]:
         low, high = self.bounds(today)
-        return bool(self.regime), low is not None, high is not None, bool(self.name), restricted_by_groups(viewer)
+        name_words = len(search_words(self.name)) if self.name else None
+        return bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer)
 
     def params(self, viewer: Viewer, today: date) -> dict[str, object]:
         low, high = self.bounds(today)
         return {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime, "low": low,
-                "high": high, "pattern": contains_pattern(self.name)}
+                "high": high, **name_params(search_words(self.name))}
 
     def query_string(self) -> dict[str, str]:
         values = {"service": self.regime, "status": self.status,
@@ -96,7 +98,8 @@ class DueRow:
 # --- queries: built once per shape of filter and reused, so SQLAlchemy's compiled-SQL cache serves them ---------
 
 
-def _matching(with_regime: bool, low: bool, high: bool, with_name: bool, restricted: bool) -> list[ColumnElement[bool]]:
+def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
+              restricted: bool) -> list[ColumnElement[bool]]:
     conditions = [
         _fc.c.firm_id == bindparam("firm_id"),
         _fc.c.taxpayer_id == _ob.c.taxpayer_id,
@@ -114,9 +117,8 @@ def _matching(with_regime: bool, low: bool, high: bool, with_name: bool, restric
         conditions.append(_ob.c.due_date >= bindparam("low"))
     if high:
         conditions.append(_ob.c.due_date <= bindparam("high"))
-    if with_name:  # as a set of clients, so the planner finds the few named ones first, then their obligations
-        conditions.append(_ob.c.taxpayer_id.in_(select(_fc.c.taxpayer_id).where(
-            _fc.c.firm_id == bindparam("firm_id"), _fc.c.sort_name.like(bindparam("pattern"), escape="\\"))))
+    if name_words is not None:  # as a set of clients: the planner finds the few named ones first
+        conditions += name_conditions(_ob.c.taxpayer_id, name_words)
     return conditions
 
 
@@ -129,7 +131,7 @@ _ORDER = (_ob.c.due_date, _ob.c.taxpayer_id, _ob.c.id)
 
 
 @cache
-def _count_query(*shape: bool) -> Select[tuple[int]]:
+def _count_query(*shape: bool | int | None) -> Select[tuple[int]]:
     """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
     walk over hundreds of thousands of rows on every page view."""
     matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape))
@@ -137,14 +139,14 @@ def _count_query(*shape: bool) -> Select[tuple[int]]:
 
 
 @cache
-def _page_query(*shape: bool) -> Select[Any]:
+def _page_query(*shape: bool | int | None) -> Select[Any]:
     return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
             .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape))
             .order_by(*_ORDER).limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 @cache
-def _after_query(*shape: bool) -> Select[Any]:
+def _after_query(*shape: bool | int | None) -> Select[Any]:
     """The next batch after a row, by keyset: the cost of a batch does not grow with how far in it is."""
     after = tuple_(bindparam("after_due"), bindparam("after_taxpayer"), bindparam("after_id"))
     return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)

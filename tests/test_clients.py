@@ -184,3 +184,20 @@ def test_a_taxpayer_sees_their_own_overview_without_an_acting_for_banner(client:
     assert page.status_code == 200 and "You are acting for" not in page.text
     assert "VAT return" in page.text and "Quarterly update" in page.text  # all of her own obligations
     assert client.get("/clients").headers["location"] == "/account"  # not an agent: no client list
+
+
+def test_a_name_search_matches_the_start_of_any_word_in_the_name(client: TestClient, world: World) -> None:
+    sign_in(client, "agent@example.com")
+    assert _names_in_table(client.get("/clients?q=gran+bak").text) == ["Granite Bakery Ltd"]
+    assert _names_in_table(client.get("/clients?q=WHIT").text) == ["Jane Whitfield"]
+    assert _names_in_table(client.get("/clients?q=akery").text) == []  # words are matched from their start
+
+
+def test_a_renamed_client_is_found_by_the_new_name_only(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
+    from portal.models import Taxpayer
+
+    with unit_of_work(engine) as db:
+        db.get(Taxpayer, world.vat_client.id).name = "Kestrel Joinery Ltd"
+    sign_in(client, "agent@example.com")
+    assert _names_in_table(client.get("/clients?q=kestrel").text) == ["Kestrel Joinery Ltd"]
+    assert _names_in_table(client.get("/clients?q=granite").text) == []

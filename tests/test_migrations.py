@@ -43,3 +43,21 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(empty_datab
         assert differences == []
         assert "alembic_version" in inspect(connection).get_table_names()
     upgrade(engine)  # running it again changes nothing and does not fail
+
+
+def test_names_already_in_the_database_are_indexed_for_search_by_the_migration(empty_database: Engine) -> None:
+    from alembic import command
+
+    from portal.migrate import alembic_config
+
+    config = alembic_config()
+    with empty_database.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.execute(text("INSERT INTO taxpayer (client_type, name, address_line1, address_line2, town, "
+                                "postcode, country, email, phone, created_at) VALUES ('business', "
+                                "'Harbour Print & Sons Ltd', '', '', '', '', 'GB', '', '', CURRENT_TIMESTAMP)"))
+    upgrade(empty_database)
+    with empty_database.connect() as connection:
+        words = connection.execute(text("SELECT word FROM taxpayer_name_word ORDER BY word")).scalars().all()
+    assert words == ["harbour", "ltd", "print", "sons"]
