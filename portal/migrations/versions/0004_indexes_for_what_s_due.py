@@ -8,9 +8,7 @@ Create Date: 2026-11-23 18:40:36.994336
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
-
 
 revision: str = '0004'
 down_revision: str | None = '0003'
