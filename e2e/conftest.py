@@ -7,6 +7,7 @@ Run: .venv/bin/python -m pytest e2e -p no:randomly --browser chromium
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect
 
+from e2e.axe import assert_accessible
 from portal import demo
 from portal.app import create_app
 from portal.db import make_engine, unit_of_work
@@ -128,3 +130,13 @@ def sign_in(demo_accounts: demo.DemoAccounts) -> SignIn:
 
 def title(text: str) -> str:
     return f"{text} – {SERVICE_NAME}"
+
+
+def h1(page: Page, name: str | re.Pattern[str]) -> None:
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+
+
+def scan(page: Page, state: str, enabled: bool = True) -> None:
+    """assert_accessible, skipped where a journey repeats a page and state another journey has scanned."""
+    if enabled:
+        assert_accessible(page, state)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
-from e2e.conftest import SignIn, title
+from e2e.conftest import SignIn, h1, title
 from portal import demo
 from portal.authorisations import EXPIRY_DAYS
 from portal.formatting import govuk_date
@@ -34,10 +34,6 @@ NewContext = Callable[..., BrowserContext]
 class Firm:
     name: str
     arn: str
-
-
-def h1(page: Page, name: str | re.Pattern[str]) -> None:
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
 def scan(page: Page, state: str, enabled: bool = True) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
-from e2e.conftest import SignIn, title
+from e2e.conftest import SignIn, h1, scan, title
 from portal import demo
 
 HARBOUR = "Harbour & Reed Tax Advisers LLP"
@@ -34,16 +34,6 @@ NewContext = Callable[..., BrowserContext]
 class Filed:
     period: str  # "1 October 2026 to 31 December 2026"
     reference: str
-
-
-def h1(page: Page, name: str | re.Pattern[str]) -> None:
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
-
-
-def scan(page: Page, state: str, enabled: bool = True) -> None:
-    """assert_accessible, skipped where a journey repeats a page and state another journey has scanned."""
-    if enabled:
-        assert_accessible(page, state)
 
 
 def open_vat_client(page: Page, js: bool, index: int, axe: bool = True) -> str:

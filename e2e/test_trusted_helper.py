@@ -14,15 +14,11 @@ from collections.abc import Callable
 from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
-from e2e.conftest import SignIn, title
+from e2e.conftest import SignIn, h1, title
 from portal import demo
 
 PERSON = "Jane Whitfield"  # client@example.com's own tax account in the demo data
 NewContext = Callable[..., BrowserContext]
-
-
-def h1(page: Page, name: str | re.Pattern[str]) -> None:
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
 def invite_helper(page: Page, email: str) -> str:
