@@ -2,7 +2,8 @@
 
 Every client-scoped request asks `require_authority` once. The answer is the set of actions allowed per
 regime, or a 404 that looks exactly like a taxpayer that does not exist. Handlers, templates and menus read
-that answer; nothing re-derives it. Lists of clients use `visible_to_agent`, the same rule as a query.
+that answer; nothing re-derives it. Lists of clients apply the same staff-access rule as a query
+(`restricted_by_groups` and `in_no_group_or_mine`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, not_, or_, select
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -58,15 +59,9 @@ class Authority:
         return self.kind != "self"
 
 
-def visible_to_agent(viewer: Viewer, taxpayer_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """Staff access inside a firm (domain.md §4.3): with access groups on, a standard user sees a client
-    only if it is in no group, or in a group they belong to. Administrators see every client."""
-    if not restricted_by_groups(viewer):
-        return true()
-    return in_no_group_or_mine(taxpayer_id, firm_id=viewer.firm_id, user_id=viewer.user_id)
-
-
 def restricted_by_groups(viewer: Viewer) -> bool:
+    """Staff access inside a firm (domain.md §4.3): with access groups on, a standard user sees a client only
+    if it is in no group, or in a group they belong to. Administrators see every client."""
     return viewer.access_groups_enabled and not viewer.is_firm_admin
 
 

@@ -157,7 +157,7 @@ def home_for(viewer: Viewer) -> str:
     return "/clients" if viewer.is_agent else "/account"
 
 
-def _safe_next(target: str) -> str | None:
+def safe_next(target: str) -> str | None:
     """Only a path on this site: never '//evil.example' or an absolute URL."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -165,7 +165,7 @@ def _safe_next(target: str) -> str | None:
 
 
 async def sign_in(request: Request) -> Response:
-    next_url = _safe_next(request.query_params.get("next", ""))
+    next_url = safe_next(request.query_params.get("next", ""))
     if request.method == "GET":
         return render(request, "auth/sign_in.html", {"form": Form(), "next_url": next_url})
     form = await read_form(request, "email", "password")

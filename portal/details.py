@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import audit, identifiers, journeys
+from portal import audit, journeys
 from portal.access import Authority, require_authority
 from portal.auth import require_viewer
 from portal.db import transaction
-from portal.forms import Form, read_form
+from portal.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
 from portal.models import Taxpayer
 from portal.registration import check_email
 from portal.rendering import render
@@ -44,28 +44,6 @@ def max_length(column: str) -> int:
 def _length(form: Form, name: str, label: str) -> None:
     if len(form.get(name)) > (limit := max_length(name)):
         form.error(name, f"{label} must be {limit} characters or fewer")
-
-
-def check_address(form: Form) -> None:
-    """Checks the address and normalises the postcode in place."""
-    if not form.get("address_line1"):
-        form.error("address_line1", "Enter address line 1, typically the building and street")
-    _length(form, "address_line1", "Address line 1")
-    _length(form, "address_line2", "Address line 2")
-    if not form.get("town"):
-        form.error("town", "Enter town or city")
-    _length(form, "town", "Town or city")
-    postcode = form.get("postcode")
-    if not postcode:
-        form.error("postcode", "Enter postcode")
-    elif not identifiers.is_valid_postcode(postcode):
-        form.error("postcode", "Enter a real postcode")
-    else:
-        normalised = identifiers.normalise_postcode(postcode)
-        # "BFPO 1234" is valid but one longer than the column: kept without its space (comparisons of
-        # postcodes normalise both sides, so it still matches as a known fact).
-        fits = len(normalised) <= max_length("postcode")
-        form.values["postcode"] = normalised if fits else normalised.replace(" ", "")
 
 
 def check_contact(form: Form) -> None:
@@ -91,7 +69,7 @@ class Part:
 
 
 PARTS: dict[str, Part] = {
-    "address": Part("address", ("address_line1", "address_line2", "town", "postcode"), check_address,
+    "address": Part("address", ADDRESS_FIELDS, check_uk_address,
                     "details/address.html", "address_changed", "Address updated", "postal address"),
     "contact": Part("contact", ("email", "phone"), check_contact,
                     "details/contact.html", "contact_details_changed", "Contact details updated", "contact details"),

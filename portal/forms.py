@@ -8,6 +8,9 @@ from datetime import date
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from portal import identifiers
+from portal.models import Taxpayer
+
 MAX_FIELD_LENGTH = 1000
 
 
@@ -60,5 +63,36 @@ def read_date(form: Form, name: str, label: str) -> date | None:
         return None
 
 
-def date_fields(name: str) -> tuple[str, str, str]:
-    return f"{name}-day", f"{name}-month", f"{name}-year"
+ADDRESS_FIELDS = ("address_line1", "address_line2", "town", "postcode")
+
+
+def _column_length(column: str) -> int:
+    # Taxpayer and Firm hold addresses in columns of the same lengths; reading them from the model means no
+    # value PostgreSQL would refuse ever gets through.
+    length = Taxpayer.__table__.c[column].type.length  # type: ignore[attr-defined]
+    assert isinstance(length, int)
+    return length
+
+
+def check_uk_address(form: Form) -> None:
+    """The GOV.UK address questions (portal/templates/components/fields.html address_fields), with the
+    postcode normalised in place."""
+    if not form.get("address_line1"):
+        form.error("address_line1", "Enter address line 1, typically the building and street")
+    if not form.get("town"):
+        form.error("town", "Enter town or city")
+    for name, label in (("address_line1", "Address line 1"), ("address_line2", "Address line 2"),
+                        ("town", "Town or city")):
+        if len(form.get(name)) > (limit := _column_length(name)):
+            form.error(name, f"{label} must be {limit} characters or fewer")
+    postcode = form.get("postcode")
+    if not postcode:
+        form.error("postcode", "Enter postcode")
+    elif not identifiers.is_valid_postcode(postcode):
+        form.error("postcode", "Enter a real postcode")
+    else:
+        normalised = identifiers.normalise_postcode(postcode)
+        # "BFPO 1234" is valid but one longer than the column: kept without its space (postcode comparisons
+        # normalise both sides, so it still matches as a known fact).
+        fits = len(normalised) <= _column_length("postcode")
+        form.values["postcode"] = normalised if fits else normalised.replace(" ", "")

@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from portal import audit, identifiers, journeys, ratelimits
 from portal.access import MAX_ID
-from portal.auth import MAX_EMAIL_LENGTH, _safe_next, current_viewer, hash_password, require_viewer
+from portal.auth import MAX_EMAIL_LENGTH, current_viewer, hash_password, require_viewer, safe_next
 from portal.db import transaction
-from portal.forms import Form, read_form
+from portal.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
 from portal.identifiers import IdentifierKind
 from portal.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
 from portal.rendering import render
@@ -29,8 +29,6 @@ MAX_NAME_LENGTH = 120
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 MAX_FIRM_NAME_LENGTH = 160
-MAX_ADDRESS_LINE_LENGTH = 100
-MAX_TOWN_LENGTH = 60
 MAX_AMLS_NUMBER_LENGTH = 40
 LINK_ATTEMPTS_ALLOWED = 5
 LINK_WINDOW = timedelta(minutes=15)
@@ -209,7 +207,7 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question("firm-name", ("firm_name",), "registration/firm_name.html"),
     Question("contact-email", ("contact_email",), "registration/contact_email.html"),
-    Question("address", ("address_line1", "address_line2", "town", "postcode"), "registration/address.html"),
+    Question("address", ADDRESS_FIELDS, "registration/address.html"),
     Question("supervision", ("amls_body", "amls_number"), "registration/supervision.html"),
 )
 BY_SLUG = {q.slug: q for q in QUESTIONS}
@@ -229,25 +227,9 @@ def check_question(slug: str, form: Form) -> None:
     elif slug == "contact-email":
         check_email(form, "contact_email", "Enter your firm's contact email address")
     elif slug == "address":
-        _check_address(form)
+        check_uk_address(form)
     elif slug == "supervision":
         _check_supervision(form)
-
-
-def _check_address(form: Form) -> None:
-    if not form.get("address_line1"):
-        form.error("address_line1", "Enter address line 1, typically the building and street")
-    _length(form, "address_line1", "Address line 1", MAX_ADDRESS_LINE_LENGTH)
-    _length(form, "address_line2", "Address line 2", MAX_ADDRESS_LINE_LENGTH)
-    if not form.get("town"):
-        form.error("town", "Enter town or city")
-    _length(form, "town", "Town or city", MAX_TOWN_LENGTH)
-    if not form.get("postcode"):
-        form.error("postcode", "Enter postcode")
-    elif not identifiers.is_valid_postcode(form.get("postcode")):
-        form.error("postcode", "Enter a real postcode")
-    else:
-        form.values["postcode"] = identifiers.normalise_postcode(form.get("postcode"))
 
 
 def _check_supervision(form: Form) -> None:
@@ -298,7 +280,7 @@ def _previous_page(slug: str) -> str:
 
 
 async def sign_up(request: Request) -> Response:
-    next_url = _safe_next(request.query_params.get("next", ""))
+    next_url = safe_next(request.query_params.get("next", ""))
     if current_viewer(request) is not None:  # already signed in: a second account now would be a mistake
         return RedirectResponse(next_url or "/account", status_code=303)
     context: dict[str, Any] = {"next_url": next_url, "already_registered": False}
