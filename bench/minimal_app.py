@@ -1,5 +1,5 @@
 """The throughput baseline: a minimal Starlette app rendering one small Jinja template (a loop of 20 rows),
-behind the same GZipMiddleware settings as the portal. Served by bench/throughput.py with
+behind Starlette's GZipMiddleware at the portal's gzip settings (the bench asks for gzip only). Served by bench/throughput.py with
 `uvicorn bench.minimal_app:app --workers 1 --log-level warning --no-access-log`.
 """
 
@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
+
+from portal.compression import GZIP_LEVEL, MINIMUM_SIZE
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
@@ -39,5 +41,5 @@ async def home(request: Request) -> Response:
 
 app = Starlette(
     routes=[Route("/", home)],
-    middleware=[Middleware(GZipMiddleware, minimum_size=500, compresslevel=6)],
+    middleware=[Middleware(GZipMiddleware, minimum_size=MINIMUM_SIZE, compresslevel=GZIP_LEVEL)],
 )

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -29,6 +28,7 @@ from portal import (
     vat_returns,
     worklist,
 )
+from portal.compression import CompressionMiddleware
 from portal.db import UnitOfWorkMiddleware, make_engine
 from portal.rendering import make_templates
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware, settings=settings),
-        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+        Middleware(CompressionMiddleware),
         Middleware(CSRFMiddleware, settings=settings, on_refused=errors.error_page),
         Middleware(UnitOfWorkMiddleware, engine=engine),
     ]
