@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import audit, ratelimits
-from portal.db import transaction
+from portal.db import connection, transaction
 from portal.forms import Form, read_form
 from portal.models import Firm, Membership, User, UserSession, utcnow
 from portal.rendering import render
@@ -112,8 +112,8 @@ class Sessions:
         hashed = request.scope["state"].get(SESSION_TOKEN_HASH)
         if hashed is None:
             return None
-        db = transaction(request)
-        row = db.connection().execute(VIEWER_QUERY, {"token_hash": hashed}).first()
+        db = connection(request)
+        row = db.execute(VIEWER_QUERY, {"token_hash": hashed}).first()
         if row is None:
             return None
         now = utcnow()

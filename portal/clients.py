@@ -7,7 +7,7 @@ from datetime import date
 from functools import cache
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,7 +16,7 @@ from starlette.routing import Route
 from portal import identifiers, pagination
 from portal.access import IDENTIFIER_REGIMES, in_no_group_or_mine, require_authority, restricted_by_groups
 from portal.auth import Viewer, require_viewer
-from portal.db import comma_list, transaction
+from portal.db import comma_list, connection, transaction
 from portal.formatting import govuk_date
 from portal.forms import Form
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
@@ -141,12 +141,12 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Sel
     )
 
 
-def count_clients(db: Session, viewer: Viewer, search: ClientSearch) -> int:
-    return db.connection().execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
+def count_clients(db: Connection, viewer: Viewer, search: ClientSearch) -> int:
+    return db.execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
 
 
-def search_clients(db: Session, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[ClientRow]:
-    rows = db.connection().execute(_page_query(*search.shape(viewer)),
+def search_clients(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[ClientRow]:
+    rows = db.execute(_page_query(*search.shape(viewer)),
                                    search.params(viewer) | {"limit": page.size, "offset": page.offset})
     today = date.today()
     return [ClientRow.from_row(*row, today=today) for row in rows]
@@ -196,7 +196,7 @@ async def index(request: Request) -> Response:
     viewer = require_viewer(request)
     if not viewer.is_agent:
         return RedirectResponse("/account", status_code=303)
-    db = transaction(request)
+    db = connection(request)
     form, text, regime = _search_form(request)
     search = ClientSearch(text, regime)
     total = count_clients(db, viewer, search)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import String, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.functions import FunctionElement
@@ -89,26 +89,42 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def transaction(request: Request) -> Session:
-    """The request's one unit of work, opened on first use.
+def connection(request: Request) -> Connection:
+    """The request's one database transaction, begun on first use.
 
     UnitOfWorkMiddleware commits it just before the response starts (so a redirect never races its own
-    write) when the status is below 400, and rolls it back otherwise.
+    write) when the status is below 400, and rolls it back otherwise. Pages that only read with prebuilt Core
+    queries (the client list, the session check) use it directly and skip the ORM Session's set-up, which
+    costs more than their SQL.
     """
     state = request.scope["state"]
-    session = state.get(_SESSION_KEY)
-    if session is None:
+    active = state.get(_CONNECTION_KEY)
+    if active is None:
         engine: Engine = state[_ENGINE_KEY]
         if request.method not in SAFE_METHODS:
             engine = engine.execution_options(sqlite_begin="IMMEDIATE")  # ignored by PostgreSQL
-        session = Session(engine, expire_on_commit=False)
-        session.begin()
+        active = engine.connect()
+        active.begin()
+        state[_CONNECTION_KEY] = active
+    return active
+
+
+def transaction(request: Request) -> Session:
+    """An ORM Session inside the request's transaction (see connection()): its flushes and savepoints happen
+    there, and it never commits on its own."""
+    state = request.scope["state"]
+    session = state.get(_SESSION_KEY)
+    if session is None:
+        # rollback_only: Session.commit() flushes but leaves the commit to the middleware; a rollback still
+        # ends the whole transaction, as it should after an error.
+        session = Session(bind=connection(request), expire_on_commit=False, join_transaction_mode="rollback_only")
         state[_SESSION_KEY] = session
     return session
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ENGINE_KEY = "engine"
+_CONNECTION_KEY = "portal.db_connection"
 _SESSION_KEY = "portal.db_session"
 
 
@@ -137,12 +153,17 @@ class UnitOfWorkMiddleware:
 
 def _finish(state: dict, *, commit: bool) -> None:  # type: ignore[type-arg]
     session: Session | None = state.pop(_SESSION_KEY, None)
-    if session is None:
+    active: Connection | None = state.pop(_CONNECTION_KEY, None)
+    if active is None:
         return
     try:
         if commit:
-            session.commit()
+            if session is not None:
+                session.flush()  # changes still pending in the Session reach the transaction first
+            active.commit()
         else:
-            session.rollback()
+            active.rollback()
     finally:
-        session.close()
+        if session is not None:
+            session.close()
+        active.close()  # a transaction still open here (a failed flush or commit) is rolled back
