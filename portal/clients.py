@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, exists, func, select
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -42,9 +42,19 @@ class ClientRow:
     @classmethod
     def from_row(cls, taxpayer_id: int, name: str, client_type: str, regimes: str | None, due: date | None,
                  today: date) -> ClientRow:
-        names = sorted(REGIME_NAMES.get(code, code) for code in set((regimes or "").split(",")) - {""})
-        return cls(taxpayer_id, name, CLIENT_TYPE_LABELS.get(client_type, client_type), ", ".join(names),
-                   govuk_date(due) if due else "None due", due is not None and due < today)
+        return cls(taxpayer_id, name, CLIENT_TYPE_LABELS.get(client_type, client_type), services_label(regimes),
+                   _due_label(due), due is not None and due < today)
+
+
+@lru_cache(maxsize=256)
+def services_label(regimes: str | None) -> str:
+    """"Income Tax, VAT" from the list query's "VAT,ITSA": a firm's clients share a few dozen combinations."""
+    return ", ".join(sorted(REGIME_NAMES.get(code, code) for code in set((regimes or "").split(",")) - {""}))
+
+
+@lru_cache(maxsize=1024)
+def _due_label(due: date | None) -> str:
+    return govuk_date(due) if due else "None due"
 
 
 @dataclass(frozen=True)
@@ -68,20 +78,24 @@ class ClientSearch:
     text: str = ""
     regime: str = ""
 
-    @property
+    @cached_property
     def reference_kind(self) -> identifiers.IdentifierKind | None:
         return identifiers.detect_kind(self.text) if self.text else None
 
+    @cached_property
+    def words(self) -> list[str]:
+        return search_words(self.text)
+
     def shape(self, viewer: Viewer) -> tuple[str, int, bool, bool]:
         by = "reference" if self.reference_kind else ("name" if self.text else "all")
-        return by, len(search_words(self.text)) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer)
+        return by, len(self.words) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer)
 
     def params(self, viewer: Viewer) -> dict[str, object]:
         params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime}
         if kind := self.reference_kind:
             params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
         elif self.text:
-            params |= name_params(search_words(self.text))
+            params |= name_params(self.words)
         return params
 
 
@@ -113,7 +127,7 @@ def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Se
 
 
 @cache
-def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int, str, str, str, date]]:
+def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int, str, str, str, date, int]]:
     # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
     # hundreds of clients would otherwise work them out for every match before sorting.
     page = (
@@ -127,15 +141,22 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Sel
     live = (_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == page.c.taxpayer_id,
             _auth.c.ended_at.is_(None))
     regimes = select(comma_list(_auth.c.regime)).where(*live).scalar_subquery()
-    # The next deadline the firm can see: only in the regimes it is authorised for.
+    # The next deadline the firm can see: only in the regimes it is authorised for. Walking the client's
+    # open obligations soonest first (ix_obligation_open_taxpayer) stops at the first one the firm may see.
     next_due = (
-        select(func.min(_ob.c.due_date))
-        .join(_auth, (_auth.c.taxpayer_id == _ob.c.taxpayer_id) & (_auth.c.regime == _ob.c.regime))
-        .where(*live, _ob.c.taxpayer_id == page.c.taxpayer_id, _ob.c.fulfilled_on.is_(None))
+        select(_ob.c.due_date)
+        .where(_ob.c.taxpayer_id == page.c.taxpayer_id, _ob.c.fulfilled_on.is_(None),
+               exists().where(_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _ob.c.taxpayer_id,
+                              _auth.c.regime == _ob.c.regime, _auth.c.ended_at.is_(None)))
+        .order_by(_ob.c.due_date)
+        .limit(1)
         .scalar_subquery()
     )
+    # Every row also carries the number of matches: the database counts once (an uncorrelated subquery) and
+    # the page needs one round trip, not two.
+    total = _count_query(by, words, with_regime, restricted).scalar_subquery()
     return (
-        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due)
+        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total)
         .join(_tp, _tp.c.id == page.c.taxpayer_id)
         .order_by(page.c.sort_name, page.c.taxpayer_id)
     )
@@ -145,11 +166,23 @@ def count_clients(db: Connection, viewer: Viewer, search: ClientSearch) -> int:
     return db.execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
 
 
-def search_clients(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[ClientRow]:
-    rows = db.execute(_page_query(*search.shape(viewer)),
-                                   search.params(viewer) | {"limit": page.size, "offset": page.offset})
+def search_clients(db: Connection, viewer: Viewer, search: ClientSearch, wanted: int) -> tuple[list[ClientRow], pagination.Page]:
+    """Page `wanted` of the clients matching the search, and where it falls; past the last page, the last page."""
+    rows = _fetch_page(db, viewer, search, pagination.Page(wanted, PAGE_SIZE, 0))
+    if rows:
+        total = rows[0][-1]
+    else:  # nothing on this page: none match, or the page is past the end (an old link, a typed URL)
+        total = count_clients(db, viewer, search) if wanted > 1 else 0
+        if total:
+            rows = _fetch_page(db, viewer, search, pagination.clamp(wanted, size=PAGE_SIZE, total=total))
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=total)
     today = date.today()
-    return [ClientRow.from_row(*row, today=today) for row in rows]
+    return [ClientRow.from_row(*row[:-1], today=today) for row in rows], page
+
+
+def _fetch_page(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[Row]:  # type: ignore[type-arg]
+    return db.execute(_page_query(*search.shape(viewer)),
+                      search.params(viewer) | {"limit": page.size, "offset": page.offset}).all()
 
 
 OBLIGATIONS_QUERY = (
@@ -199,9 +232,7 @@ async def index(request: Request) -> Response:
     db = connection(request)
     form, text, regime = _search_form(request)
     search = ClientSearch(text, regime)
-    total = count_clients(db, viewer, search)
-    page = pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE, total=total)
-    rows = search_clients(db, viewer, search, page)
+    rows, page = search_clients(db, viewer, search, pagination.page_number(request.query_params.get("page")))
 
     def href(number: int) -> str:
         params = {k: v for k, v in (("q", text), ("service", regime)) if v} | ({"page": number} if number > 1 else {})

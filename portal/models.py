@@ -237,6 +237,9 @@ class Obligation(SQLModel, table=True):
         # What's due pages through outstanding obligations soonest first, in the order of this index.
         Index("ix_obligation_open_due", "due_date", "taxpayer_id", "id", "regime", "fulfilled_on",
               sqlite_where=text("fulfilled_on IS NULL"), postgresql_where=text("fulfilled_on IS NULL")),
+        # A client's next deadline (the client list shows one per row): their open obligations, soonest first.
+        Index("ix_obligation_open_taxpayer", "taxpayer_id", "due_date", "regime", "fulfilled_on",
+              sqlite_where=text("fulfilled_on IS NULL"), postgresql_where=text("fulfilled_on IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id")
