@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from functools import cache, cached_property, lru_cache
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +22,7 @@ from portal.formatting import govuk_date
 from portal.forms import Form
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.names import name_conditions, name_params, search_words
+from portal.prepared import PreparedRead
 from portal.rendering import render
 from portal.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 
@@ -127,7 +129,7 @@ def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Se
 
 
 @cache
-def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int, str, str, str, date, int]]:
+def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> PreparedRead:
     # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
     # hundreds of clients would otherwise work them out for every match before sorting.
     page = (
@@ -155,7 +157,8 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Sel
     # Every row also carries the number of matches: the database counts once (an uncorrelated subquery) and
     # the page needs one round trip, not two.
     total = _count_query(by, words, with_regime, restricted).scalar_subquery()
-    return (
+    # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.prepared).
+    return PreparedRead(
         select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total)
         .join(_tp, _tp.c.id == page.c.taxpayer_id)
         .order_by(page.c.sort_name, page.c.taxpayer_id)
@@ -180,9 +183,9 @@ def search_clients(db: Connection, viewer: Viewer, search: ClientSearch, wanted:
     return [ClientRow.from_row(*row[:-1], today=today) for row in rows], page
 
 
-def _fetch_page(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[Row]:  # type: ignore[type-arg]
-    return db.execute(_page_query(*search.shape(viewer)),
-                      search.params(viewer) | {"limit": page.size, "offset": page.offset}).all()
+def _fetch_page(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[Any]:
+    return _page_query(*search.shape(viewer)).all(db, search.params(viewer) | {"limit": page.size,
+                                                                               "offset": page.offset})
 
 
 OBLIGATIONS_QUERY = (
