@@ -38,7 +38,10 @@ from portal.static import StaticAssets
 
 def template_context(request: Request) -> dict[str, Any]:
     state = request.state._state
-    return {"viewer": state.get("viewer"), "csrf_token": state.get("csrf_token", "")}
+    path = request.scope["path"]
+    # here: the page's path; section: its first segment ("/clients" for /clients/21), which the menu marks.
+    return {"viewer": state.get("viewer"), "csrf_token": state.get("csrf_token", ""), "here": path,
+            "section": "/" + path.split("/", 2)[1]}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:

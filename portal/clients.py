@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from functools import cache, cached_property, lru_cache
 from urllib.parse import urlencode
 
@@ -30,9 +30,9 @@ PAGE_SIZE = 20
 MAX_SEARCH_LENGTH = 100
 
 
-@dataclass(slots=True)
-class ClientRow:
-    """One line of the client list, with its cells ready to show (the list renders on every keystroke)."""
+class ClientRow(NamedTuple):
+    """One line of the client list, with its cells ready to show (the list renders on every keystroke).
+    A tuple, so the template unpacks it rather than looking up six attributes a row."""
 
     taxpayer_id: int
     name: str
@@ -237,9 +237,11 @@ async def index(request: Request) -> Response:
     search = ClientSearch(text, regime)
     rows, page = search_clients(db, viewer, search, pagination.page_number(request.query_params.get("page")))
 
+    search_query = urlencode({k: v for k, v in (("q", text), ("service", regime)) if v})
+
     def href(number: int) -> str:
-        params = {k: v for k, v in (("q", text), ("service", regime)) if v} | ({"page": number} if number > 1 else {})
-        return "/clients" + ("?" + urlencode(params) if params else "")
+        query = "&".join(part for part in (search_query, f"page={number}" if number > 1 else "") if part)
+        return "/clients?" + query if query else "/clients"
 
     context = {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,

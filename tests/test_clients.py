@@ -96,6 +96,11 @@ def test_twenty_clients_a_page_with_the_page_number_in_the_title(client: TestCli
     assert 'aria-current="page">2<' in second.text
     assert _names_in_table(client.get("/clients?page=99").text) == _names_in_table(second.text)
     assert _names_in_table(client.get("/clients?page=abc").text) == _names_in_table(first.text)
+    # The page links keep the search; page 1 is the search's own address, with no page number.
+    searched = client.get("/clients?q=zed&service=VAT&page=2").text
+    assert 'href="/clients?q=zed&amp;service=VAT" rel="prev"' in searched
+    assert 'href="/clients?q=zed&amp;service=VAT&amp;page=2"' in searched
+    assert 'href="/clients?page=2"' in first.text and 'href="/clients" rel="prev"' in second.text
 
 
 def test_htmx_search_gets_only_the_results_and_the_announced_count(client: TestClient, world: World) -> None:
