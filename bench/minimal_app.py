@@ -1,6 +1,6 @@
 """The throughput baseline: a minimal Starlette app rendering one small Jinja template (a loop of 20 rows),
-behind Starlette's GZipMiddleware at the portal's gzip settings (the bench asks for gzip only). Served by bench/throughput.py with
-`uvicorn bench.minimal_app:app --workers 1 --log-level warning --no-access-log`.
+behind Starlette's GZipMiddleware at the portal's gzip settings (the bench asks for gzip only). Served by
+bench/throughput.py with `uvicorn bench.minimal_app:app --workers 1 --log-level warning --no-access-log`.
 """
 
 from __future__ import annotations

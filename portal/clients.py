@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
 from functools import cache, cached_property, lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
@@ -169,7 +169,9 @@ def count_clients(db: Connection, viewer: Viewer, search: ClientSearch) -> int:
     return db.execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
 
 
-def search_clients(db: Connection, viewer: Viewer, search: ClientSearch, wanted: int) -> tuple[list[ClientRow], pagination.Page]:
+def search_clients(
+    db: Connection, viewer: Viewer, search: ClientSearch, wanted: int
+) -> tuple[list[ClientRow], pagination.Page]:
     """Page `wanted` of the clients matching the search, and where it falls; past the last page, the last page."""
     rows = _fetch_page(db, viewer, search, pagination.Page(wanted, PAGE_SIZE, 0))
     if rows:

@@ -40,7 +40,8 @@ SEARCHES = [clients.ClientSearch(text, regime) for text, regime in itertools.pro
 
 
 @pytest.mark.parametrize("restricted", [False, True])
-def test_every_shape_of_client_search_reads_what_sqlalchemy_reads(engine: Engine, world: World, restricted: bool) -> None:
+def test_every_shape_of_client_search_reads_what_sqlalchemy_reads(engine: Engine, world: World,
+                                                                   restricted: bool) -> None:
     viewer = Viewer(world.staff.id, "Staff", "staff@example.com", 1, world.firm.id, "Harbour Tax", None,
                     "standard", access_groups_enabled=restricted)
     found = 0
