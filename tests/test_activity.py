@@ -4,26 +4,16 @@ import html
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from portal import activity, audit, details
-from portal.app import create_app
+from portal import audit
 from portal.db import unit_of_work
 from portal.models import AuditEvent, HelperLink, User, utcnow
 from portal.settings import Settings
 from tests import factories
 from tests.factories import World, csrf_from, sign_in
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine) -> Starlette:
-    app = create_app(settings=settings, engine=engine)
-    app.router.routes.extend(details.routes + activity.routes)
-    return app
 
 
 def _rows(page: str) -> list[list[str]]:

@@ -2,15 +2,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from portal import activity, details
-from portal.app import create_app
 from portal.db import unit_of_work
 from portal.models import AuditEvent, HelperLink, Taxpayer
 from portal.settings import Settings
@@ -19,13 +15,6 @@ from tests.factories import World, csrf_from, sign_in
 
 ADDRESS = {"address_line1": "1 Quay Street", "address_line2": "", "town": "Leeds", "postcode": "ls2 7eq"}
 CONTACT = {"email": "jane.w@example.com", "phone": "+44 (0)113 496 0000"}
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine) -> Starlette:
-    app = create_app(settings=settings, engine=engine)
-    app.router.routes.extend(details.routes + activity.routes)
-    return app
 
 
 def _post(client: TestClient, url: str, data: dict[str, str], page: str | None = None):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import income_tax, submissions
+from portal import submissions
 from portal.app import create_app
 from portal.db import unit_of_work
 from portal.models import Business, HelperLink, Obligation, Submission
@@ -21,13 +21,6 @@ from tests import factories
 from tests.factories import World, csrf_from, sign_in
 
 TAX_YEAR = 2024  # 6 April 2024 to 5 April 2025: ended, so its final declaration can be made
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
-    app = create_app(settings=settings, engine=engine)
-    app.router.routes.extend(income_tax.routes)
-    return app
 
 
 @dataclass
@@ -347,7 +340,6 @@ def test_two_final_declarations_at_the_same_moment_make_one_submission(file_engi
         world = factories.build_world(db, settings)
     year = _tax_year(file_engine, world.itsa_client.id, world.client_user.id, sent=4)
     app = create_app(settings=settings, engine=file_engine)
-    app.router.routes.extend(income_tax.routes)
     with ExitStack() as stack:
         browsers = [stack.enter_context(TestClient(app, follow_redirects=False)) for _ in range(2)]
         sign_in(browsers[0], "agent@example.com")

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import identifiers, scale, worklist
+from portal import identifiers, scale
 from portal.app import create_app
 from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.settings import Settings
@@ -39,7 +39,6 @@ def test_a_generated_firm_has_its_clients_valid_references_and_pages_that_render
         assert identifiers.is_valid(identifiers.IdentifierKind(kind), value), (kind, value)
 
     app = create_app(settings=settings, engine=engine)
-    app.router.routes.extend(worklist.routes)
     with TestClient(app, follow_redirects=False) as client:
         client.event_hooks["response"].append(_check_html)
         factories.sign_in(client, scale.AGENT_EMAIL, scale.PASSWORD)

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from portal import submissions, vat_returns
+from portal import submissions
 from portal.app import create_app
 from portal.db import unit_of_work
 from portal.models import AuditEvent, HelperLink, Obligation, Submission, Taxpayer
@@ -24,18 +23,6 @@ from tests.factories import World, csrf_from, sign_in
 
 VALID = {"box1": "1,250.50", "box2": "0", "box4": "300.25", "box6": "20000", "box7": "5000", "box8": "0",
          "box9": "0"}
-
-
-def _with_vat_pages(settings: Settings, engine: Engine) -> Starlette:
-    app = create_app(settings=settings, engine=engine)
-    if not any(getattr(route, "name", None) == "vat_obligations" for route in app.router.routes):
-        app.router.routes.extend(vat_returns.routes)
-    return app
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine) -> Starlette:
-    return _with_vat_pages(settings, engine)
 
 
 def _vat_obligation(engine: Engine, client: Taxpayer, due_in_days: int = 10) -> int:
@@ -312,7 +299,7 @@ def test_two_submits_at_the_same_moment_make_one_submission(file_engine: Engine,
         world = factories.build_world(session, settings)
     obligation_id = _world_vat_obligation(file_engine, world.vat_client)
     check = _return_url(world.vat_client.id, obligation_id, "check")
-    app = _with_vat_pages(settings, file_engine)
+    app = create_app(settings=settings, engine=file_engine)
     with ExitStack() as stack:
         browsers = [stack.enter_context(TestClient(app, follow_redirects=False)) for _ in range(2)]
         tokens = []

@@ -9,27 +9,14 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from starlette.testclient import TestClient
 
 from portal import worklist
-from portal.app import create_app
 from portal.auth import Viewer
 from portal.db import unit_of_work
 from portal.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
-from portal.settings import Settings
 from tests import factories
-from tests.conftest import _check_html
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
-    app = create_app(settings=settings, engine=engine)
-    app.router.routes.extend(worklist.routes)
-    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
-        test_client.event_hooks["response"].append(_check_html)  # every page must parse, as in conftest
-        yield test_client
 
 
 def _rows(html: str) -> list[str]:
