@@ -156,7 +156,7 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Pre
     )
     # Every row also carries the number of matches: the database counts once (an uncorrelated subquery) and
     # the page needs one round trip, not two.
-    total = _count_query(by, words, with_regime, restricted).scalar_subquery()
+    total = _count_query(by, words, with_regime, restricted).scalar_subquery().label("total")
     # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.prepared).
     return PreparedRead(
         select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total)
@@ -175,7 +175,7 @@ def search_clients(
     """Page `wanted` of the clients matching the search, and where it falls; past the last page, the last page."""
     rows = _fetch_page(db, viewer, search, pagination.Page(wanted, PAGE_SIZE, 0))
     if rows:
-        total = rows[0][-1]
+        total = rows[0].total
     else:  # nothing on this page: none match, or the page is past the end (an old link, a typed URL)
         total = count_clients(db, viewer, search) if wanted > 1 else 0
         if total:

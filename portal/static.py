@@ -17,6 +17,8 @@ import brotli
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal.compression import preferred_encoding
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SERVED_SUFFIXES = {".css", ".js", ".svg", ".png", ".ico", ".woff2"}
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -68,11 +70,9 @@ class StaticAssets:
         headers = {"Cache-Control": IMMUTABLE, "ETag": asset.etag, "Vary": "Accept-Encoding"}
         if request.headers.get("if-none-match") == asset.etag:
             return Response(status_code=304, headers=headers)
-        accepted = request.headers.get("accept-encoding", "")
-        if asset.brotli is not None and "br" in accepted:
-            headers["Content-Encoding"] = "br"
-            return Response(asset.brotli, media_type=asset.media_type, headers=headers)
-        if asset.gzipped is not None and "gzip" in accepted:
-            headers["Content-Encoding"] = "gzip"
-            return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
-        return Response(asset.body, media_type=asset.media_type, headers=headers)
+        encoding = preferred_encoding(request.headers.get("accept-encoding", ""))
+        body = asset.brotli if encoding == "br" else asset.gzipped if encoding == "gzip" else None
+        if encoding is None or body is None:  # nothing the client takes, or a file not worth compressing
+            return Response(asset.body, media_type=asset.media_type, headers=headers)
+        headers["Content-Encoding"] = encoding
+        return Response(body, media_type=asset.media_type, headers=headers)

@@ -32,6 +32,8 @@ def test_browsers_that_accept_brotli_get_the_smaller_copy(client: TestClient) ->
     gzip_copy = client.get(js, headers={"Accept-Encoding": "gzip"})
     assert brotli_copy.headers["content-encoding"] == "br" and brotli_copy.text == gzip_copy.text
     assert int(brotli_copy.headers["content-length"]) < int(gzip_copy.headers["content-length"])
+    refused = client.get(js, headers={"Accept-Encoding": "br;q=0, gzip"})  # q=0: "not brotli"
+    assert refused.headers["content-encoding"] == "gzip" and refused.text == gzip_copy.text
 
 
 def test_an_unhashed_or_unknown_static_path_is_not_served(client: TestClient) -> None:
