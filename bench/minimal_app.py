@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from portal.compression import GZIP_LEVEL, MINIMUM_SIZE
+from portal.web.compression import GZIP_LEVEL, MINIMUM_SIZE
 
 templates = Jinja2Templates(
     env=jinja2.Environment(

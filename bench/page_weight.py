@@ -23,9 +23,8 @@ import traceback
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.sync_api import sync_playwright
-
 from _support import KB, Server, sign_in, start_portal
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

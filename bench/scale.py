@@ -28,7 +28,8 @@ SEARCH_BUDGET_MS, WORKLIST_BUDGET_MS = 20.0, 50.0
 
 
 def endpoints() -> list[tuple[str, str, float]]:
-    from portal import identifiers, scale
+    from portal.devdata import scale
+    from portal.domain import identifiers
 
     reference = identifiers.make_utr(scale.FIRST_SERIAL + 4_321)
     return [
@@ -53,9 +54,10 @@ def measure(url: str, requests: int) -> dict[str, object]:
     """In this process: sign in as the scale firm's administrator and time each endpoint."""
     from starlette.testclient import TestClient
 
-    from portal import scale, worklist
     from portal.app import create_app
-    from portal.db import make_engine
+    from portal.areas import worklist
+    from portal.devdata import scale
+    from portal.domain.sql import make_engine
     from portal.settings import Settings
 
     engine = make_engine(url)
@@ -113,10 +115,10 @@ def measure(url: str, requests: int) -> dict[str, object]:
 def ensure_firm(url: str, clients: int) -> None:
     from sqlalchemy import select
 
-    from portal import scale
-    from portal.db import make_engine
+    from portal.devdata import scale
+    from portal.domain.models import User
+    from portal.domain.sql import make_engine
     from portal.migrate import upgrade
-    from portal.models import User
 
     engine = make_engine(url)
     upgrade(engine)

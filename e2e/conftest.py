@@ -20,9 +20,9 @@ import uvicorn
 from playwright.sync_api import Page, expect
 
 from e2e.axe import assert_accessible
-from portal import demo
 from portal.app import create_app
-from portal.db import make_engine, unit_of_work
+from portal.devdata import demo
+from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import Settings
 
@@ -48,7 +48,7 @@ def demo_accounts() -> demo.DemoAccounts:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The portal on a temporary SQLite file with the demo data, served by uvicorn in a daemon thread."""
     database = tmp_path_factory.mktemp("e2e-db") / "portal.db"
-    # environment="test" makes password hashing cheap (portal.auth.password_hasher).
+    # environment="test" makes password hashing cheap (portal.domain.accounts.password_hasher).
     settings = Settings(database_url=f"sqlite:///{database}", secret_key="e2e-" + "k" * 60, environment="test")
     engine = make_engine(settings.database_url)
     upgrade(engine)

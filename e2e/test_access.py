@@ -9,7 +9,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
 from e2e.conftest import SignIn, title
-from portal.demo import DemoAccounts
+from portal.devdata.demo import DemoAccounts
 
 
 def test_another_firms_client_is_not_found(

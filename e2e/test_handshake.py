@@ -17,9 +17,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
 from e2e.conftest import SignIn, h1, title
-from portal import demo
-from portal.authorisations import EXPIRY_DAYS
-from portal.formatting import govuk_date
+from portal.devdata import demo
+from portal.domain.handshake import EXPIRY_DAYS
+from portal.web.formatting import govuk_date
 
 MEADOW = demo.NEW_CLIENTS[0]
 SAM = demo.NEW_CLIENTS[1]

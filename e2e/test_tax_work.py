@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
 from e2e.conftest import SignIn, h1, scan, title
-from portal import demo
+from portal.devdata import demo
 
 HARBOUR = "Harbour & Reed Tax Advisers LLP"
 AGENT_NAME = "Amira Reed"

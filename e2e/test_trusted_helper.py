@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.axe import assert_accessible
 from e2e.conftest import SignIn, h1, title
-from portal import demo
+from portal.devdata import demo
 
 PERSON = "Jane Whitfield"  # client@example.com's own tax account in the demo data
 NewContext = Callable[..., BrowserContext]

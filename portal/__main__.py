@@ -8,8 +8,9 @@ from datetime import date
 
 import uvicorn
 
-from portal import authorisations, demo
-from portal.db import make_engine, unit_of_work
+from portal.devdata import demo
+from portal.domain import handshake
+from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import SERVICE_NAME, Settings
 
@@ -29,7 +30,7 @@ def prepare(settings: Settings, *, with_demo_data: bool) -> demo.DemoAccounts | 
 def sweep(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     with unit_of_work(engine) as db:
-        expired = authorisations.expire_overdue(db, today=date.today())
+        expired = handshake.expire_overdue(db, today=date.today())
     engine.dispose()
     print(f"Recorded {expired} authorisation request(s) as expired.")
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "migrate":
         prepare(Settings.from_environ(), with_demo_data=False)
     elif args.command == "generate-firm":
-        from portal import scale
+        from portal.devdata import scale
 
         settings = Settings.from_environ()
         sys.exit(scale.run(args.database_url or settings.database_url, args.clients, settings))

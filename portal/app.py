@@ -12,28 +12,30 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from portal import (
+from portal.areas import (
+    accounts,
     activity,
-    agent_requests,
-    auth,
-    client_authorisations,
     clients,
+    content,
     details,
-    errors,
-    helpers,
     home,
     income_tax,
-    pages,
     registration,
+    trusted_helpers,
     vat_returns,
     worklist,
 )
-from portal.compression import CompressionMiddleware
-from portal.db import UnitOfWorkMiddleware, make_engine
-from portal.rendering import make_templates
-from portal.security import CSRFMiddleware, SecurityHeadersMiddleware
+from portal.areas.handshake import agent as handshake_agent
+from portal.areas.handshake import client as handshake_client
+from portal.domain.sql import make_engine
 from portal.settings import Settings
-from portal.static import StaticAssets
+from portal.web import errors
+from portal.web.compression import CompressionMiddleware
+from portal.web.db import UnitOfWorkMiddleware
+from portal.web.rendering import make_templates
+from portal.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+from portal.web.sessions import Sessions
+from portal.web.static import StaticAssets
 
 
 def template_context(request: Request) -> dict[str, Any]:
@@ -58,18 +60,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     routes = [
         *home.routes,
-        *auth.routes,
+        *accounts.routes,
         *clients.routes,
         *worklist.routes,
         *registration.routes,
-        *agent_requests.routes,
-        *client_authorisations.routes,
-        *helpers.routes,
+        *handshake_agent.routes,
+        *handshake_client.routes,
+        *trusted_helpers.routes,
         *vat_returns.routes,
         *income_tax.routes,
         *details.routes,
         *activity.routes,
-        *pages.routes,
+        *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]
     middleware = [
@@ -83,6 +85,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.static = static
     app.state.templates = make_templates(static, context_processors=[template_context])
-    app.state.sessions = auth.Sessions(settings)
+    app.state.sessions = Sessions(settings)
     app.state.security_headers = SecurityHeadersMiddleware(app, settings).headers
     return app

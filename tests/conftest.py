@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 from starlette.testclient import TestClient
 
 from portal.app import create_app
-from portal.db import make_engine, unit_of_work
+from portal.domain.sql import make_engine, unit_of_work
 from portal.settings import Settings
 from tests import factories
 

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import identifiers
-from portal.auth import hash_password
-from portal.models import (
+from portal.domain import identifiers
+from portal.domain.accounts import hash_password
+from portal.domain.models import (
     Authorisation,
     Firm,
     FirmClient,
@@ -21,7 +21,7 @@ from portal.models import (
     TaxpayerIdentifier,
     User,
 )
-from portal.services import BY_KEY
+from portal.domain.services import BY_KEY
 from portal.settings import Settings
 
 PASSWORD = "correct horse battery staple"

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from portal import audit
-from portal.db import unit_of_work
-from portal.models import AuditEvent, HelperLink, User, utcnow
+from portal.domain import audit
+from portal.domain.models import AuditEvent, HelperLink, User, utcnow
+from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import World, csrf_from, sign_in

@@ -9,11 +9,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import identifiers
 from portal.app import create_app
-from portal.client_links import client_link, normalise_agency_name
-from portal.db import unit_of_work
-from portal.models import (
+from portal.domain import identifiers
+from portal.domain.client_links import client_link, normalise_agency_name
+from portal.domain.models import (
     AuditEvent,
     Authorisation,
     AuthorisationRequest,
@@ -24,7 +23,8 @@ from portal.models import (
     UserSession,
     utcnow,
 )
-from portal.services import BY_KEY
+from portal.domain.services import BY_KEY
+from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import World, csrf_from, sign_in

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from portal.app import create_app
-from portal.models import AuditEvent, UserSession, utcnow
+from portal.domain.models import AuditEvent, UserSession, utcnow
 from portal.settings import Settings
 from tests.factories import PASSWORD, World, csrf_from, sign_in
 

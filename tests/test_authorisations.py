@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from portal import authorisations
-from portal.authorisations import Refusal, Refused, Status
-from portal.db import unit_of_work
-from portal.models import AuditEvent, Authorisation, AuthorisationRequest, FirmClient
-from portal.services import BY_KEY
+from portal.domain import handshake
+from portal.domain.handshake import Refusal, Refused, Status
+from portal.domain.models import AuditEvent, Authorisation, AuthorisationRequest, FirmClient
+from portal.domain.services import BY_KEY
+from portal.domain.sql import unit_of_work
 from tests import factories
 from tests.factories import World, build_world
 
@@ -24,8 +24,8 @@ TODAY = date.today()
 def _ask(engine: Engine, world: World, service_key: str, taxpayer_id: int, *, firm=None) -> int:  # type: ignore[no-untyped-def]
     firm = firm or world.other_firm
     with unit_of_work(engine) as db:
-        taxpayer = db.get(authorisations.Taxpayer, taxpayer_id)
-        request = authorisations.create_request(db, firm_id=firm.id, user_id=world.other_agent.id,
+        taxpayer = db.get(handshake.Taxpayer, taxpayer_id)
+        request = handshake.create_request(db, firm_id=firm.id, user_id=world.other_agent.id,
                                                 service=BY_KEY[service_key], taxpayer=taxpayer, today=TODAY)
         return request.id
 
@@ -33,7 +33,7 @@ def _ask(engine: Engine, world: World, service_key: str, taxpayer_id: int, *, fi
 def _accept(engine: Engine, world: World, request_id: int, today: date = TODAY) -> None:
     with unit_of_work(engine) as db:
         request = db.get(AuthorisationRequest, request_id)
-        authorisations.accept_request(db, user_id=world.client_user.id, request=request, today=today)
+        handshake.accept_request(db, user_id=world.client_user.id, request=request, today=today)
 
 
 def _active(engine: Engine, taxpayer_id: int) -> list[tuple[int, str]]:
@@ -68,7 +68,7 @@ def test_asking_for_a_service_already_held_is_refused(engine: Engine, world: Wor
 def test_accepting_a_new_main_agent_ends_the_old_one_as_the_clients_doing(engine: Engine, world: World) -> None:
     request_id = _ask(engine, world, "HMRC-MTD-IT", world.itsa_client.id)
     with Session(engine) as db:
-        replaced = authorisations.agents_replaced_by(db, db.get(AuthorisationRequest, request_id))
+        replaced = handshake.agents_replaced_by(db, db.get(AuthorisationRequest, request_id))
     assert [name for _, name in replaced] == ["Harbour Tax"]  # the client is told before they accept
     _accept(engine, world, request_id)
     assert _active(engine, world.itsa_client.id) == [(world.other_firm.id, "HMRC-MTD-IT")]
@@ -97,12 +97,12 @@ def test_a_request_past_its_21_days_reads_as_expired_and_cannot_be_accepted(engi
     with Session(engine) as db:
         request = db.get(AuthorisationRequest, request_id)
         assert request.expires_on == TODAY + timedelta(days=21)
-        assert authorisations.effective_status(request, TODAY + timedelta(days=21)) == Status.PENDING
-        assert authorisations.effective_status(request, TODAY + timedelta(days=22)) == Status.EXPIRED
+        assert handshake.effective_status(request, TODAY + timedelta(days=21)) == Status.PENDING
+        assert handshake.effective_status(request, TODAY + timedelta(days=22)) == Status.EXPIRED
     with pytest.raises(Refused):
         _accept(engine, world, request_id, today=TODAY + timedelta(days=22))
     with unit_of_work(engine) as db:  # the sweep records what every page already says
-        assert authorisations.expire_overdue(db, today=TODAY + timedelta(days=22)) == 1
+        assert handshake.expire_overdue(db, today=TODAY + timedelta(days=22)) == 1
     # ... and a new request can then be made, though the old one was never swept by hand.
     _ask(engine, world, "HMRC-MTD-VAT", world.vat_client.id)
 
@@ -110,10 +110,10 @@ def test_a_request_past_its_21_days_reads_as_expired_and_cannot_be_accepted(engi
 def test_only_the_requesting_firm_can_cancel_and_only_while_pending(engine: Engine, world: World) -> None:
     request_id = _ask(engine, world, "HMRC-MTD-VAT", world.vat_client.id)
     with pytest.raises(Refused), unit_of_work(engine) as db:
-        authorisations.cancel_request(db, firm_id=world.firm.id, user_id=world.agent.id,
+        handshake.cancel_request(db, firm_id=world.firm.id, user_id=world.agent.id,
                                       request=db.get(AuthorisationRequest, request_id), today=TODAY)
     with unit_of_work(engine) as db:
-        authorisations.cancel_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id,
+        handshake.cancel_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id,
                                       request=db.get(AuthorisationRequest, request_id), today=TODAY)
     with pytest.raises(Refused):
         _accept(engine, world, request_id)

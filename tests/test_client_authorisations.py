@@ -15,11 +15,10 @@ from sqlmodel import Session, SQLModel
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from portal import authorisations
 from portal.app import create_app
-from portal.client_links import client_link, normalise_agency_name
-from portal.db import make_engine, unit_of_work
-from portal.models import (
+from portal.domain import handshake
+from portal.domain.client_links import client_link, normalise_agency_name
+from portal.domain.models import (
     AuditEvent,
     Authorisation,
     AuthorisationRequest,
@@ -29,7 +28,8 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import BY_KEY
+from portal.domain.services import BY_KEY
+from portal.domain.sql import make_engine, unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import World, csrf_from, sign_in
@@ -40,7 +40,7 @@ JANE = "jane@example.com"
 # Helpers -------------------------------------------------------------------------------------------------
 
 def _ask(db: Session, firm: Firm, agent: User, taxpayer: Taxpayer, key: str) -> AuthorisationRequest:
-    made = authorisations.create_request(db, firm_id=firm.id, user_id=agent.id, service=BY_KEY[key],
+    made = handshake.create_request(db, firm_id=firm.id, user_id=agent.id, service=BY_KEY[key],
                                          taxpayer=taxpayer, today=date.today())
     db.commit()
     return made
@@ -275,7 +275,7 @@ def test_an_expired_request_has_its_own_page(client: TestClient, world: World, d
 
 def test_a_cancelled_request_has_its_own_page(client: TestClient, world: World, db: Session) -> None:
     made = _ask(db, world.other_firm, world.other_agent, world.itsa_client, "HMRC-MTD-VAT")
-    authorisations.cancel_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id, request=made,
+    handshake.cancel_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id, request=made,
                                   today=date.today())
     db.commit()
     sign_in(client, JANE)
@@ -309,7 +309,7 @@ def test_the_wrong_sign_in_is_told_no_request_was_found(client: TestClient, worl
 def test_the_pending_request_is_chosen_over_an_older_answered_one(
         client: TestClient, world: World, db: Session) -> None:
     old = _ask(db, world.other_firm, world.other_agent, world.itsa_client, "HMRC-MTD-VAT")
-    authorisations.decline_request(db, user_id=world.client_user.id, request=old, today=date.today())
+    handshake.decline_request(db, user_id=world.client_user.id, request=old, today=date.today())
     db.commit()
     _ask(db, world.other_firm, world.other_agent, world.itsa_client, "HMRC-MTD-VAT")
     sign_in(client, JANE)
@@ -351,7 +351,7 @@ def test_two_accepts_at_the_same_moment_make_exactly_one_authorisation(
         threaded: tuple[Starlette, World, Engine]) -> None:
     app, world, engine = threaded
     with unit_of_work(engine) as db:
-        made = authorisations.create_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id,
+        made = handshake.create_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id,
                                              service=BY_KEY["HMRC-MTD-VAT"], taxpayer=world.itsa_client,
                                              today=date.today())
     with _another_browser(app) as first, _another_browser(app) as second:
@@ -431,10 +431,10 @@ def test_the_manage_page_shows_requests_agents_helpers_and_history(
 
 def test_history_records_each_answer_newest_first(client: TestClient, world: World, db: Session) -> None:
     made = _ask(db, world.other_firm, world.other_agent, world.itsa_client, "HMRC-MTD-VAT")
-    authorisations.decline_request(db, user_id=world.client_user.id, request=made, today=date.today())
+    handshake.decline_request(db, user_id=world.client_user.id, request=made, today=date.today())
     db.commit()
     other = _ask(db, world.other_firm, world.other_agent, world.itsa_client, "HMRC-MTD-IT-SUPP")
-    authorisations.cancel_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id, request=other,
+    handshake.cancel_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id, request=other,
                                   today=date.today())
     db.commit()
     sign_in(client, JANE)

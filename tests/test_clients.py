@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal.db import unit_of_work
-from portal.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
+from portal.domain.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
+from portal.domain.sql import unit_of_work
 from tests import factories
 from tests.factories import World, sign_in
 
@@ -145,7 +145,7 @@ def test_another_firms_client_is_a_404_exactly_like_one_that_does_not_exist(clie
 def test_an_ended_authorisation_loses_access_at_once(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
-    from portal.models import Authorisation, utcnow
+    from portal.domain.models import Authorisation, utcnow
 
     sign_in(client, "agent@example.com")
     assert client.get(f"/clients/{world.vat_client.id}").status_code == 200
@@ -199,7 +199,7 @@ def test_a_name_search_matches_the_start_of_any_word_in_the_name(client: TestCli
 
 
 def test_a_renamed_client_is_found_by_the_new_name_only(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
-    from portal.models import Taxpayer
+    from portal.domain.models import Taxpayer
 
     with unit_of_work(engine) as db:
         db.get(Taxpayer, world.vat_client.id).name = "Kestrel Joinery Ltd"

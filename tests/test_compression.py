@@ -8,7 +8,7 @@ import brotli
 import pytest
 from starlette.testclient import TestClient
 
-from portal.compression import preferred_encoding
+from portal.web.compression import preferred_encoding
 from tests import factories
 from tests.test_worklist import _many
 

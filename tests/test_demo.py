@@ -8,10 +8,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from portal import authorisations, demo, identifiers
-from portal.db import make_engine, unit_of_work
-from portal.models import Firm, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
-from portal.services import BY_KEY
+from portal.devdata import demo
+from portal.domain import handshake, identifiers
+from portal.domain.models import Firm, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
+from portal.domain.services import BY_KEY
+from portal.domain.sql import make_engine, unit_of_work
 from portal.settings import Settings
 
 TODAY = date(2026, 11, 23)
@@ -68,12 +69,12 @@ def test_the_readmes_new_clients_can_be_found_with_their_known_facts(engine: Eng
     business, sole_trader = demo.NEW_CLIENTS
     with Session(engine) as db:
         vat = BY_KEY["HMRC-MTD-VAT"]
-        meadow = authorisations.find_client(db, vat, "business", business.references[0][1])
+        meadow = handshake.find_client(db, vat, "business", business.references[0][1])
         assert meadow is not None and meadow.name == "Meadow Print Works Ltd"
-        assert authorisations.known_fact_matches(db, vat, meadow, date(2019, 4, 1))
+        assert handshake.known_fact_matches(db, vat, meadow, date(2019, 4, 1))
         itsa = BY_KEY["HMRC-MTD-IT"]
-        sam = authorisations.find_client(db, itsa, "personal", "JX 12 34 56 D")
-        assert sam is not None and authorisations.known_fact_matches(db, itsa, sam, "m12ab")
+        sam = handshake.find_client(db, itsa, "personal", "JX 12 34 56 D")
+        assert sam is not None and handshake.known_fact_matches(db, itsa, sam, "m12ab")
         assert db.execute(select(FirmClient).where(FirmClient.taxpayer_id.in_([meadow.id, sam.id]))).first() is None
 
 

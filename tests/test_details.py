@@ -7,8 +7,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal.db import unit_of_work
-from portal.models import AuditEvent, HelperLink, Taxpayer
+from portal.domain.models import AuditEvent, HelperLink, Taxpayer
+from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import World, csrf_from, sign_in

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.forms import Form, check_uk_address
+from portal.web.forms import Form, check_uk_address
 
 
 def _address(**values: str) -> Form:

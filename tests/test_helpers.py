@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from portal.db import unit_of_work
-from portal.models import AuditEvent, HelperLink
+from portal.domain.models import AuditEvent, HelperLink
+from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import csrf_from, sign_in

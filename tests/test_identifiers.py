@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.identifiers import (
+from portal.domain.identifiers import (
     LABELS,
     NINO_FORMAT_MESSAGE,
     NINO_PREFIXES,

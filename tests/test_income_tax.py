@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import submissions
 from portal.app import create_app
-from portal.db import unit_of_work
-from portal.models import Business, HelperLink, Obligation, Submission
+from portal.domain import submissions
+from portal.domain.models import Business, HelperLink, Obligation, Submission
+from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import World, csrf_from, sign_in

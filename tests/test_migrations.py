@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
-from portal.db import make_engine
+from portal.domain.sql import make_engine
 from portal.migrate import upgrade
 from tests.conftest import POSTGRES_URL
 

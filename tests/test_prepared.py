@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
-from portal import clients
-from portal.auth import VIEWER_QUERY, Viewer
-from portal.db import unit_of_work
-from portal.models import Obligation, UserSession, utcnow
-from portal.prepared import PreparedRead
+from portal.areas import clients
+from portal.domain.models import Obligation, UserSession, utcnow
+from portal.domain.people import Viewer
+from portal.domain.sql import unit_of_work
+from portal.web.prepared import PreparedRead
+from portal.web.sessions import VIEWER_QUERY
 from tests.factories import World
 
 

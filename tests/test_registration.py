@@ -9,11 +9,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import identifiers
 from portal.app import create_app
-from portal.db import unit_of_work
-from portal.models import AuditEvent, Firm, Membership, Taxpayer, User
-from portal.registration import LINK_UID_ALPHABET
+from portal.areas.registration import LINK_UID_ALPHABET
+from portal.domain import identifiers
+from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
+from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.factories import csrf_from, sign_in
@@ -300,7 +300,7 @@ def test_a_new_arn_never_reuses_one_that_is_taken(client: TestClient, engine: En
     with unit_of_work(engine) as db:
         taken = factories.firm(db, "Existing Firm")
     serials = iter([int(taken.arn[4:]), 1234567])
-    monkeypatch.setattr("portal.registration.secrets.randbelow", lambda _n: next(serials))
+    monkeypatch.setattr("portal.areas.registration.secrets.randbelow", lambda _n: next(serials))
     _sign_up(client)
     _register(client)
     with engine.connect() as connection:

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 from starlette.testclient import TestClient
 
-from portal.db import unit_of_work
-from portal.models import Firm
-from portal.rendering import PortalEnvironment, escape_output
+from portal.domain.models import Firm
+from portal.domain.sql import unit_of_work
+from portal.web.rendering import PortalEnvironment, escape_output
 from tests import factories
 from tests.factories import World, sign_in
 

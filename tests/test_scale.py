@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal import identifiers, scale
 from portal.app import create_app
-from portal.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
+from portal.devdata import scale
+from portal.domain import identifiers
+from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.settings import Settings
 from tests import factories
 from tests.conftest import _check_html

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.tax_calculation import BandCharge, TaxCalculation, calculate, personal_allowance, profit
+from portal.domain.tax_calculation import BandCharge, TaxCalculation, calculate, personal_allowance, profit
 
 
 def self_employed(pounds: int) -> TaxCalculation:

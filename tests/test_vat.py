@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal import vat
-from portal.vat import MAX_NET_PENCE, MAX_PENCE, MAX_POUNDS, VatReturn, validate
+from portal.domain import vat
+from portal.domain.vat import MAX_NET_PENCE, MAX_PENCE, MAX_POUNDS, VatReturn, validate
 
 ZEROES = {box: "0" for box in vat.TYPED_BOXES}
 

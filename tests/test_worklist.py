@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from portal import worklist
-from portal.auth import Viewer
-from portal.db import unit_of_work
-from portal.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
+from portal.areas import worklist
+from portal.domain.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
+from portal.domain.people import Viewer
+from portal.domain.sql import unit_of_work
 from tests import factories
 
 TODAY = date.today()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import portal.domain.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
+from portal.domain.sql import make_engine
 from sqlmodel import SQLModel
-
-import portal.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from portal.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -16,7 +16,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen here on purpose: a migration must build the same rows whatever portal.names becomes later.
+# Frozen here on purpose: a migration must build the same rows whatever portal.domain.names becomes later.
 _WORD = re.compile(r"[a-z0-9]+")
 
 

@@ -1,6 +1,0 @@
-"""The agent's side of the digital handshake (domain.md §2.7): ask a client for authorisation, track and cancel
-the requests, and stop acting for a client. Every rule is portal.authorisations'; these are only its pages."""
-
-from portal.agent_requests import ask, stop, track
-
-routes = [*track.routes, *ask.routes, *stop.routes]

@@ -1,0 +1,244 @@
+"""Activity: the audit trail read back to people. A taxpayer sees everything done on their account; a firm's
+administrator sees what the firm's people did, by client and by person.
+
+Both lists page in the database, newest first, off the audit_event indexes (taxpayer_id, at) and (firm_id, at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlmodel import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
+from portal.domain.people import Viewer
+from portal.domain.services import BY_KEY
+from portal.domain.sql import contains_pattern
+from portal.web import pagination
+from portal.web.db import db_session
+from portal.web.forms import Form
+from portal.web.gate import require_authority
+from portal.web.rendering import render
+from portal.web.sessions import require_viewer
+
+PAGE_SIZE = 20
+MAX_CLIENT_SEARCH_LENGTH = 100
+
+# What an action code means to the taxpayer it was done for ("who" is shown beside it).
+ACTION_TEXT: dict[str, str] = {
+    "authorisation_request_created": "Asked for your authorisation",
+    "authorisation_request_accepted": "Accepted an agent's request for authorisation",
+    "authorisation_request_declined": "Declined an agent's request for authorisation",
+    "authorisation_request_cancelled": "Cancelled their request for your authorisation",
+    "authorisation_ended": "Ended an agent's authorisation",
+    "helper_invited": "Asked someone to be your trusted helper",
+    "helper_accepted": "Agreed to be your trusted helper",
+    "helper_declined": "Said no to being your trusted helper",
+    "helper_removed": "Removed a trusted helper",
+    "helper_ended": "Stopped being your trusted helper",
+    "address_changed": "Changed your postal address",
+    "contact_details_changed": "Changed your contact details",
+    "vat_return_submitted": "Submitted a VAT return",
+    "quarterly_update_submitted": "Sent a quarterly update",
+    "final_declaration_submitted": "Submitted a final declaration",
+    "tax_account_linked": "Linked this tax account to a sign-in",
+    "signed_in": "Signed in",
+}
+
+# The same events as a firm's administrator reads them: about "the client", not "you".
+FIRM_ACTION_TEXT: dict[str, str] = {
+    "authorisation_request_created": "Asked the client for authorisation",
+    "authorisation_request_accepted": "Accepted the firm's request for authorisation",
+    "authorisation_request_declined": "Declined the firm's request for authorisation",
+    "authorisation_request_cancelled": "Cancelled a request for authorisation",
+    "authorisation_ended": "Ended an authorisation",
+    "address_changed": "Changed the client's postal address",
+    "contact_details_changed": "Changed the client's contact details",
+    "agent_services_account_created": "Created the agent services account",
+}
+
+
+def humanise(action: str) -> str:
+    """An action code nobody has described yet still reads as words: "thing_done" -> "Thing done"."""
+    words = action.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else "Something happened"
+
+
+def describe(action: str, detail: Mapping[str, Any], texts: Mapping[str, str] = ACTION_TEXT) -> str:
+    text = texts.get(action) or ACTION_TEXT.get(action) or humanise(action)
+    if isinstance(detail, Mapping):
+        if (service := BY_KEY.get(str(detail.get("service")))) is not None:
+            text += f" for {service.name}"
+        if isinstance(reference := detail.get("reference"), str) and action.endswith("_submitted"):
+            text += f" (reference {reference})"
+    return text
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    at: datetime
+    who: str
+    what: str
+    taxpayer_id: int | None = None
+    client_name: str | None = None
+
+
+def _aware(moment: datetime) -> datetime:
+    # Core reads on SQLite return UTC without an offset.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- queries -------------------------------------------------------------------------------------------------------
+
+
+def _newest_first(query: Select[Any], page: pagination.Page) -> Select[Any]:
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(page.size).offset(page.offset)
+
+
+def _count(db: Session, conditions: list[ColumnElement[bool]], *, with_client: bool = False) -> int:
+    query = select(func.count()).select_from(AuditEvent)
+    if with_client:
+        query = query.join(Taxpayer, Taxpayer.id == AuditEvent.taxpayer_id)
+    return db.execute(query.where(*conditions)).scalar_one()
+
+
+def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> str:
+    if authority == "self":
+        return "You"
+    if authority == "agent":
+        return f"{person or 'Someone'}, {firm}" if firm else (person or "An agent")
+    if authority == "helper":
+        return f"{person or 'Someone'} (trusted helper)"
+    return person or "HMRC"
+
+
+def taxpayer_activity(db: Session, taxpayer_id: int, page: pagination.Page) -> list[ActivityRow]:
+    rows = db.execute(_newest_first(
+        select(AuditEvent.at, AuditEvent.action, AuditEvent.authority, AuditEvent.detail, User.name, Firm.name)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .outerjoin(Firm, Firm.id == AuditEvent.firm_id)
+        .where(AuditEvent.taxpayer_id == taxpayer_id), page))
+    return [ActivityRow(_aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
+            for at, action, kind, detail, person, firm in rows]
+
+
+@dataclass(frozen=True)
+class FirmFilter:
+    client: str = ""
+    person_id: int | None = None
+
+    def conditions(self, firm_id: int) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [AuditEvent.firm_id == firm_id]
+        if self.client:
+            conditions.append(func.lower(Taxpayer.name).like(contains_pattern(self.client), escape="\\"))
+        if self.person_id is not None:
+            conditions.append(AuditEvent.actor_user_id == self.person_id)
+        return conditions
+
+
+def who_for_firm(authority: str, person: str | None) -> str:
+    if authority == "self" or authority == "helper":
+        # The client (or their helper) answering the firm: their events carry the firm too.
+        return f"{person or 'Someone'} ({'client' if authority == 'self' else 'trusted helper'})"
+    return person or "HMRC"
+
+
+def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: pagination.Page) -> list[ActivityRow]:
+    rows = db.execute(_newest_first(
+        select(AuditEvent.at, AuditEvent.action, AuditEvent.authority, AuditEvent.detail, User.name,
+               AuditEvent.taxpayer_id, Taxpayer.name)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .outerjoin(Taxpayer, Taxpayer.id == AuditEvent.taxpayer_id)
+        .where(*wanted.conditions(firm_id)), page))
+    return [ActivityRow(_aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
+                        taxpayer_id, client)
+            for at, action, kind, detail, person, taxpayer_id, client in rows]
+
+
+def firm_people(db: Session, firm_id: int) -> list[tuple[str, str]]:
+    """(user id, name) of the firm's people, for the person filter."""
+    rows = db.execute(select(User.id, User.name, User.email).join(Membership, Membership.user_id == User.id)
+                      .where(Membership.firm_id == firm_id).order_by(User.name, User.id)).all()
+    names = [name for _, name, _ in rows]
+    # Two people of one name are told apart by their email address.
+    return [(str(user_id), f"{name} ({email})" if names.count(name) > 1 else name) for user_id, name, email in rows]
+
+
+# --- forms ---------------------------------------------------------------------------------------------------------
+
+
+def filter_form(request: Request, people: list[tuple[str, str]]) -> tuple[Form, FirmFilter]:
+    form = Form(values={"client": request.query_params.get("client", "").strip(),
+                        "person": request.query_params.get("person", "").strip()})
+    if len(form.get("client")) > MAX_CLIENT_SEARCH_LENGTH:
+        form.error("client", f"Client name must be {MAX_CLIENT_SEARCH_LENGTH} characters or fewer")
+    client = "" if form.errors else form.get("client")
+    person = form.get("person") if form.get("person") in {value for value, _ in people} else ""
+    form.values["person"] = person
+    return form, FirmFilter(client, int(person) if person else None)
+
+
+def _page(request: Request, total: int) -> pagination.Page:
+    return pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE, total=total)
+
+
+# --- handlers ------------------------------------------------------------------------------------------------------
+
+
+async def taxpayer_page(request: Request) -> Response:
+    authority = require_authority(request, request.path_params["client_id"])
+    if authority.kind != "self":  # the account holder's own record of who did what
+        raise HTTPException(status_code=404)
+    db = db_session(request)
+    taxpayer_id = authority.taxpayer.id
+    assert taxpayer_id is not None
+    page = _page(request, _count(db, [AuditEvent.taxpayer_id == taxpayer_id]))
+    base = f"/clients/{taxpayer_id}/activity"
+
+    def href(number: int) -> str:
+        return base + (f"?page={number}" if number > 1 else "")
+
+    return render(request, "activity/taxpayer.html", {
+        "authority": authority, "client": authority.taxpayer, "rows": taxpayer_activity(db, taxpayer_id, page),
+        "page": page, "page_links": pagination.links(page, href), "href": href})
+
+
+def require_firm_admin(request: Request) -> Viewer:
+    viewer = require_viewer(request)
+    if not viewer.is_firm_admin or viewer.firm_id is None:
+        raise HTTPException(status_code=404)
+    return viewer
+
+
+async def firm_page(request: Request) -> Response:
+    viewer = require_firm_admin(request)
+    assert viewer.firm_id is not None
+    db = db_session(request)
+    people = firm_people(db, viewer.firm_id)
+    form, wanted = filter_form(request, people)
+    page = _page(request, _count(db, wanted.conditions(viewer.firm_id), with_client=bool(wanted.client)))
+
+    def href(number: int) -> str:
+        params = {k: v for k, v in (("client", wanted.client), ("person", form.get("person"))) if v} | (
+            {"page": number} if number > 1 else {})
+        return "/activity" + ("?" + urlencode(params) if params else "")
+
+    return render(request, "activity/firm.html", {
+        "form": form, "rows": firm_activity(db, viewer.firm_id, wanted, page), "people": people,
+        "filtering": bool(wanted.client or wanted.person_id), "page": page,
+        "page_links": pagination.links(page, href), "href": href})
+
+
+routes = [
+    Route("/clients/{client_id:int}/activity", taxpayer_page, name="client_activity"),
+    Route("/activity", firm_page, name="firm_activity"),
+]

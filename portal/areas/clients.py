@@ -1,0 +1,281 @@
+"""Your clients: the agent's client switcher, and the overview of one client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache, cached_property, lru_cache
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.domain import identifiers
+from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
+from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
+from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.people import Viewer
+from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
+from portal.domain.sql import comma_list
+from portal.web import pagination
+from portal.web.db import connection, db_session
+from portal.web.formatting import govuk_date
+from portal.web.forms import Form
+from portal.web.gate import require_authority
+from portal.web.prepared import PreparedRead
+from portal.web.rendering import render
+from portal.web.sessions import require_viewer
+
+PAGE_SIZE = 20
+MAX_SEARCH_LENGTH = 100
+
+
+class ClientRow(NamedTuple):
+    """One line of the client list, with its cells ready to show (the list renders on every keystroke).
+    A tuple, so the template unpacks it rather than looking up six attributes a row."""
+
+    taxpayer_id: int
+    name: str
+    client_type: str
+    services: str
+    next_due: str
+    overdue: bool
+
+    @classmethod
+    def from_row(cls, taxpayer_id: int, name: str, client_type: str, regimes: str | None, due: date | None,
+                 today: date) -> ClientRow:
+        return cls(taxpayer_id, name, CLIENT_TYPE_LABELS.get(client_type, client_type), services_label(regimes),
+                   _due_label(due), due is not None and due < today)
+
+
+@lru_cache(maxsize=256)
+def services_label(regimes: str | None) -> str:
+    """"Income Tax, VAT" from the list query's "VAT,ITSA": a firm's clients share a few dozen combinations."""
+    return ", ".join(sorted(REGIME_NAMES.get(code, code) for code in set((regimes or "").split(",")) - {""}))
+
+
+@lru_cache(maxsize=1024)
+def _due_label(due: date | None) -> str:
+    return govuk_date(due) if due else "None due"
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    regime: str
+    kind: str
+    period_start: date
+    period_end: date
+    due_date: date
+    fulfilled_on: date | None
+
+    @property
+    def status(self) -> str:
+        if self.fulfilled_on is not None:
+            return "fulfilled"
+        return "overdue" if self.due_date < date.today() else "due"
+
+
+@dataclass(frozen=True)
+class ClientSearch:
+    text: str = ""
+    regime: str = ""
+
+    @cached_property
+    def reference_kind(self) -> identifiers.IdentifierKind | None:
+        return identifiers.detect_kind(self.text) if self.text else None
+
+    @cached_property
+    def words(self) -> list[str]:
+        return search_words(self.text)
+
+    def shape(self, viewer: Viewer) -> tuple[str, int, bool, bool]:
+        by = "reference" if self.reference_kind else ("name" if self.text else "all")
+        return by, len(self.words) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer)
+
+    def params(self, viewer: Viewer) -> dict[str, object]:
+        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime}
+        if kind := self.reference_kind:
+            params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
+        elif self.text:
+            params |= name_params(self.words)
+        return params
+
+
+_fc, _auth, _tp = FirmClient.__table__, Authorisation.__table__, Taxpayer.__table__  # type: ignore[attr-defined]
+_ob, _ident = Obligation.__table__, TaxpayerIdentifier.__table__  # type: ignore[attr-defined]
+
+
+def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[ColumnElement[bool]]:
+    conditions = [_fc.c.firm_id == bindparam("firm_id")]
+    if restricted:
+        conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
+                                              user_id=bindparam("user_id")))
+    if by == "reference":
+        conditions.append(_fc.c.taxpayer_id.in_(select(_ident.c.taxpayer_id).where(
+            _ident.c.kind == bindparam("kind"), _ident.c.value == bindparam("value"))))
+    elif by == "name":
+        conditions += name_conditions(_fc.c.taxpayer_id, words)
+    if with_regime:
+        conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
+            _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),
+            _auth.c.ended_at.is_(None))))
+    return conditions
+
+
+# The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
+@cache
+def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int]]:
+    return select(func.count()).select_from(_fc).where(*_matching(by, words, with_regime, restricted))
+
+
+@cache
+def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> PreparedRead:
+    # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
+    # hundreds of clients would otherwise work them out for every match before sorting.
+    page = (
+        select(_fc.c.taxpayer_id, _fc.c.sort_name)
+        .where(*_matching(by, words, with_regime, restricted))
+        .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery("page")
+    )
+    live = (_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == page.c.taxpayer_id,
+            _auth.c.ended_at.is_(None))
+    regimes = select(comma_list(_auth.c.regime)).where(*live).scalar_subquery()
+    # The next deadline the firm can see: only in the regimes it is authorised for. Walking the client's
+    # open obligations soonest first (ix_obligation_open_taxpayer) stops at the first one the firm may see.
+    next_due = (
+        select(_ob.c.due_date)
+        .where(_ob.c.taxpayer_id == page.c.taxpayer_id, _ob.c.fulfilled_on.is_(None),
+               exists().where(_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _ob.c.taxpayer_id,
+                              _auth.c.regime == _ob.c.regime, _auth.c.ended_at.is_(None)))
+        .order_by(_ob.c.due_date)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # Every row also carries the number of matches: the database counts once (an uncorrelated subquery) and
+    # the page needs one round trip, not two.
+    total = _count_query(by, words, with_regime, restricted).scalar_subquery().label("total")
+    # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.web.prepared).
+    return PreparedRead(
+        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total)
+        .join(_tp, _tp.c.id == page.c.taxpayer_id)
+        .order_by(page.c.sort_name, page.c.taxpayer_id)
+    )
+
+
+def count_clients(db: Connection, viewer: Viewer, search: ClientSearch) -> int:
+    return db.execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
+
+
+def search_clients(
+    db: Connection, viewer: Viewer, search: ClientSearch, wanted: int
+) -> tuple[list[ClientRow], pagination.Page]:
+    """Page `wanted` of the clients matching the search, and where it falls; past the last page, the last page."""
+    rows = _fetch_page(db, viewer, search, pagination.Page(wanted, PAGE_SIZE, 0))
+    if rows:
+        total = rows[0].total
+    else:  # nothing on this page: none match, or the page is past the end (an old link, a typed URL)
+        total = count_clients(db, viewer, search) if wanted > 1 else 0
+        if total:
+            rows = _fetch_page(db, viewer, search, pagination.clamp(wanted, size=PAGE_SIZE, total=total))
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=total)
+    today = date.today()
+    return [ClientRow.from_row(*row[:-1], today=today) for row in rows], page
+
+
+def _fetch_page(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[Any]:
+    return _page_query(*search.shape(viewer)).all(db, search.params(viewer) | {"limit": page.size,
+                                                                               "offset": page.offset})
+
+
+OBLIGATIONS_QUERY = (
+    select(_ob.c.regime, _ob.c.kind, _ob.c.period_start, _ob.c.period_end, _ob.c.due_date, _ob.c.fulfilled_on)
+    .where(_ob.c.taxpayer_id == bindparam("taxpayer_id"))
+    .order_by(_ob.c.due_date.desc())
+)
+
+
+def list_obligations(db: Session, taxpayer_id: int, regimes: list[str]) -> list[ObligationRow]:
+    # Filtered here rather than with IN (...): an expanding IN re-renders the SQL on every request.
+    visible = set(regimes)
+    rows = db.connection().execute(OBLIGATIONS_QUERY, {"taxpayer_id": taxpayer_id})
+    return [ObligationRow(*row) for row in rows if row.regime in visible]
+
+
+def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[tuple[str, str]]:
+    """(label, displayed value) of the references for the regimes the person may see."""
+    rows = db.execute(
+        select(TaxpayerIdentifier.kind, TaxpayerIdentifier.value)
+        .where(TaxpayerIdentifier.taxpayer_id == taxpayer_id)
+        .order_by(TaxpayerIdentifier.kind)
+    ).all()
+    visible = set(regimes)
+    return [
+        (identifiers.LABELS[identifiers.IdentifierKind(kind)],
+         identifiers.format_for_display(identifiers.IdentifierKind(kind), value))
+        for kind, value in rows
+        if visible & set(IDENTIFIER_REGIMES.get(kind, ("TRS",)))
+    ]
+
+
+def _search_form(request: Request) -> tuple[Form, str, str]:
+    form = Form(values={"q": request.query_params.get("q", "").strip(),
+                        "service": request.query_params.get("service", "")})
+    if len(form.get("q")) > MAX_SEARCH_LENGTH:
+        form.error("q", f"Search must be {MAX_SEARCH_LENGTH} characters or fewer")
+    regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
+    text = "" if form.errors else form.get("q")
+    return form, text, regime
+
+
+async def index(request: Request) -> Response:
+    viewer = require_viewer(request)
+    if not viewer.is_agent:
+        return RedirectResponse("/account", status_code=303)
+    db = connection(request)
+    form, text, regime = _search_form(request)
+    search = ClientSearch(text, regime)
+    rows, page = search_clients(db, viewer, search, pagination.page_number(request.query_params.get("page")))
+
+    search_query = urlencode({k: v for k, v in (("q", text), ("service", regime)) if v})
+
+    def href(number: int) -> str:
+        query = "&".join(part for part in (search_query, f"page={number}" if number > 1 else "") if part)
+        return "/clients?" + query if query else "/clients"
+
+    context = {
+        "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
+        "searching": bool(text or regime), "regime_names": REGIME_NAMES,
+    }
+    return render(request, "clients/index.html", context, partial="partials/clients/results.html")
+
+
+async def overview(request: Request) -> Response:
+    authority = require_authority(request, request.path_params["client_id"])
+    db = db_session(request)
+    obligations = list_obligations(db, authority.taxpayer.id, authority.regimes)
+    context = {
+        "title": f"Overview – {authority.taxpayer.name}",
+        "authority": authority,
+        "client": authority.taxpayer,
+        "obligations": obligations,
+        "open_obligations": [o for o in obligations if o.status != "fulfilled"][::-1],
+        "fulfilled_obligations": [o for o in obligations if o.status == "fulfilled"],
+        "references": list_identifiers(db, authority.taxpayer.id, authority.regimes),
+        "services": [BY_KEY[key] for key in authority.services],
+        "client_types": CLIENT_TYPE_LABELS,
+        "regime_name": regime_name,
+    }
+    return render(request, "clients/overview.html", context, partial="partials/clients/overview.html")
+
+
+routes = [
+    Route("/clients", index, name="clients"),
+    Route("/clients/{client_id:int}", overview, name="client_overview"),
+]

@@ -1,0 +1,123 @@
+"""After sending: the confirmation, resending the link, cancelling, and tracking the firm's
+requests of the last 30 days, 10 a page."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.areas.handshake.agent.common import BASE, ask, firm_request, posted, request_context, require_agent
+from portal.domain import handshake
+from portal.domain.handshake import AGENT_STATUS_TEXT, Refused, Status
+from portal.domain.services import BY_KEY
+from portal.web import pagination
+from portal.web.db import db_session
+from portal.web.forms import Form
+from portal.web.rendering import render
+
+PAGE_SIZE = 10
+MAX_NAME_FILTER = 100
+STATUS_FILTERS = [("", "All statuses"), ("pending", AGENT_STATUS_TEXT[Status.PENDING]),
+                  ("expiring", "Expires in the next 5 days")] + [
+    (str(status), AGENT_STATUS_TEXT[status]) for status in Status if status is not Status.PENDING]
+
+
+
+async def sent_page(request: Request) -> Response:
+    viewer = require_agent(request)
+    context = request_context(request, viewer, firm_request(request, viewer))
+    return render(request, "agent_requests/sent.html", {**context, "resend": False})
+
+
+async def resend_page(request: Request) -> Response:
+    viewer = require_agent(request)
+    context = request_context(request, viewer, firm_request(request, viewer))
+    if context["status"] is not Status.PENDING:
+        return render(request, "agent_requests/not_pending.html", context)
+    return render(request, "agent_requests/sent.html", {**context, "resend": True})
+
+
+async def cancel_page(request: Request) -> Response:
+    viewer = require_agent(request)
+    record = firm_request(request, viewer)
+    context = request_context(request, viewer, record)
+    form = await posted(request, "confirm") or Form()
+    if request.method == "POST" and form.get("confirm") == "no":
+        return RedirectResponse(BASE, status_code=303)
+    if request.method == "POST" and form.get("confirm") == "yes":
+        try:
+            handshake.cancel_request(db_session(request), firm_id=viewer.firm_id, user_id=viewer.user_id,
+                                          request=record, today=date.today())
+        except Refused:
+            return RedirectResponse(f"{BASE}/{record.id}/cancel", status_code=303)
+        return RedirectResponse(f"{BASE}/{record.id}/cancelled", status_code=303)
+    if context["status"] is not Status.PENDING:
+        return render(request, "agent_requests/not_pending.html", context)
+    if request.method == "POST":
+        form.error("confirm", "Select yes if you want to cancel this authorisation request")
+    return ask(request, form, question="Are you sure you want to cancel this authorisation request?",
+               name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True, back=BASE,
+               hint=f"You asked {context['client_name']} to authorise you for {context['service'].name}.")
+
+
+async def cancelled_page(request: Request) -> Response:
+    viewer = require_agent(request)
+    record = firm_request(request, viewer)
+    if record.status != Status.CANCELLED:
+        raise HTTPException(status_code=404)
+    return render(request, "agent_requests/cancelled.html", request_context(request, viewer, record))
+
+
+# --- track requests ------------------------------------------------------------------------------------------------
+
+
+def filter_form(request: Request) -> tuple[Form, str, str]:
+    form = Form(values={"client": request.query_params.get("client", "").strip(),
+                        "status": request.query_params.get("status", "")})
+    if len(form.get("client")) > MAX_NAME_FILTER:
+        form.error("client", f"Client name must be {MAX_NAME_FILTER} characters or fewer")
+    status = form.get("status") if form.get("status") in dict(STATUS_FILTERS) else ""
+    return form, ("" if form.errors else form.get("client")), status
+
+
+async def track(request: Request) -> Response:
+    viewer = require_agent(request)
+    db = db_session(request)
+    form, name, status = filter_form(request)
+    today = date.today()
+
+    def fetch(page: pagination.Page) -> tuple[list[handshake.TrackedRequest], int]:
+        assert viewer.firm_id is not None
+        return handshake.track_requests(db, firm_id=viewer.firm_id, today=today, client_name=name,
+                                             status=status, limit=PAGE_SIZE, offset=page.offset)
+
+    wanted = pagination.page_number(request.query_params.get("page"))
+    rows, total = fetch(pagination.Page(wanted, PAGE_SIZE, 0))
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=total)
+    if page.number != wanted:  # past the last page: show the last one
+        rows, total = fetch(page)
+
+    def href(number: int) -> str:
+        params = {k: v for k, v in (("client", name), ("status", status)) if v} | (
+            {"page": number} if number > 1 else {})
+        return BASE + ("?" + urlencode(params) if params else "")
+
+    return render(request, "agent_requests/track.html", {
+        "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
+        "filtering": bool(name or status), "status_filters": STATUS_FILTERS, "status_text": AGENT_STATUS_TEXT,
+        "services": BY_KEY, "Status": Status})
+
+
+
+routes = [
+    Route(BASE, track, name="track_requests"),
+    Route(BASE + "/{request_id:int}/sent", sent_page),
+    Route(BASE + "/{request_id:int}/resend", resend_page),
+    Route(BASE + "/{request_id:int}/cancel", cancel_page, methods=["GET", "POST"]),
+    Route(BASE + "/{request_id:int}/cancelled", cancelled_page),
+]

@@ -1,0 +1,249 @@
+"""VAT for one client: the obligations, the nine-box return, check your answers and the receipt.
+
+The same pages serve the taxpayer and an agent acting for them; portal.domain.access decides who may see them (VIEW)
+and send a return (SUBMIT_RETURN). The box rules are portal.domain.vat's; sending once is portal.domain.submissions'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.domain import submissions, vat
+from portal.domain.access import MAX_ID
+from portal.domain.models import Firm, Obligation, Submission, User
+from portal.domain.people import Authority
+from portal.domain.services import Action
+from portal.web import journeys
+from portal.web.db import db_session
+from portal.web.formatting import pounds
+from portal.web.forms import Form, read_form
+from portal.web.gate import require_authority
+from portal.web.rendering import render
+from portal.web.sessions import require_viewer
+
+REGIME = "VAT"
+DECLARATION = "I confirm that the information I have given is correct and complete"
+UK = ZoneInfo("Europe/London")
+SHORT_LABELS = {"box1": "VAT due on sales", "box2": "VAT due on acquisitions", "box3": "total VAT due",
+                "box4": "VAT reclaimed", "box5": "net VAT", "box6": "total sales", "box7": "total purchases",
+                "box8": "total supplies to EU member states", "box9": "total acquisitions from EU member states"}
+
+
+@dataclass(frozen=True)
+class VatObligationRow:
+    id: int
+    period_start: date
+    period_end: date
+    due_date: date
+    fulfilled_on: date | None
+    reference: str | None
+    figures: dict[str, Any] | None
+
+    @property
+    def status(self) -> str:
+        if self.fulfilled_on is not None:
+            return "fulfilled"
+        return "overdue" if self.due_date < date.today() else "due"
+
+    @property
+    def vat_return(self) -> vat.VatReturn | None:
+        return vat.VatReturn.from_figures(self.figures) if self.figures else None
+
+
+@dataclass(frozen=True)
+class BoxRow:
+    box: str  # the field id, "box1"
+    key: str  # "Box 1: VAT due on sales and other outputs"
+    value: str
+    changeable: bool
+    hidden: str  # what a Change link changes, for screen readers: "box 1, VAT due on sales"
+
+
+# --- queries -----------------------------------------------------------------------------------------------------
+
+
+def vat_obligations(db: Session, taxpayer_id: int) -> list[VatObligationRow]:
+    rows = db.execute(
+        select(Obligation.id, Obligation.period_start, Obligation.period_end, Obligation.due_date,
+               Obligation.fulfilled_on, Submission.reference, Submission.figures)
+        .outerjoin(Submission, Submission.obligation_id == Obligation.id)
+        .where(Obligation.taxpayer_id == taxpayer_id, Obligation.regime == REGIME)
+        .order_by(Obligation.due_date, Obligation.id)
+    )
+    return [VatObligationRow(*row) for row in rows]
+
+
+def submitted_by(db: Session, submission: Submission) -> str:
+    person = db.get(User, submission.submitted_by_user_id)
+    name = person.name if person else "Unknown"
+    firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
+    return f"{name}, {firm.name}" if firm else name
+
+
+# --- the boxes as shown ------------------------------------------------------------------------------------------
+
+
+def whole_pounds(value: int) -> str:
+    return f"{'-' if value < 0 else ''}£{abs(value):,}"
+
+
+def box5_text(vat_return: vat.VatReturn) -> str:
+    if vat_return.box5_direction == "nil":
+        return f"{pounds(0)} (nothing to pay or reclaim)"
+    return f"{pounds(vat_return.box5)} {vat_return.box5_direction}"
+
+
+def box_rows(vat_return: vat.VatReturn) -> list[BoxRow]:
+    def shown(box: str) -> str:
+        if box == "box5":
+            return box5_text(vat_return)
+        value = getattr(vat_return, box)
+        return whole_pounds(value) if box in vat.POUND_BOXES else pounds(value)
+
+    return [BoxRow(box, f"Box {box[3:]}: {vat.BOX_LABELS[box]}", shown(box), box in vat.TYPED_BOXES,
+                   f"box {box[3:]}, {SHORT_LABELS[box]}") for box in vat.ALL_BOXES]
+
+
+def in_uk_time(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
+
+
+# --- the gate ----------------------------------------------------------------------------------------------------
+
+
+def vat_authority(request: Request, action: Action) -> Authority:
+    """The person's authority, if it covers VAT and this action; a 404 otherwise, like a page that is not there."""
+    authority = require_authority(request, request.path_params["client_id"])
+    if REGIME not in authority.actions or not authority.can(action, REGIME):
+        raise HTTPException(status_code=404)
+    return authority
+
+
+def vat_obligation(request: Request, authority: Authority) -> Obligation:
+    obligation_id = request.path_params["obligation_id"]
+    found = db_session(request).get(Obligation, obligation_id) if 0 < obligation_id <= MAX_ID else None
+    if found is None or found.taxpayer_id != authority.taxpayer.id or found.regime != REGIME:
+        raise HTTPException(status_code=404)
+    return found
+
+
+def open_obligation(request: Request, authority: Authority) -> Obligation | Response:
+    """The obligation to file, or the way to its receipt once it has been sent."""
+    obligation = vat_obligation(request, authority)
+    if submissions.receipt_for(db_session(request), obligation.id) is not None:
+        return RedirectResponse(url(authority, obligation, "receipt"), status_code=303)
+    if obligation.fulfilled_on is not None:  # met some other way: there is nothing to file here
+        raise HTTPException(status_code=404)
+    return obligation
+
+
+def url(authority: Authority, obligation: Obligation | None = None, page: str = "") -> str:
+    base = f"/clients/{authority.taxpayer.id}/vat"
+    if obligation is None:
+        return base
+    return f"{base}/returns/{obligation.id}" + (f"/{page}" if page else "")
+
+
+def journey(obligation: Obligation) -> str:
+    return f"vat-{obligation.id}"
+
+
+def page_context(authority: Authority, obligation: Obligation, page: str, **more: Any) -> dict[str, Any]:
+    return {"title": f"{page} – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
+            "obligation": obligation, "urls": {p: url(authority, obligation, p) for p in ("", "check", "receipt")},
+            "vat_url": url(authority), **more}
+
+
+# --- handlers ----------------------------------------------------------------------------------------------------
+
+
+async def obligations(request: Request) -> Response:
+    authority = vat_authority(request, Action.VIEW)
+    rows = vat_obligations(db_session(request), authority.taxpayer.id)
+    context = {
+        "title": f"VAT – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
+        "open_rows": [row for row in rows if row.status != "fulfilled"],
+        "fulfilled_rows": [row for row in rows if row.status == "fulfilled"][::-1],
+        "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "base": url(authority), "box5_text": box5_text,
+    }
+    return render(request, "vat_returns/obligations.html", context)
+
+
+async def return_form(request: Request) -> Response:
+    authority = vat_authority(request, Action.SUBMIT_RETURN)
+    obligation = open_obligation(request, authority)
+    if isinstance(obligation, Response):
+        return obligation
+    if request.method == "POST":
+        form = await read_form(request, *vat.TYPED_BOXES)
+        _, form.errors = vat.validate(form.values)
+        if form.ok:
+            journeys.save(request, journey(obligation), **form.values)
+            return RedirectResponse(url(authority, obligation, "check"), status_code=303)
+    else:
+        saved = journeys.answers(request, journey(obligation))
+        form = Form(values={box: str(saved.get(box, "")) for box in vat.TYPED_BOXES})
+    context = page_context(authority, obligation, "Submit VAT return", form=form, labels=vat.BOX_LABELS)
+    return render(request, "vat_returns/form.html", context)
+
+
+async def check(request: Request) -> Response:
+    authority = vat_authority(request, Action.SUBMIT_RETURN)
+    obligation = open_obligation(request, authority)
+    if isinstance(obligation, Response):
+        return obligation
+    answers = journeys.answers(request, journey(obligation))
+    vat_return, errors = vat.validate({box: str(answers.get(box, "")) for box in vat.TYPED_BOXES})
+    if vat_return is None:  # nothing saved yet, or answers that no longer pass: back to the boxes
+        return RedirectResponse(url(authority, obligation), status_code=303)
+    form = Form()
+    if request.method == "POST":
+        form = await read_form(request, "confirm")
+        if form.get("confirm") == "yes":
+            return submit(request, authority, obligation, vat_return)
+        form.error("confirm", "Select the box to confirm")
+    context = page_context(authority, obligation, "Check your VAT return", form=form, rows=box_rows(vat_return),
+                           vat_return=vat_return, declaration=DECLARATION)
+    return render(request, "vat_returns/check.html", context)
+
+
+def submit(request: Request, authority: Authority, obligation: Obligation, vat_return: vat.VatReturn) -> Response:
+    # Sent now or by an earlier click, another tab or a retry: either way the person sees the one receipt.
+    submissions.submit_once(db_session(request), obligation=obligation, viewer=require_viewer(request),
+                            authority=authority, figures=vat_return.as_figures())
+    journeys.forget(request, journey(obligation))
+    return RedirectResponse(url(authority, obligation, "receipt"), status_code=303)
+
+
+async def receipt(request: Request) -> Response:
+    authority = vat_authority(request, Action.VIEW)
+    obligation = vat_obligation(request, authority)
+    db = db_session(request)
+    submission = submissions.receipt_for(db, obligation.id)
+    if submission is None:
+        raise HTTPException(status_code=404)
+    vat_return = vat.VatReturn.from_figures(submission.figures)
+    context = page_context(authority, obligation, "VAT return submitted", submission=submission,
+                           submitted_at=in_uk_time(submission.submitted_at), submitted_by=submitted_by(db, submission),
+                           rows=box_rows(vat_return), vat_return=vat_return)
+    return render(request, "vat_returns/receipt.html", context)
+
+
+_RETURN = "/clients/{client_id:int}/vat/returns/{obligation_id:int}"
+
+routes = [
+    Route("/clients/{client_id:int}/vat", obligations, name="vat_obligations"),
+    Route(_RETURN, return_form, methods=["GET", "POST"], name="vat_return"),
+    Route(_RETURN + "/check", check, methods=["GET", "POST"], name="vat_return_check"),
+    Route(_RETURN + "/receipt", receipt, name="vat_return_receipt"),
+]

@@ -1,0 +1,290 @@
+"""What's due: every outstanding obligation across the clients a person may act for, and its CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, tuple_
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from portal.domain.access import in_no_group_or_mine, restricted_by_groups
+from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
+from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.people import Viewer
+from portal.domain.services import REGIME_NAMES, regime_name
+from portal.web import pagination
+from portal.web.db import db_session
+from portal.web.forms import Form
+from portal.web.rendering import render
+from portal.web.sessions import require_viewer
+
+PAGE_SIZE = 20
+# Pages beyond this many rows are not offered: filter the list, or download it all as CSV.
+COUNT_CAP = 2_000
+CSV_BATCH = 2_000
+MAX_NAME_LENGTH = 100
+MAX_DAYS = 366
+STATUSES = {"": "All outstanding", "overdue": "Overdue", "due": "Due"}
+CSV_HEADER = ("Client", "Tax service", "Obligation", "Period start", "Period end", "Due date", "Status")
+
+_ob, _fc, _auth, _tp = (Obligation.__table__, FirmClient.__table__,  # type: ignore[attr-defined]
+                        Authorisation.__table__, Taxpayer.__table__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Filters:
+    regime: str = ""
+    status: str = ""  # "", "overdue" or "due"
+    within_days: int | None = None
+    name: str = ""
+
+    def bounds(self, today: date) -> tuple[date | None, date | None]:
+        """The due dates to include, inclusive at both ends (None: no limit)."""
+        low = today if self.status == "due" else None
+        high = today - timedelta(days=1) if self.status == "overdue" else None
+        if self.within_days is not None:
+            limit = today + timedelta(days=self.within_days)
+            high = min(high, limit) if high else limit
+        return low, high
+
+    def shape(self, viewer: Viewer, today: date) -> tuple[bool, bool, bool, bool, bool]:
+        low, high = self.bounds(today)
+        name_words = len(search_words(self.name)) if self.name else None
+        return bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer)
+
+    def params(self, viewer: Viewer, today: date) -> dict[str, object]:
+        low, high = self.bounds(today)
+        return {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime, "low": low,
+                "high": high, **name_params(search_words(self.name))}
+
+    def query_string(self) -> dict[str, str]:
+        values = {"service": self.regime, "status": self.status,
+                  "within": "" if self.within_days is None else str(self.within_days), "client": self.name}
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def any(self) -> bool:
+        return bool(self.query_string())
+
+
+@dataclass(frozen=True, slots=True)
+class DueRow:
+    obligation_id: int
+    taxpayer_id: int
+    client: str
+    regime: str
+    kind: str
+    period_start: date
+    period_end: date
+    due_date: date
+
+    def overdue(self, today: date) -> bool:
+        return self.due_date < today
+
+    @property
+    def service(self) -> str:
+        return regime_name(self.regime)
+
+
+# --- queries: built once per shape of filter and reused, so SQLAlchemy's compiled-SQL cache serves them ---------
+
+
+def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
+              restricted: bool) -> list[ColumnElement[bool]]:
+    conditions = [
+        _fc.c.firm_id == bindparam("firm_id"),
+        _fc.c.taxpayer_id == _ob.c.taxpayer_id,
+        _ob.c.fulfilled_on.is_(None),
+        # Only the regimes the firm is authorised for: a VAT agent never sees the client's Income Tax.
+        exists().where(_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _ob.c.taxpayer_id,
+                       _auth.c.regime == _ob.c.regime, _auth.c.ended_at.is_(None)),
+    ]
+    if restricted:
+        conditions.append(in_no_group_or_mine(_ob.c.taxpayer_id, firm_id=bindparam("firm_id"),
+                                              user_id=bindparam("user_id")))
+    if with_regime:
+        conditions.append(_ob.c.regime == bindparam("regime"))
+    if low:
+        conditions.append(_ob.c.due_date >= bindparam("low"))
+    if high:
+        conditions.append(_ob.c.due_date <= bindparam("high"))
+    if name_words is not None:  # as a set of clients: the planner finds the few named ones first
+        conditions += name_conditions(_ob.c.taxpayer_id, name_words)
+    return conditions
+
+
+_COLUMNS = (_ob.c.id, _ob.c.taxpayer_id, _tp.c.name, _ob.c.regime, _ob.c.kind, _ob.c.period_start,
+            _ob.c.period_end, _ob.c.due_date)
+# Soonest first, then by client. Not by client name: deadlines are statutory, so tens of thousands of a big
+# firm's obligations share one due date, and ordering those by a name held on another table means sorting
+# them all for every page. (due_date, taxpayer_id, id) comes straight off ix_obligation_open_due.
+_ORDER = (_ob.c.due_date, _ob.c.taxpayer_id, _ob.c.id)
+
+
+@cache
+def _count_query(*shape: bool | int | None) -> Select[tuple[int]]:
+    """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
+    walk over hundreds of thousands of rows on every page view."""
+    matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape))
+    return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
+
+
+@cache
+def _page_query(*shape: bool | int | None) -> Select[Any]:
+    return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
+            .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape))
+            .order_by(*_ORDER).limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@cache
+def _after_query(*shape: bool | int | None) -> Select[Any]:
+    """The next batch after a row, by keyset: the cost of a batch does not grow with how far in it is."""
+    after = tuple_(bindparam("after_due"), bindparam("after_taxpayer"), bindparam("after_id"))
+    return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
+            .join(_tp, _tp.c.id == _ob.c.taxpayer_id)
+            .where(*_matching(*shape), _ob.c.due_date >= bindparam("after_due"), tuple_(*_ORDER) > after)
+            .order_by(*_ORDER).limit(bindparam("limit")))
+
+
+def count_due(db: Any, viewer: Viewer, filters: Filters, today: date, cap: int) -> int:
+    return db.connection().execute(_count_query(*filters.shape(viewer, today)),
+                                   filters.params(viewer, today) | {"cap": cap}).scalar_one()
+
+
+def list_due(db: Any, viewer: Viewer, filters: Filters, today: date, page: pagination.Page) -> list[DueRow]:
+    rows = db.connection().execute(_page_query(*filters.shape(viewer, today)),
+                                   filters.params(viewer, today) | {"limit": page.size, "offset": page.offset})
+    return [DueRow(*row) for row in rows]
+
+
+def iter_due(engine: Engine, viewer: Viewer, filters: Filters, today: date, batch: int = CSV_BATCH) -> Iterator[DueRow]:
+    """Every matching row, a batch at a time, each batch on a connection of its own so a slow download does
+    not hold a connection (or a snapshot) for its whole length."""
+    query, params = _after_query(*filters.shape(viewer, today)), filters.params(viewer, today)
+    after: dict[str, object] = {"after_due": date.min, "after_taxpayer": 0, "after_id": 0, "limit": batch}
+    while True:
+        with engine.connect() as connection:
+            rows = [DueRow(*row) for row in connection.execute(query, params | after)]
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        after = after | {"after_due": last.due_date, "after_taxpayer": last.taxpayer_id, "after_id": last.obligation_id}
+
+
+# --- the filter form ---------------------------------------------------------------------------------------------
+
+
+def read_filters(request: Request) -> tuple[Form, Filters]:
+    """The filters from the query string. One that is wrong is shown with its error and not applied."""
+    query = request.query_params
+    form = Form(values={name: query.get(name, "").strip()[:1000] for name in ("service", "status", "within", "client")})
+    regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
+    status = form.get("status") if form.get("status") in STATUSES else ""
+    within = _days(form)
+    name = form.get("client")
+    if len(name) > MAX_NAME_LENGTH:
+        form.error("client", f"Client name must be {MAX_NAME_LENGTH} characters or fewer")
+        name = ""
+    return form, Filters(regime, status, within, name)
+
+
+def _days(form: Form) -> int | None:
+    raw = form.get("within").replace(",", "")
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        form.error("within", "Number of days must be a whole number, like 30")
+        return None
+    if not 1 <= int(raw) <= MAX_DAYS:
+        form.error("within", f"Number of days must be between 1 and {MAX_DAYS}")
+        return None
+    return int(raw)
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+
+def safe_cell(value: str) -> str:
+    """A spreadsheet runs a cell that starts with = + - @ (or a tab or return) as a formula; a leading
+    quote makes it text. Client names are typed by people outside the firm."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_lines(rows: Iterator[DueRow], today: date) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for row in rows:
+        writer.writerow([safe_cell(row.client), row.service, safe_cell(row.kind), row.period_start.isoformat(),
+                         row.period_end.isoformat(), row.due_date.isoformat(),
+                         "Overdue" if row.overdue(today) else "Due"])
+        count += 1
+        if count % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+# --- handlers ----------------------------------------------------------------------------------------------------
+
+
+def _agent(request: Request) -> Viewer | None:
+    viewer = require_viewer(request)
+    return viewer if viewer.is_agent else None
+
+
+def _href(path: str, filters: Filters, page: int = 1) -> str:
+    params = filters.query_string() | ({"page": str(page)} if page > 1 else {})
+    return path + ("?" + urlencode(params) if params else "")
+
+
+async def whats_due(request: Request) -> Response:
+    if (viewer := _agent(request)) is None:
+        return RedirectResponse("/account", status_code=303)
+    db, today = db_session(request), date.today()
+    form, filters = read_filters(request)
+    total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
+    page = pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE,
+                            total=min(total, COUNT_CAP))
+
+    def href(number: int) -> str:
+        return _href("/whats-due", filters, number)
+
+    context = {
+        "form": form, "rows": list_due(db, viewer, filters, today, page), "page": page, "today": today, "more": total > COUNT_CAP,
+        "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,
+        "csv_href": _href("/whats-due.csv", filters), "services": REGIME_NAMES, "statuses": STATUSES,
+    }
+    return render(request, "worklist/index.html", context)
+
+
+async def whats_due_csv(request: Request) -> Response:
+    if (viewer := _agent(request)) is None:
+        return RedirectResponse("/account", status_code=303)
+    form, filters = read_filters(request)
+    if form.errors:
+        return RedirectResponse("/whats-due?" + urlencode({k: v for k, v in form.values.items() if v}), status_code=303)
+    today = date.today()
+    rows = iter_due(request.app.state.engine, viewer, filters, today)
+    headers = {"Content-Disposition": f'attachment; filename="whats-due-{today.isoformat()}.csv"',
+               "Cache-Control": "no-store"}
+    return StreamingResponse(csv_lines(rows, today), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+routes = [
+    Route("/whats-due", whats_due, name="whats_due"),
+    Route("/whats-due.csv", whats_due_csv, name="whats_due_csv"),
+]

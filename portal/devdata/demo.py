@@ -1,0 +1,429 @@
+"""Demo data a reviewer can believe: a firm with a few hundred clients, valid identifiers and obligations
+with due dates around today. Deterministic for a given day, so two runs on one day give the same data."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from portal.areas import income_tax
+from portal.domain import identifiers
+from portal.domain.accounts import hash_password
+from portal.domain.models import (
+    Authorisation,
+    AuthorisationRequest,
+    Business,
+    Firm,
+    FirmClient,
+    HelperLink,
+    Membership,
+    Obligation,
+    Submission,
+    Taxpayer,
+    TaxpayerIdentifier,
+    User,
+)
+from portal.domain.services import BY_KEY, ClientType
+from portal.domain.submissions import REFERENCE_ALPHABET
+from portal.settings import Settings
+
+DEMO_PASSWORD = "demo-password-2026"
+
+FIRST_NAMES = (
+    "Olivia Amelia Isla Ava Ivy Freya Lily Florence Mia Willow Rosie Sophia Isabella Grace Daisy Sienna Poppy Elsie "
+    "Emily Ella Evelyn Phoebe Sofia Evie Charlotte Harper Millie Matilda Priya Aisha Fatima Zara Noor Mei Chloe "
+    "Noah Muhammad George Oliver Leo Arthur Oscar Theodore Freddie Theo Archie Henry Alfie Charlie Finley Jack "
+    "Jacob Lucas Thomas Isaac Arlo Tommy Teddy Rory Rohan Arjun Kwame Tomasz Dylan Owen Rhys Callum Euan Ciaran"
+).split()
+LAST_NAMES = (
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans Walker White "
+    "Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward Hughes Moore Clark "
+    "King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James Bennett Young Phillips "
+    "Richardson Mitchell Bailey Carter Cook Singh Shaw Bell Collins Morgan Kelly Begum Miller Cox Hussain Marshall "
+    "Simpson Price Anderson Adams Wilkinson Ali Ahmed Foster Ellis Murphy Chapman Mason Gray Richards Webb Griffiths "
+    "Hunt Palmer Campbell Holmes Mills Rogers Barnes Knight Matthews Barker Powell Stevens Kaur Dawson Lloyd Fraser"
+).split()
+BUSINESS_WORDS = (
+    "Harbour Meadow Granite Kestrel Willow Beacon Northgate Riverside Oakfield Summit Lantern Heron Thistle Copper "
+    "Juniper Bramble Ashford Falcon Orchard Millstone Larkspur Pennine Severn Cobalt Linden Fenwick Marlow Hawthorn"
+).split()
+BUSINESS_TRADES = (
+    "Bakery Joinery Logistics Dental Care Engineering Plumbing Consulting Print Works Catering Landscapes Motors "
+    "Software Interiors Electrical Builders Pharmacy Veterinary Packaging Coffee Roasters Opticians Cleaning"
+).split()
+BUSINESS_SUFFIXES = ("Ltd", "Ltd", "Ltd", "LLP", "& Sons Ltd", "Partnership", "Holdings Ltd")
+TOWNS = (
+    ("Leeds", "LS"), ("Manchester", "M"), ("Bristol", "BS"), ("Cardiff", "CF"), ("Belfast", "BT"),
+    ("Norwich", "NR"), ("York", "YO"), ("Exeter", "EX"), ("Derby", "DE"), ("Swansea", "SA"), ("Leicester", "LE"),
+    ("Newcastle upon Tyne", "NE"), ("Sheffield", "S"), ("Nottingham", "NG"), ("Brighton", "BN"), ("Oxford", "OX"),
+)
+STREETS = "High Street|Station Road|Church Lane|Victoria Road|Mill Lane|Park Avenue|Queens Road|The Crescent".split("|")
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    agent_email: str = "agent@example.com"
+    staff_email: str = "staff@example.com"
+    other_agent_email: str = "other-agent@example.com"
+    client_email: str = "client@example.com"
+    helper_email: str = "helper@example.com"
+    business_email: str = "business@example.com"
+    password: str = DEMO_PASSWORD
+
+
+# Taxpayers with their own sign-in who are nobody's client yet, with the references and known facts an agent
+# needs to ask them for authorisation (the README lists them). Fixed, so the README can quote them.
+@dataclass(frozen=True)
+class NewClient:
+    email: str
+    owner_name: str
+    client_type: ClientType
+    name: str
+    postcode: str
+    references: tuple[tuple[str, str, date | None], ...]  # (kind, value, registration date)
+    date_of_birth: date | None = None
+
+
+NEW_CLIENTS = (
+    NewClient("business@example.com", "Rhys Morgan", ClientType.BUSINESS, "Meadow Print Works Ltd", "CF10 1EP",
+              (("vrn", identifiers.make_vrn(424_242), date(2019, 4, 1)), ("utr", identifiers.make_utr(424_242_424),
+                                                                          None))),
+    NewClient("sole-trader@example.com", "Sam Okoro", ClientType.PERSONAL, "Sam Okoro", "M1 2AB",
+              (("nino", "JX 12 34 56 D".replace(" ", ""), None), ("utr", identifiers.make_utr(515_151_515), None)),
+              date_of_birth=date(1985, 3, 14)),
+)
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who sent a taxpayer's past returns and updates in the demo: their agent, or the taxpayer."""
+
+    user_id: int
+    authority: str  # "agent" or "self"
+    firm_id: int | None = None
+
+
+TRADES = ("Joinery", "Plumbing and Heating", "Hair and Beauty", "Photography", "Garden Services", "Web Design",
+          "Bookkeeping", "Tutoring", "Dog Grooming", "Electrical", "Catering", "Decorating")
+
+
+class _Generator:
+    def __init__(self, db: Session, rng: random.Random, today: date) -> None:
+        self.db, self.rng, self.today = db, rng, today
+        self.serial = 0
+
+    def next_serial(self) -> int:
+        self.serial += 1
+        return self.serial
+
+    def address(self) -> dict[str, str]:
+        town, area = self.rng.choice(TOWNS)
+        district = f"{area}{self.rng.randint(1, 19)}"
+        letters = "ABDEFGHJLNPQRSTUWXYZ"  # the letters an inward code uses
+        inward = f"{self.rng.randint(1, 9)}{self.rng.choice(letters)}{self.rng.choice(letters)}"
+        return {"address_line1": f"{self.rng.randint(1, 180)} {self.rng.choice(STREETS)}", "town": town,
+                "postcode": identifiers.normalise_postcode(district + inward)}
+
+    def person_name(self) -> str:
+        return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
+
+    def business_name(self) -> str:
+        words = self.rng.choice(BUSINESS_WORDS), self.rng.choice(BUSINESS_TRADES), self.rng.choice(BUSINESS_SUFFIXES)
+        return " ".join(words)
+
+    def trust_name(self) -> str:
+        kind = self.rng.choice(("Family Trust", "Settlement", "Will Trust", "Discretionary Trust", "Estate"))
+        return f"The {self.rng.choice(LAST_NAMES)} {kind}"
+
+    def taxpayer(self, client_type: ClientType, name: str | None = None, owner: User | None = None) -> Taxpayer:
+        name = name or {ClientType.PERSONAL: self.person_name, ClientType.BUSINESS: self.business_name,
+                        ClientType.TRUST: self.trust_name}[client_type]()
+        dob = date(self.rng.randint(1940, 2000), self.rng.randint(1, 12), self.rng.randint(1, 28))
+        taxpayer = Taxpayer(
+            client_type=client_type, name=name, date_of_birth=dob if client_type == ClientType.PERSONAL else None,
+            email=f"{name.lower().replace(' ', '.').replace('&', 'and')}@example.com"[:254],
+            owner_user_id=owner.id if owner else None, **self.address(),
+        )
+        self.db.add(taxpayer)
+        self.db.flush()
+        return taxpayer
+
+    def identifier(self, taxpayer: Taxpayer, kind: identifiers.IdentifierKind, value: str, **facts: object) -> None:
+        self.db.add(TaxpayerIdentifier(taxpayer_id=taxpayer.id, kind=kind, value=value, **facts))
+
+    def register(self, taxpayer: Taxpayer, regimes: set[str]) -> None:
+        """Gives the taxpayer the references the regimes need, with their known facts."""
+        n, K = self.next_serial(), identifiers.IdentifierKind
+        registered = self.today - timedelta(days=self.rng.randint(400, 4000))
+        if taxpayer.client_type == ClientType.PERSONAL:
+            self.identifier(taxpayer, K.NINO, identifiers.make_nino(n * 7919))
+        if taxpayer.client_type != ClientType.TRUST or "TRS-UTR" in regimes:
+            self.identifier(taxpayer, K.UTR, identifiers.make_utr(100_000_000 + n * 3571))
+        if "TRS-URN" in regimes:
+            self.identifier(taxpayer, K.URN, f"XATRUST{10_000_000 + n:08d}")
+        if "VAT" in regimes:
+            self.identifier(taxpayer, K.VRN, identifiers.make_vrn(n * 131), registered_on=registered)
+        if "CGT" in regimes:
+            self.identifier(taxpayer, K.CGT, f"XYCGTP{n:09d}")
+        if "PPT" in regimes:
+            self.identifier(taxpayer, K.PPT, f"XMPPT000{n:07d}", registered_on=registered)
+        if "CBC" in regimes:
+            self.identifier(taxpayer, K.CBC, f"XACBC{n:010d}", contact_email=taxpayer.email)
+        if "PLR" in regimes:
+            self.identifier(taxpayer, K.PLR, f"XAPLR{n:010d}", registered_on=registered)
+
+    def authorise(self, firm: Firm, taxpayer: Taxpayer, service_keys: list[str]) -> None:
+        started = self.today - timedelta(days=self.rng.randint(30, 1500))
+        for key in service_keys:
+            self.db.add(Authorisation(firm_id=firm.id, taxpayer_id=taxpayer.id, service=key,
+                                      regime=BY_KEY[key].regime, started_at=_at(started)))
+        self.db.add(FirmClient(firm_id=firm.id, taxpayer_id=taxpayer.id, sort_name=taxpayer.name.lower(),
+                               created_at=_at(started)))
+
+    def obligations(self, taxpayer: Taxpayer, regimes: set[str], submitter: Submitter) -> None:
+        if "VAT" in regimes:
+            self._vat_returns(taxpayer)
+        if "ITSA" in regimes:
+            self._income_tax(taxpayer, submitter)
+        if "PPT" in regimes:
+            self._quarterly(taxpayer, "PPT", "Plastic Packaging Tax return", months_after=1, day=None)
+
+    def _obligation(self, taxpayer: Taxpayer, regime: str, kind: str, start: date, end: date, due: date, *,
+                    business_id: int | None = None, period_key: str | None = None,
+                    may_be_met: bool = True) -> Obligation:
+        # Most past obligations were met; a few recent ones are still outstanding, so "overdue" is realistic.
+        recent = due > self.today - timedelta(days=60)
+        met = due < self.today and self.rng.random() < (0.85 if recent else 0.99) and may_be_met
+        fulfilled = min(due, self.today) - timedelta(days=self.rng.randint(0, 20)) if met else None
+        amount = self.rng.randint(20_000, 2_500_000) if regime == "VAT" else None
+        obligation = Obligation(
+            taxpayer_id=taxpayer.id, regime=regime, kind=kind, business_id=business_id,
+            period_key=period_key or f"{end:%y%m}{kind[:2].upper()}", period_start=start, period_end=end,
+            due_date=due, fulfilled_on=fulfilled, amount_due_pence=amount, amount_paid_pence=amount if met else None,
+        )
+        self.db.add(obligation)
+        return obligation
+
+    def _vat_returns(self, taxpayer: Taxpayer) -> None:
+        self._quarterly(taxpayer, "VAT", "VAT return", months_after=1, day=7, stagger=self.rng.randint(0, 2))
+
+    def _quarterly(self, taxpayer: Taxpayer, regime: str, kind: str, *, months_after: int, day: int | None,
+                   stagger: int = 0) -> None:
+        for end in _quarter_ends(self.today, stagger):
+            start = _month_end(_add_months(end, -3)) + timedelta(days=1)  # the day after the last quarter ended
+            due_month_end = _month_end(_add_months(end, months_after))
+            due = due_month_end + timedelta(days=day) if day else due_month_end
+            self._obligation(taxpayer, regime, kind, start, end, due)
+
+    def _businesses(self, taxpayer: Taxpayer) -> list[Business]:
+        """A self-employment under a trading name; some people also let property."""
+        surname = taxpayer.name.split()[-1]
+        trading = Business(taxpayer_id=taxpayer.id, kind="self-employment",
+                           name=f"{surname} {self.rng.choice(TRADES)}")
+        businesses = [trading]
+        if self.rng.random() < 0.35:
+            businesses.append(Business(taxpayer_id=taxpayer.id, kind="uk-property", name="UK property lettings"))
+        self.db.add_all(businesses)
+        self.db.flush()
+        return businesses
+
+    def _income_tax(self, taxpayer: Taxpayer, submitter: Submitter) -> None:
+        """Quarterly updates per business, the past ones mostly sent with figures; a final declaration per ended
+        tax year, made only once all of that year's updates were sent."""
+        year = self.today.year if self.today >= date(self.today.year, 4, 6) else self.today.year - 1
+        businesses = self._businesses(taxpayer)
+        for tax_year in (year - 1, year):
+            sent: dict[int, list[tuple[int, int]]] = {}
+            all_sent = True
+            for business in businesses:
+                for quarter in range(4):
+                    start = _add_months(date(tax_year, 4, 6), 3 * quarter)
+                    end = _add_months(start, 3) - timedelta(days=1)
+                    due = _add_months(date(end.year, end.month, 7), 1)  # the 7th of the month after
+                    if due > _add_months(self.today, 6):
+                        continue
+                    update = self._obligation(taxpayer, "ITSA", "Quarterly update", start, end, due,
+                                              business_id=business.id, period_key=f"{end:%y%m}QU{business.id}")
+                    all_sent = all_sent and update.fulfilled_on is not None
+                    if update.fulfilled_on is not None:
+                        figures = self._quarter_figures(business)
+                        sent.setdefault(business.id, []).append(figures)  # type: ignore[arg-type]
+                        self._submission(update, submitter, {"income": figures[0], "expenses": figures[1]})
+            if tax_year < year:
+                end = date(tax_year + 1, 4, 5)
+                declaration = self._obligation(taxpayer, "ITSA", "Final declaration", date(tax_year, 4, 6), end,
+                                               date(tax_year + 2, 1, 31), may_be_met=all_sent)
+                if declaration.fulfilled_on is not None:
+                    profits = [income_tax.BusinessProfit(b.name, b.kind, sum(i for i, _ in sent.get(b.id, [])),
+                                                         sum(e for _, e in sent.get(b.id, [])))  # type: ignore[arg-type]
+                               for b in businesses]
+                    self._submission(declaration, submitter, income_tax.declaration_figures(declaration, profits))
+
+    def _quarter_figures(self, business: Business) -> tuple[int, int]:
+        """(income, expenses) in whole pounds for a quarter: a small trade, or a let or two."""
+        if business.kind == "self-employment":
+            income = self.rng.randint(4_000, 32_000)
+            return income, income * self.rng.randint(15, 45) // 100
+        income = self.rng.randint(1_800, 9_000)
+        return income, income * self.rng.randint(10, 40) // 100
+
+    def _submission(self, obligation: Obligation, submitter: Submitter, figures: dict[str, object]) -> None:
+        self.db.flush()  # the obligation's id
+        assert obligation.fulfilled_on is not None
+        reference = "".join(self.rng.choice(REFERENCE_ALPHABET) for _ in range(12))
+        self.db.add(Submission(
+            obligation_id=obligation.id, taxpayer_id=obligation.taxpayer_id, regime=obligation.regime,
+            kind=obligation.kind, reference=reference, submitted_at=_at(obligation.fulfilled_on),
+            submitted_by_user_id=submitter.user_id, authority=submitter.authority, firm_id=submitter.firm_id,
+            figures=figures))
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(9, 30), tzinfo=UTC)
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, _month_end(date(year, month, 1)).day))
+
+
+def _month_end(day: date) -> date:
+    first_of_next = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
+
+
+def _quarter_ends(today: date, stagger: int) -> list[date]:
+    """Quarter ends from about a year ago to three months ahead, on the VAT stagger's months."""
+    ends = []
+    for offset in range(-15, 4):
+        end = _month_end(_add_months(date(today.year, today.month, 1), offset))
+        if end.month % 3 == stagger:
+            ends.append(end)
+    return ends
+
+
+# (share of clients, client type, service keys) — a spread like a small general practice's book.
+PROFILES: tuple[tuple[int, ClientType, tuple[str, ...]], ...] = (
+    (34, ClientType.PERSONAL, ("HMRC-MTD-IT",)),
+    (8, ClientType.PERSONAL, ("HMRC-MTD-IT", "HMRC-MTD-VAT")),
+    (5, ClientType.PERSONAL, ("HMRC-MTD-IT-SUPP",)),
+    (4, ClientType.PERSONAL, ("PERSONAL-INCOME-RECORD",)),
+    (4, ClientType.PERSONAL, ("HMRC-MTD-IT", "HMRC-CGT-PD")),
+    (26, ClientType.BUSINESS, ("HMRC-MTD-VAT",)),
+    (4, ClientType.BUSINESS, ("HMRC-MTD-VAT", "HMRC-PPT-ORG")),
+    (2, ClientType.BUSINESS, ("HMRC-CBC-ORG", "HMRC-PILLAR2-ORG")),
+    (7, ClientType.TRUST, ("HMRC-TERS-ORG",)),
+    (3, ClientType.TRUST, ("HMRC-TERSNT-ORG",)),
+    (3, ClientType.TRUST, ("HMRC-TERS-ORG", "HMRC-CGT-PD")),
+)
+
+
+def _regimes_for(service_keys: tuple[str, ...]) -> set[str]:
+    regimes = {BY_KEY[key].regime for key in service_keys}
+    if "HMRC-TERS-ORG" in service_keys:
+        regimes.add("TRS-UTR")
+    if "HMRC-TERSNT-ORG" in service_keys:
+        regimes.add("TRS-URN")
+    return regimes
+
+
+def _user(db: Session, settings: Settings, email: str, name: str) -> User:
+    user = User(email=email, name=name, password_hash=hash_password(settings, DEMO_PASSWORD))
+    db.add(user)
+    db.flush()
+    return user
+
+
+def _firm(db: Session, serial: int, name: str, email: str, uid: str) -> Firm:
+    firm = Firm(arn=identifiers.make_arn(serial), name=name, email=email, address_line1="1 Market Street",
+                town="Leeds", postcode="LS1 4DY", amls_body="HM Revenue and Customs (HMRC)",
+                amls_number=f"XAML00000{serial:06d}", link_uid=uid)
+    db.add(firm)
+    db.flush()
+    return firm
+
+
+def _fill_firm(gen: _Generator, firm: Firm, count: int, agent: User) -> list[Taxpayer]:
+    submitter = Submitter(agent.id, "agent", firm.id)  # type: ignore[arg-type]
+    weights = [share for share, _, _ in PROFILES]
+    taxpayers = []
+    for _ in range(count):
+        _, client_type, keys = gen.rng.choices(PROFILES, weights=weights)[0]
+        taxpayer = gen.taxpayer(client_type)
+        regimes = _regimes_for(keys)
+        gen.register(taxpayer, regimes)
+        gen.authorise(firm, taxpayer, list(keys))
+        gen.obligations(taxpayer, regimes, submitter)
+        taxpayers.append(taxpayer)
+    return taxpayers
+
+
+def has_data(db: Session) -> bool:
+    return db.execute(select(Firm.id).limit(1)).first() is not None
+
+
+def seed(db: Session, settings: Settings, *, today: date | None = None, clients: int = 320) -> DemoAccounts:
+    today = today or date.today()
+    accounts = DemoAccounts()
+    gen = _Generator(db, random.Random(f"demo-{today.isoformat()}"), today)
+
+    firm = _firm(db, 975056, "Harbour & Reed Tax Advisers LLP", "practice@harbour-reed.example", "HRTAX7K2")
+    other = _firm(db, 609726, "Northgate Accountancy Ltd", "hello@northgate.example", "NGACC4P9")
+    agent = _user(db, settings, accounts.agent_email, "Amira Reed")
+    db.add(Membership(firm_id=firm.id, user_id=agent.id, role="admin"))
+    db.add(Membership(firm_id=firm.id, user_id=_user(db, settings, accounts.staff_email, "Tom Okafor").id,
+                      role="standard"))
+    other_agent = _user(db, settings, accounts.other_agent_email, "Priya Shah")
+    db.add(Membership(firm_id=other.id, user_id=other_agent.id, role="admin"))
+
+    _fill_firm(gen, firm, clients, agent)
+    _fill_firm(gen, other, 40, other_agent)
+
+    # A taxpayer with their own sign-in, who is also one of the main firm's clients.
+    client_user = _user(db, settings, accounts.client_email, "Jane Whitfield")
+    jane = gen.taxpayer(ClientType.PERSONAL, name="Jane Whitfield", owner=client_user)
+    gen.register(jane, {"ITSA", "VAT"})
+    gen.authorise(firm, jane, ["HMRC-MTD-IT"])
+    gen.obligations(jane, {"ITSA", "VAT"}, Submitter(agent.id, "agent", firm.id))  # type: ignore[arg-type]
+    helper = _user(db, settings, accounts.helper_email, "Sam Whitfield")
+    db.add(HelperLink(taxpayer_id=jane.id, invited_email=helper.email, helper_user_id=helper.id, status="active",
+                      accepted_at=_at(today - timedelta(days=40))))
+
+    for new in NEW_CLIENTS:
+        _new_client(db, settings, gen, new)
+    _request_history(db, gen, firm, today)
+    db.flush()
+    return accounts
+
+
+def _new_client(db: Session, settings: Settings, gen: _Generator, new: NewClient) -> None:
+    owner = _user(db, settings, new.email, new.owner_name)
+    taxpayer = gen.taxpayer(new.client_type, name=new.name, owner=owner)
+    taxpayer.postcode, taxpayer.date_of_birth = new.postcode, new.date_of_birth
+    for kind, value, registered in new.references:
+        gen.identifier(taxpayer, identifiers.IdentifierKind(kind), value, registered_on=registered)
+    kinds = {kind for kind, _, _ in new.references}
+    regimes = {service.regime for service in BY_KEY.values() if service.identifier in kinds}
+    gen.obligations(taxpayer, regimes, Submitter(owner.id, "self"))  # type: ignore[arg-type]
+
+
+def _request_history(db: Session, gen: _Generator, firm: Firm, today: date) -> None:
+    """Requests of the last 30 days in every state, so tracking requests shows what it is for."""
+    agent_id = db.execute(select(Membership.user_id).where(Membership.firm_id == firm.id,
+                                                           Membership.role == "admin")).scalar_one()
+    statuses = ("pending", "pending", "accepted", "rejected", "cancelled", "expired", "pending")
+    for age, status in zip((1, 3, 6, 9, 12, 25, 17), statuses, strict=True):
+        taxpayer = gen.taxpayer(ClientType.BUSINESS)
+        gen.register(taxpayer, {"VAT"})
+        created = today - timedelta(days=age)
+        db.add(AuthorisationRequest(
+            firm_id=firm.id, taxpayer_id=taxpayer.id, service="HMRC-MTD-VAT", regime="VAT", status=status,
+            created_by_user_id=agent_id, created_at=_at(created), expires_on=created + timedelta(days=21),
+            responded_at=_at(created + timedelta(days=2)) if status != "pending" else None))
+        if status == "accepted":
+            db.flush()
+            gen.authorise(firm, taxpayer, ["HMRC-MTD-VAT"])

@@ -1,0 +1,103 @@
+"""The tax services an agent can be authorised for (domain.md §1.1) and what each lets them do (§1.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ClientType(StrEnum):
+    PERSONAL = "personal"
+    BUSINESS = "business"
+    TRUST = "trust"
+
+
+CLIENT_TYPE_LABELS = {
+    ClientType.PERSONAL: "Individual or sole trader",
+    ClientType.BUSINESS: "Company or partnership",
+    ClientType.TRUST: "Trust or estate",
+}
+
+
+class KnownFact(StrEnum):
+    POSTCODE = "postcode"
+    DATE_OF_BIRTH = "date_of_birth"
+    VAT_REGISTRATION_DATE = "vat_registration_date"
+    PPT_REGISTRATION_DATE = "ppt_registration_date"
+    PLR_REGISTRATION_DATE = "plr_registration_date"
+    CBC_EMAIL = "cbc_email"
+
+
+class Action(StrEnum):
+    """What a person may do for a taxpayer within one regime. The gate (portal.domain.access) hands out sets of these."""
+
+    VIEW = "view"  # see obligations, amounts and details for the regime
+    SUBMIT_UPDATE = "submit_update"  # quarterly updates, in-year reports
+    SUBMIT_RETURN = "submit_return"  # VAT returns, final declarations and other returns
+    CHANGE_DETAILS = "change_details"
+
+
+@dataclass(frozen=True)
+class TaxService:
+    key: str  # HMRC's service key
+    name: str  # how the portal names it to people
+    regime: str  # the obligations it covers; ITSA main and supporting share one
+    client_types: tuple[ClientType, ...]
+    identifier: str  # portal.domain.identifiers.IdentifierKind value
+    known_fact: KnownFact | None
+    url_part: str
+    actions: frozenset[Action]
+
+
+_ALL = frozenset(Action)
+_AGENT_MAIN = frozenset({Action.VIEW, Action.SUBMIT_UPDATE, Action.SUBMIT_RETURN, Action.CHANGE_DETAILS})
+P, B, T = ClientType.PERSONAL, ClientType.BUSINESS, ClientType.TRUST
+
+SERVICES: tuple[TaxService, ...] = (
+    TaxService("HMRC-MTD-IT", "Making Tax Digital for Income Tax (main agent)", "ITSA", (P,), "nino",
+               KnownFact.POSTCODE, "income-tax", _AGENT_MAIN),
+    # Supporting agents send quarterly updates but "cannot submit a client's tax returns" (domain.md §1.3).
+    TaxService("HMRC-MTD-IT-SUPP", "Making Tax Digital for Income Tax (supporting agent)", "ITSA", (P,), "nino",
+               KnownFact.POSTCODE, "income-tax", frozenset({Action.VIEW, Action.SUBMIT_UPDATE})),
+    TaxService("PERSONAL-INCOME-RECORD", "Income Record Viewer", "IRV", (P,), "nino",
+               KnownFact.DATE_OF_BIRTH, "income-record-viewer", frozenset({Action.VIEW})),
+    TaxService("HMRC-MTD-VAT", "VAT", "VAT", (P, B), "vrn",
+               KnownFact.VAT_REGISTRATION_DATE, "vat", _AGENT_MAIN),
+    TaxService("HMRC-TERS-ORG", "Trusts and estates (taxable)", "TRS", (T,), "utr",
+               None, "trusts-and-estates", _AGENT_MAIN),
+    TaxService("HMRC-TERSNT-ORG", "Trusts and estates (non-taxable)", "TRS", (T,), "urn",
+               None, "trusts-and-estates", _AGENT_MAIN),
+    TaxService("HMRC-CGT-PD", "Capital Gains Tax on UK property", "CGT", (P, T), "cgt",
+               KnownFact.POSTCODE, "capital-gains-tax-uk-property", _AGENT_MAIN),
+    TaxService("HMRC-PPT-ORG", "Plastic Packaging Tax", "PPT", (P, B, T), "ppt",
+               KnownFact.PPT_REGISTRATION_DATE, "plastic-packaging-tax", _AGENT_MAIN),
+    TaxService("HMRC-CBC-ORG", "Country-by-country reporting", "CBC", (B, T), "cbc",
+               KnownFact.CBC_EMAIL, "country-by-country-reporting", _AGENT_MAIN),
+    TaxService("HMRC-PILLAR2-ORG", "Pillar 2 top-up taxes", "PLR", (B, T), "plr",
+               KnownFact.PLR_REGISTRATION_DATE, "pillar-2", _AGENT_MAIN),
+)
+
+BY_KEY: dict[str, TaxService] = {service.key: service for service in SERVICES}
+
+# Short names for a table cell or a filter, one per regime.
+REGIME_NAMES: dict[str, str] = {
+    "ITSA": "Income Tax (Making Tax Digital)",
+    "IRV": "Income Record Viewer",
+    "VAT": "VAT",
+    "TRS": "Trusts and estates",
+    "CGT": "Capital Gains Tax on UK property",
+    "PPT": "Plastic Packaging Tax",
+    "CBC": "Country-by-country reporting",
+    "PLR": "Pillar 2 top-up taxes",
+}
+
+# The taxpayer may do everything for themselves, in every regime they are registered for.
+SELF_ACTIONS = _ALL
+
+
+def service(key: str) -> TaxService:
+    return BY_KEY[key]
+
+
+def regime_name(regime: str) -> str:
+    return REGIME_NAMES.get(regime, regime)

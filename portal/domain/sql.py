@@ -1,0 +1,90 @@
+"""The database without the web: engines, a unit of work for scripts, and SQL helpers shared by queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import String, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session, create_engine
+
+
+class comma_list(FunctionElement[str]):  # noqa: N801 (named like the SQL functions it stands for)
+    """Values joined with commas. SQLAlchemy's aggregate_strings sends the separator as a post-compile
+    parameter, which re-renders the SQL on every execution; this one is plain SQL the compiled cache keeps."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(comma_list, "sqlite")
+def _comma_list_sqlite(element: comma_list, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(comma_list, "postgresql")
+def _comma_list_postgresql(element: comma_list, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching any value that contains `text`, lower-cased: a search
+    for "50%" or "a_b" finds those characters rather than treating them as wildcards."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5)
+    in_memory = parsed.database in (None, "", ":memory:")
+    if not in_memory:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 10},
+        # An in-memory database lives in its one connection, so every user must share it.
+        poolclass=StaticPool if in_memory else None,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    # A request that will write takes SQLite's write lock when it begins. A deferred transaction that reads
+    # and then writes fails at once ("database is locked") if another write committed in between, where it
+    # should have waited its turn: two clicks on "Accept" must queue, not crash.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    # Straight to the driver: every request begins one, and SQLAlchemy's statement path costs more than it.
+    connection.connection.driver_connection.execute(f"BEGIN {mode}")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so the driver must not start transactions on its own.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers carry on while one request writes; NORMAL is durable enough with WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """Commit when the block ends cleanly, roll back when it raises. For scripts and tests; a web request
+    uses db_session(request)."""
+    # expire_on_commit=False keeps loaded rows readable after commit, e.g. to build a redirect URL.
+    with Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False) as session, \
+            session.begin():
+        yield session
+
+

@@ -1,0 +1,68 @@
+"""Error pages in the service's style (GOV.UK patterns: shared/standards.md §2.10). Never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.web.rendering import render, wants_partial
+from portal.web.sessions import SignInRequired
+
+log = logging.getLogger("portal")
+
+TITLES = {
+    400: "Sorry, there is a problem with your request",
+    403: "Sorry, there is a problem with your request",
+    404: "Page not found",
+    405: "Page not found",
+    413: "Sorry, there is a problem with your request",
+    415: "Sorry, there is a problem with your request",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _template(status_code: int) -> str:
+    if status_code >= 500:
+        return "errors/500.html"
+    if status_code in (404, 405):  # a wrong method is, to a person, a page that is not there
+        return "errors/404.html"
+    return "errors/400.html"
+
+
+async def error_page(request: Request, status_code: int) -> Response:
+    context = {"title": TITLES.get(status_code, TITLES[400]), "status": status_code}
+    return render(request, _template(status_code), context, status_code=status_code)
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return await error_page(request, exc.status_code)
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/sign-in?next=" + quote(target, safe="")
+    if wants_partial(request):
+        # An htmx swap cannot follow a redirect into a whole sign-in page: ask htmx to load it instead.
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    try:
+        response = await error_page(request, 500)
+    except Exception:  # the error page itself failed: plain words, still no trace
+        response = Response(TITLES[500] + ". Try again later.", status_code=500, media_type="text/plain")
+    # This response leaves from outside the middleware stack, so it carries the security headers itself.
+    for name, value in request.app.state.security_headers:
+        response.headers[name.decode()] = value.decode()
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+HANDLERS = {HTTPException: http_exception, SignInRequired: sign_in_required, Exception: server_error}

@@ -1,0 +1,98 @@
+"""Reading and checking submitted forms the GOV.UK way: every error keyed by the id of its field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from portal.domain import identifiers
+from portal.domain.models import Taxpayer
+
+MAX_FIELD_LENGTH = 1000
+
+
+@dataclass
+class Form:
+    """What the person typed (kept, so nothing is lost on an error) and what is wrong with it."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+async def read_form(request: Request, *names: str) -> Form:
+    """Only the named fields are read; anything else a browser or an attacker sends is ignored."""
+    data: FormData = await request.form(max_files=0, max_fields=100)
+    values = {}
+    for name in names:
+        raw = data.get(name, "")
+        values[name] = raw.strip()[:MAX_FIELD_LENGTH] if isinstance(raw, str) else ""
+    return Form(values=values)
+
+
+def read_date(form: Form, name: str, label: str) -> date | None:
+    """A GOV.UK date input (name-day, name-month, name-year) as a date, or None with the GOV.UK error
+    message for what is wrong (design-system.service.gov.uk/components/date-input)."""
+    parts = {part: form.get(f"{name}-{part}") for part in ("day", "month", "year")}
+    missing = [part for part, value in parts.items() if not value]
+    if len(missing) == 3:
+        form.error(name, f"Enter {label}")
+        return None
+    if missing:
+        form.error(name, f"{label[0].upper()}{label[1:]} must include a {' and '.join(missing)}")
+        return None
+    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+        form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
+        return None
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except ValueError:
+        form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
+        return None
+
+
+ADDRESS_FIELDS = ("address_line1", "address_line2", "town", "postcode")
+
+
+def _column_length(column: str) -> int:
+    # Taxpayer and Firm hold addresses in columns of the same lengths; reading them from the model means no
+    # value PostgreSQL would refuse ever gets through.
+    length = Taxpayer.__table__.c[column].type.length  # type: ignore[attr-defined]
+    assert isinstance(length, int)
+    return length
+
+
+def check_uk_address(form: Form) -> None:
+    """The GOV.UK address questions (portal/templates/components/fields.html address_fields), with the
+    postcode normalised in place."""
+    if not form.get("address_line1"):
+        form.error("address_line1", "Enter address line 1, typically the building and street")
+    if not form.get("town"):
+        form.error("town", "Enter town or city")
+    for name, label in (("address_line1", "Address line 1"), ("address_line2", "Address line 2"),
+                        ("town", "Town or city")):
+        if len(form.get(name)) > (limit := _column_length(name)):
+            form.error(name, f"{label} must be {limit} characters or fewer")
+    postcode = form.get("postcode")
+    if not postcode:
+        form.error("postcode", "Enter postcode")
+    elif not identifiers.is_valid_postcode(postcode):
+        form.error("postcode", "Enter a real postcode")
+    else:
+        normalised = identifiers.normalise_postcode(postcode)
+        # "BFPO 1234" is valid but one longer than the column: kept without its space (postcode comparisons
+        # normalise both sides, so it still matches as a known fact).
+        fits = len(normalised) <= _column_length("postcode")
+        form.values["postcode"] = normalised if fits else normalised.replace(" ", "")

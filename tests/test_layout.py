@@ -1,0 +1,49 @@
+"""The layout's one rule per folder, checked on the source: the domain knows no HTTP, the web knows no area.
+
+A rule that only the README states drifts; this test is what keeps the API, the pages and the command line
+calling one copy of each rule (README, "How it is built")."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PORTAL = Path(__file__).resolve().parent.parent / "portal"
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+            if node.module == "portal":  # `from portal import web` names a package
+                modules.update(f"portal.{alias.name}" for alias in node.names)
+    return modules
+
+
+def sources(folder: str) -> list[Path]:
+    return sorted((PORTAL / folder).rglob("*.py"))
+
+
+def refused(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+@pytest.mark.parametrize("path", sources("domain"), ids=lambda p: str(p.relative_to(PORTAL)))
+def test_the_domain_knows_nothing_of_the_web(path: Path) -> None:
+    assert refused(imported_modules(path), ("starlette", "portal.web", "portal.areas", "portal.app")) == []
+
+
+@pytest.mark.parametrize("path", sources("web"), ids=lambda p: str(p.relative_to(PORTAL)))
+def test_web_plumbing_knows_no_area(path: Path) -> None:
+    assert refused(imported_modules(path), ("portal.areas", "portal.app", "portal.devdata")) == []
+
+
+def test_the_rule_catches_a_starlette_import(tmp_path: Path) -> None:
+    stray = tmp_path / "stray.py"
+    stray.write_text("from starlette.requests import Request\nfrom portal import web\n")
+    assert refused(imported_modules(stray), ("starlette", "portal.web")) == ["portal.web", "starlette.requests"]
