@@ -268,7 +268,8 @@ def declare(businesses: Sequence[BusinessIncome], *, savings_interest: int = 0, 
     """The whole calculation shown before a final declaration, from each business's receipts and expenses."""
     if any(b.kind not in (SELF_EMPLOYMENT, *PROPERTY_KINDS) for b in businesses):
         raise ValueError("Unknown kind of business")
-    allowances, results = [], {}
+    allowances: list[AllowanceUse] = []
+    results: dict[int, BusinessResult] = {}  # by the business's place in the list
     for kind, kinds, choice in (("trading", (SELF_EMPLOYMENT,), trading_allowance),
                                 ("property", PROPERTY_KINDS, property_allowance)):
         indexes = [i for i, b in enumerate(businesses) if b.kind in kinds]
@@ -285,7 +286,8 @@ def declare(businesses: Sequence[BusinessIncome], *, savings_interest: int = 0, 
                             savings_interest=savings_interest, dividends=dividends, scottish=scottish,
                             sideways_relief=sideways_relief)
 
-    sources, relief_left = [], calculation.loss_relief_pounds
+    sources: list[IncomeSource] = []
+    relief_left = calculation.loss_relief_pounds
     for result in ordered:
         if result.kind == SELF_EMPLOYMENT:
             loss = max(0, -result.profit_pounds)
