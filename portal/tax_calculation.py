@@ -16,7 +16,9 @@ in portal.tax_bands; this module decides which income is taxed where (domain.md 
    from non-savings income first, then savings, then dividends (s.25). The rest is carried forward.
 3. The Personal Allowance (£12,570, less £1 for every £2 of adjusted net income over £100,000; a spare £1 does
    not reduce it) goes against non-savings income first, then savings, then dividends. Adjusted net income here
-   is net income: pension contributions and Gift Aid are not covered (NOT_COVERED).
+   is net income: pension contributions and Gift Aid are not covered (NOT_COVERED). This fixed order is
+   domain.md §9.1's; where a reordering would save tax (s.25(2) lets reliefs and allowances go where they reduce
+   the tax most, e.g. against dividends before savings in rare cases), HMRC's figure can be lower.
 4. Non-savings income is charged first, at the rUK or, for a Scottish taxpayer, the Scottish rates; savings next
    (starting rate for savings, Personal Savings Allowance, then UK rates); dividends last (Dividend Allowance,
    then the dividend rates). The 0% slices still use up band space. Savings and dividends use the UK bands for
