@@ -74,6 +74,7 @@ NOT_COVERED: tuple[str, ...] = (
     "losses brought forward from earlier years",
     "employment, pension and any other income not entered here",
     "splitting a £1,000 allowance between businesses other than in the order they are listed",
+    "any saving from setting the Personal Allowance against dividends before savings interest (rare)",
 )
 
 
