@@ -311,6 +311,16 @@ def check_question(question: Question, form: Form) -> dict[str, Any] | None:
     return {name: CHOICES[form.get(name)]}
 
 
+def _asked(question: Question, figures: dict[str, Any]) -> bool:
+    """Whether the question means anything for these figures: an allowance only for a kind of business the
+    person has, the loss claim only when there is a trading loss."""
+    if question.slug == "loss-relief":
+        return bool(figures["trading_loss"])
+    if question.slug.endswith("-allowance"):
+        return any(use["kind"] == question.slug.removesuffix("-allowance") for use in figures["allowances"])
+    return True
+
+
 def declaration_journey(declaration: Obligation) -> str:
     return f"final-declaration-{declaration.id}"
 
@@ -484,6 +494,8 @@ async def declaration_question(request: Request) -> Response:
         return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
     context = _declaration_context(request, db, authority, declaration)
     if "figures" not in context:  # not ready to declare: the declaration page says why
+        return RedirectResponse(_declaration_url(declaration), status_code=303)
+    if not _asked(question, context["figures"]):  # e.g. a loss page once there is no loss: nothing to answer
         return RedirectResponse(_declaration_url(declaration), status_code=303)
     context |= {"question": question, "action": _declaration_url(declaration, f"/{question.slug}")}
     if request.method == "GET":

@@ -483,3 +483,18 @@ def test_the_declarations_questions_are_closed_to_whoever_cannot_declare(client:
     sign_in(client, "other@example.com")
     assert client.get(f"{year.declaration_url}/other-income").status_code == 404
     assert _post(client, f"{year.declaration_url}/loss-relief", {"sideways_relief": "yes"}).status_code == 404
+
+
+def test_questions_that_do_not_apply_lead_back_to_the_declaration(client: TestClient, engine: Engine,
+                                                                  world: World) -> None:
+    year = _jane_year(engine, world, sent=4)  # one trade, at a £30,000 profit: no property, no loss
+    sign_in(client, "agent@example.com")
+    for question in ("property-allowance", "loss-relief"):
+        url = f"{year.declaration_url}/{question}"
+        assert client.get(url).headers["location"] == year.declaration_url, question
+        assert _post(client, url, {"property_allowance": "allowance", "sideways_relief": "yes"}
+                     ).headers["location"] == year.declaration_url
+    assert client.get(f"{year.declaration_url}/trading-allowance").status_code == 200
+    page = client.get(year.declaration_url).text
+    assert "Change property allowance" not in page and "Change trading loss claim" not in page
+    assert "£4,531.80" in page  # nothing the refused answers could have changed
