@@ -365,8 +365,24 @@ def test_an_agent_adds_savings_and_dividends_and_sees_hmrcs_breakdown_before_dec
     expect(page.get_by_role("heading", name="What this calculation does not include")).to_be_visible()
     expect(page.get_by_role("listitem").filter(has_text="The High Income Child Benefit Charge")).to_be_visible()
     answers = page.get_by_role("heading", name="Income and claims").locator("xpath=following-sibling::dl[1]")
-    expect(answers.get_by_role("definition").filter(has_text=re.compile(r"^\s*No\s*$"))).to_have_count(1)
+    expect(answers.get_by_role("definition").filter(has_text=re.compile(r"^\s*No\s*$"))).to_have_count(1)  # Scottish
     scan(page, "final declaration, before any answers")
+
+    # Whether the client is a Scottish taxpayer is recorded in their details, not guessed; the link goes there.
+    page.get_by_role("link", name="Change whether a Scottish taxpayer").click()
+    h1(page, f"Is {client} a Scottish taxpayer?")
+    scan(page, "is the client a Scottish taxpayer")
+    page.get_by_role("radio", name="Yes, the main home is in Scotland").check()
+    page.get_by_role("button", name="Continue").click()
+    h1(page, "Check your answers")
+    expect(page.get_by_role("definition").filter(has_text="Yes, the main home is in Scotland")).to_be_visible()
+    page.get_by_role("button", name="Save Scottish taxpayer status").click()
+    h1(page, "Scottish taxpayer status updated")
+    scan(page, "Scottish taxpayer status updated")
+    page.goto(declaration_url)
+    expect(answers.get_by_role("definition").filter(has_text="Yes: Scottish rates on profits")).to_be_visible()
+    expect(page.get_by_role("table", name="Income Tax").get_by_role(
+        "rowheader", name="Income Tax on profits (Scottish rates)")).to_be_visible()
 
     page.get_by_role("link", name="Change savings interest").click()
     h1(page, "Savings interest and dividends")
