@@ -1,5 +1,6 @@
 """Issue 4's journeys: an agent files a VAT return for a client (once, however often it is sent); the client then
-sees it in their activity; a trusted helper is not offered, and cannot reach, a return. JS on and off.
+sees it in their activity; a trusted helper is not offered, and cannot reach, a return. Issue 15's: an agent adds
+savings and dividends to a client's final declaration and checks HMRC's breakdown before declaring. JS on and off.
 
 The live server is shared by both modes, and a VAT period can be filed only once, so each mode files for a
 different Harbour & Reed VAT client: the Nth of "Your clients" filtered by VAT, N chosen by mode and journey.
@@ -334,3 +335,86 @@ def test_a_helper_is_not_offered_and_cannot_reach_a_return(
     expect(helper.get_by_text(f"You are helping {JANE}")).to_be_visible()
     expect(helper.get_by_role("link", name="Change postal address")).to_be_visible()
     assert_accessible(helper, "helper's view of the person's details")
+
+
+def open_ready_final_declaration(page: Page) -> str:
+    """The first Harbour & Reed Income Tax client whose final declaration is ready to make (every quarterly update
+    sent, the year ended); each mode declares once, so the second finds the next client. Returns the client."""
+    page.goto("/clients?service=ITSA")
+    clients = page.get_by_role("table").get_by_role("link")
+    expect(clients.first).to_be_visible()
+    for href in [clients.nth(i).get_attribute("href") for i in range(clients.count())]:
+        page.goto(f"{href}/income-tax")
+        review = page.get_by_role("link", name=re.compile(r"^Review and submit final declaration"))
+        if review.count() == 0:
+            continue
+        review.first.click()
+        h1(page, re.compile(r"^Final declaration for the \d{4} to \d{4} tax year$"))
+        if page.get_by_role("heading", name="Income and claims").count():
+            return page.locator(".govuk-caption-l").first.inner_text().strip()
+    raise AssertionError("no Harbour & Reed client has a final declaration ready to make")
+
+
+def test_an_agent_adds_savings_and_dividends_and_sees_hmrcs_breakdown_before_declaring(
+        page: Page, js: bool, sign_in: SignIn) -> None:
+    sign_in(page)
+    h1(page, "Your clients")
+    client = open_ready_final_declaration(page)
+    declaration_url = page.url
+    # What the figure leaves out is named before the declaration, so nobody takes it for the whole story.
+    expect(page.get_by_role("heading", name="What this calculation does not include")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="The High Income Child Benefit Charge")).to_be_visible()
+    answers = page.get_by_role("heading", name="Income and claims").locator("xpath=following-sibling::dl[1]")
+    expect(answers.get_by_role("definition").filter(has_text=re.compile(r"^\s*No\s*$"))).to_have_count(1)  # Scottish
+    scan(page, "final declaration, before any answers")
+
+    # Whether the client is a Scottish taxpayer is recorded in their details, not guessed; the link goes there.
+    page.get_by_role("link", name="Change whether a Scottish taxpayer").click()
+    h1(page, f"Is {client} a Scottish taxpayer?")
+    scan(page, "is the client a Scottish taxpayer")
+    page.get_by_role("radio", name="Yes, the main home is in Scotland").check()
+    page.get_by_role("button", name="Continue").click()
+    h1(page, "Check your answers")
+    expect(page.get_by_role("definition").filter(has_text="Yes, the main home is in Scotland")).to_be_visible()
+    page.get_by_role("button", name="Save Scottish taxpayer status").click()
+    h1(page, "Scottish taxpayer status updated")
+    scan(page, "Scottish taxpayer status updated")
+    page.goto(declaration_url)
+    expect(answers.get_by_role("definition").filter(has_text="Yes: Scottish rates on profits")).to_be_visible()
+    expect(page.get_by_role("table", name="Income Tax").get_by_role(
+        "rowheader", name="Income Tax on profits (Scottish rates)")).to_be_visible()
+
+    page.get_by_role("link", name="Change savings interest").click()
+    h1(page, "Savings interest and dividends")
+    expect(page).to_have_title(title(f"Savings interest and dividends – {client}"))
+    page.get_by_label("Interest from banks, building societies and savings").fill("12.50")
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_title(title(f"Error: Savings interest and dividends – {client}"))
+    message = "Savings interest must be a whole number of pounds, like 350"
+    expect(page.get_by_role("alert").get_by_role("link", name=message)).to_have_attribute("href", "#savings_interest")
+    expect(page.get_by_label("Interest from banks, building societies and savings")).to_have_accessible_description(
+        re.compile(re.escape(message)))
+    scan(page, "savings interest and dividends, with an error")
+    page.get_by_label("Interest from banks, building societies and savings").fill("1,500")
+    page.get_by_label("Dividends from shares in UK companies").fill("2500")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page).to_have_url(declaration_url)
+    expect(answers.get_by_role("definition").filter(has_text="£1,500.00")).to_be_visible()
+    expect(answers.get_by_role("definition").filter(has_text="£2,500.00")).to_be_visible()
+    income_tax = page.get_by_role("table", name="Income Tax")
+    expect(income_tax.get_by_role("rowheader", name="Income Tax on savings interest")).to_be_visible()
+    expect(income_tax.get_by_role("rowheader", name="Income Tax on dividends")).to_be_visible()
+    # The first £500 of dividends is taxed at 0%, and still shown as HMRC shows it.
+    allowance = income_tax.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Dividend Allowance"))
+    expect(allowance.get_by_role("cell")).to_have_text(["0%", "£500.00", "£0.00"])
+    scan(page, "final declaration, with savings and dividends")
+
+    page.get_by_role("button", name="Submit final declaration").click()
+    expect(page.get_by_role("alert").get_by_role("link", name="Select the box to confirm")).to_be_visible()
+    page.get_by_role("checkbox", name=re.compile(r"^I confirm that the information is correct")).check()
+    page.get_by_role("button", name="Submit final declaration").click()
+    h1(page, "Final declaration submitted")
+    expect(page.get_by_role("table", name="Income Tax").get_by_role("rowheader", name="Income Tax on dividends")
+           ).to_be_visible()
+    scan(page, "final declaration submitted, with savings and dividends")

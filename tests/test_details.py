@@ -69,7 +69,9 @@ def test_the_taxpayer_sees_their_details_with_change_links(client: TestClient, w
     assert page.status_code == 200
     assert "<title>Your details – Jane Whitfield" in page.text
     assert "LS1 4DY" in page.text
-    assert _change_links(page.text) == ["postal address", "email address", "phone number"]
+    # issue 15 added the last row: whether the client is a Scottish taxpayer
+    assert _change_links(page.text) == ["postal address", "email address", "phone number",
+                                        "whether a Scottish taxpayer"]
 
 
 def test_the_taxpayer_changes_their_address_and_the_change_is_audited(
@@ -177,7 +179,9 @@ def test_the_main_income_tax_agent_changes_the_address_and_the_client_sees_it_at
     sign_in(client, "agent@example.com")
     page = client.get(f"/clients/{world.itsa_client.id}/details")
     assert "<title>Details – Jane Whitfield" in page.text and "You are acting for" in page.text
-    assert _change_links(page.text) == ["postal address", "email address", "phone number"]
+    # issue 15 added the last row: whether the client is a Scottish taxpayer
+    assert _change_links(page.text) == ["postal address", "email address", "phone number",
+                                        "whether a Scottish taxpayer"]
     _change(client, world.itsa_client.id, "address", ADDRESS)
     [event] = _events(engine, "address_changed")
     assert (event.authority, event.actor_user_id, event.firm_id) == ("agent", world.agent.id, world.firm.id)
@@ -254,3 +258,42 @@ def test_an_ended_helper_finds_nothing(client: TestClient, world: World, engine:
     sign_in(client, "helper@example.com")
     assert client.get(f"/clients/{world.itsa_client.id}/details").status_code == 404
     assert client.get(f"/clients/{world.itsa_client.id}/details/address").status_code == 404
+
+
+# --- Scottish taxpayer (issue 15) ------------------------------------------------------------------------------------
+
+
+def test_the_main_agent_records_that_the_client_is_a_scottish_taxpayer(client: TestClient, world: World,
+                                                                       engine: Engine) -> None:
+    sign_in(client, "agent@example.com")
+    base = f"/clients/{world.itsa_client.id}/details/scottish-taxpayer"
+    assert "Scottish taxpayer</dt>\n<dd class=\"govuk-summary-list__value\">No<" in client.get(
+        f"/clients/{world.itsa_client.id}/details").text
+    question = client.get(base).text
+    assert "Is Jane Whitfield a Scottish taxpayer?" in question and 'value="no" checked' in question
+    refused = _post(client, base, {}, base)
+    assert refused.status_code == 200 and refused.text.count("Select yes if the main home is in Scotland") == 2
+    _change(client, world.itsa_client.id, "scottish-taxpayer", {"scottish_taxpayer": "yes"})
+    assert _taxpayer(engine, world.itsa_client.id).scottish_taxpayer is True
+    [event] = _events(engine, "scottish_taxpayer_changed")
+    assert (event.authority, event.firm_id) == ("agent", world.firm.id)
+    assert (event.detail["old"], event.detail["new"]) == ({"scottish_taxpayer": "no"}, {"scottish_taxpayer": "yes"})
+    sign_in(client, "jane@example.com")
+    assert "Yes: Scottish rates of Income Tax" in client.get(f"/clients/{world.itsa_client.id}/details").text
+
+
+def test_a_supporting_agent_cannot_change_whether_the_client_is_a_scottish_taxpayer(
+        client: TestClient, world: World, engine: Engine) -> None:
+    taxpayer_id = _supporting_client(engine, world)
+    sign_in(client, "agent@example.com")
+    base = f"/clients/{taxpayer_id}/details/scottish-taxpayer"
+    assert client.get(base).status_code == 404
+    assert _post(client, base, {"scottish_taxpayer": "yes"}, f"/clients/{taxpayer_id}/details").status_code == 404
+    assert _taxpayer(engine, taxpayer_id).scottish_taxpayer is False
+
+
+def test_a_business_has_no_scottish_taxpayer_question(client: TestClient, world: World) -> None:
+    sign_in(client, "staff@example.com")
+    page = client.get(f"/clients/{world.vat_client.id}/details").text
+    assert "Scottish taxpayer" not in page
+    assert client.get(f"/clients/{world.vat_client.id}/details/scottish-taxpayer").status_code == 404

@@ -11,6 +11,7 @@ from portal.domain.identifiers import (
     arn_check_letter,
     detect_kind,
     format_for_display,
+    format_message,
     is_valid,
     is_valid_amls_hmrc_number,
     is_valid_postcode,
@@ -126,6 +127,23 @@ def test_vrn_checksum_variants() -> None:
     assert not vrn_checksum_ok("101747697")
     assert not vrn_checksum_ok("123456789")
     assert not vrn_checksum_ok("10174769")
+
+
+def test_a_vrn_of_nine_zeros_is_refused() -> None:
+    # The first seven digits weigh 0; HMRC's checker expects 97 − 0 = 97 or 97 − 55 = 42 as the last two, never 00.
+    assert not vrn_checksum_ok("000000000")
+    assert not is_valid(K.VRN, "000000000")
+    assert not is_valid(K.VRN, "000 0000 00")
+    with pytest.raises(InvalidIdentifier) as refused:
+        parse(K.VRN, "000000000")
+    assert refused.value.message == format_message(K.VRN)
+    assert vrn_checksum_ok("000000097") and is_valid(K.VRN, "000000097")  # the same zeros with HMRC's 97
+
+
+def test_a_positive_multiple_of_97_takes_either_check_00_or_97() -> None:
+    # 9300002 weighs 9 × 8 + 3 × 7 + 2 × 2 = 72 + 21 + 4 = 97: the old agent code expected 97, HMRC's checker 00.
+    assert vrn_checksum_ok("930000200") and vrn_checksum_ok("930000297")
+    assert not vrn_checksum_ok("930000201")
 
 
 @pytest.mark.parametrize(

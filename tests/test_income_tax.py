@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from portal.app import create_app
 from portal.domain import submissions
-from portal.domain.models import Business, HelperLink, Obligation, Submission
+from portal.domain.models import Business, HelperLink, Obligation, Submission, Taxpayer
 from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
@@ -361,3 +361,140 @@ def test_two_final_declarations_at_the_same_moment_make_one_submission(file_engi
         assert {r.headers["location"] for r in responses} == {year.declaration_url + "/receipt"}  # type: ignore[union-attr]
         assert _submissions(file_engine, year.declaration) == 1
         assert sorted(sent_now) == ([False, True] if on_postgres else [True])
+
+
+# --- issue 15: the declaration's own questions, and the figures HMRC would compute -------------------------------
+
+
+def _answer(client: TestClient, year: Year, question: str, data: dict[str, str]) -> None:
+    url = f"{year.declaration_url}/{question}"
+    response = _post(client, url, data, page=url)
+    assert response.status_code == 303 and response.headers["location"] == year.declaration_url, response.text
+
+
+def test_the_page_names_what_the_calculation_does_not_include_before_the_declaration(
+        client: TestClient, engine: Engine, world: World) -> None:
+    year = _jane_year(engine, world, sent=4)
+    sign_in(client, "agent@example.com")
+    page = client.get(year.declaration_url).text
+    left_out = page.index("What this calculation does not include")
+    for item in ("Pension contributions and Gift Aid", "High Income Child Benefit Charge", "Student loan repayments",
+                 "Capital gains", "Losses brought forward from earlier years", "Marriage Allowance"):
+        assert left_out < page.index(item) < page.index("I confirm that the information is correct"), item
+
+
+def test_savings_interest_and_dividends_are_taxed_in_hmrcs_order_and_kept_with_the_declaration(
+        client: TestClient, engine: Engine, world: World) -> None:
+    year = _jane_year(engine, world, sent=4)  # £30,000 profit: taxable £17,430, £3,486.00; Class 4 £1,045.80
+    sign_in(client, "agent@example.com")
+    question = client.get(f"{year.declaration_url}/other-income").text
+    assert "Savings interest and dividends" in question and "Dividends from shares in UK companies" in question
+    _answer(client, year, "other-income", {"savings_interest": "3,000", "dividends": "£2000"})
+    # Savings: past £5,000 of taxable profits, no starting rate; allowance £1,000 at 0%, £2,000 × 20% = £400.00.
+    # Dividends: £500 at 0%, £1,500 × 8.75% = £131.25. Total £3,486.00 + £400.00 + £131.25 + £1,045.80 = £5,063.05
+    page = client.get(year.declaration_url).text
+    for shown in ("Income Tax on savings interest", "Personal Savings Allowance", "£400.00",
+                  "Income Tax on dividends", "Dividend Allowance", "8.75%", "£131.25", "£4,017.25", "£5,063.05",
+                  "£35,000.00"):
+        assert shown in page, shown
+    assert _post(client, year.declaration_url, {"confirm": "yes"}).status_code == 303
+    with unit_of_work(engine) as db:
+        submission = submissions.receipt_for(db, year.declaration)
+        assert submission is not None
+        assert submission.figures["calculation"]["income_tax_pence"] == 401_725
+        assert submission.figures["answers"]["dividends"] == 2_000
+    receipt = client.get(year.declaration_url + "/receipt").text
+    assert "£131.25" in receipt and "£5,063.05" in receipt
+
+
+def test_a_scottish_taxpayer_is_shown_and_charged_scottish_rates_on_profits(client: TestClient, engine: Engine,
+                                                                           world: World) -> None:
+    year = _jane_year(engine, world, sent=4)
+    with unit_of_work(engine) as db:
+        taxpayer = db.get(Taxpayer, world.itsa_client.id)
+        assert taxpayer is not None
+        taxpayer.scottish_taxpayer = True
+    sign_in(client, "agent@example.com")
+    page = client.get(year.declaration_url).text
+    # taxable £17,430: £2,827 × 19% = £537.13; £12,094 × 20% = £2,418.80; £2,509 × 21% = £526.89 → £3,482.82
+    for shown in ("Yes: Scottish rates on profits", "Income Tax on profits (Scottish rates)", "Starter rate",
+                  "Intermediate rate", "£526.89", "£3,482.82", "£4,528.62",
+                  f"/clients/{world.itsa_client.id}/details/scottish-taxpayer"):
+        assert shown in page, shown
+
+
+def test_receipts_of_1000_or_less_have_no_taxable_profit_and_the_person_may_choose_expenses(
+        client: TestClient, engine: Engine, world: World) -> None:
+    year = _jane_year(engine, world, sent=4, income=250, expenses=400)  # £1,000 received, £1,600 spent
+    sign_in(client, "jane@example.com")
+    page = client.get(year.declaration_url).text
+    assert "Receipts of £1,000 or less are covered by the allowance" in page
+    question = client.get(f"{year.declaration_url}/trading-allowance").text
+    assert "The trading businesses received £1,000.00" in question
+    _answer(client, year, "trading-allowance", {"trading_allowance": "expenses"})
+    page = client.get(year.declaration_url).text
+    assert "Expenses deducted" in page and "-£600.00" in page  # 1,000 − 1,600
+    assert "Trading loss of £600.00" in page
+
+
+def test_a_trading_loss_is_carried_forward_unless_the_person_claims_against_other_income(
+        client: TestClient, engine: Engine, world: World) -> None:
+    year = _jane_year(engine, world, sent=4, income=1_000, expenses=6_000)  # a £20,000 loss
+    sign_in(client, "agent@example.com")
+    _answer(client, year, "other-income", {"savings_interest": "30000", "dividends": ""})
+    # no claim: £30,000 interest − £12,570 = £17,430: £5,000 starting rate, £1,000 allowance, £11,430 × 20%
+    page = client.get(year.declaration_url).text
+    assert "Trading loss of £20,000.00" in page and "all of it is carried forward" in page and "£2,286.00" in page
+    question = client.get(f"{year.declaration_url}/loss-relief").text
+    assert "Set the trading loss of £20,000.00 against other income?" in question and "£50,000.00" in question
+    refused = _post(client, f"{year.declaration_url}/loss-relief", {}, page=year.declaration_url)
+    assert refused.text.count("Select yes if you want to set the loss against other income") == 2
+    _answer(client, year, "loss-relief", {"sideways_relief": "yes"})
+    # claimed: £30,000 − £20,000 = £10,000, under the Personal Allowance: nothing to pay
+    page = client.get(year.declaration_url).text
+    assert "Trading loss set against other income" in page and "Set against other income: £20,000.00" in page
+    assert "There is no Income Tax to pay on this income." in page
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("12.50", "Savings interest must be a whole number of pounds, like 350"),
+    ("-3", "Savings interest cannot be a negative number"),
+    ("100000000000", "Savings interest must be £99,999,999,999 or less"),
+])
+def test_savings_figures_are_checked_the_govuk_way(client: TestClient, engine: Engine, world: World, typed: str,
+                                                   message: str) -> None:
+    year = _jane_year(engine, world, sent=4)
+    sign_in(client, "agent@example.com")
+    url = f"{year.declaration_url}/other-income"
+    response = _post(client, url, {"savings_interest": typed, "dividends": "0"}, page=url)
+    assert response.status_code == 200 and "<title>Error: " in response.text
+    assert response.text.count(message) == 2 and 'href="#savings_interest"' in response.text
+    assert f'value="{typed}"' in response.text
+
+
+def test_the_declarations_questions_are_closed_to_whoever_cannot_declare(client: TestClient, engine: Engine,
+                                                                         world: World) -> None:
+    year = _jane_year(engine, world, sent=3)
+    _supporting_agent(engine, world)
+    sign_in(client, "agent@example.com")
+    assert client.get(f"{year.declaration_url}/nonsense").status_code == 404
+    # not ready yet (an update outstanding): back to the page that says why
+    assert client.get(f"{year.declaration_url}/other-income").headers["location"] == year.declaration_url
+    sign_in(client, "other@example.com")
+    assert client.get(f"{year.declaration_url}/other-income").status_code == 404
+    assert _post(client, f"{year.declaration_url}/loss-relief", {"sideways_relief": "yes"}).status_code == 404
+
+
+def test_questions_that_do_not_apply_lead_back_to_the_declaration(client: TestClient, engine: Engine,
+                                                                  world: World) -> None:
+    year = _jane_year(engine, world, sent=4)  # one trade, at a £30,000 profit: no property, no loss
+    sign_in(client, "agent@example.com")
+    for question in ("property-allowance", "loss-relief"):
+        url = f"{year.declaration_url}/{question}"
+        assert client.get(url).headers["location"] == year.declaration_url, question
+        assert _post(client, url, {"property_allowance": "allowance", "sideways_relief": "yes"}
+                     ).headers["location"] == year.declaration_url
+    assert client.get(f"{year.declaration_url}/trading-allowance").status_code == 200
+    page = client.get(year.declaration_url).text
+    assert "Change property allowance" not in page and "Change trading loss claim" not in page
+    assert "£4,531.80" in page  # nothing the refused answers could have changed

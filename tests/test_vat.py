@@ -78,10 +78,17 @@ def test_every_wrong_box_has_its_own_error_in_page_order() -> None:
     assert list(errors) == ["box1", "box2", "box4", "box6", "box7", "box8", "box9"]
 
 
+# The box that keeps box 5 (box 1 + box 2 − box 4) inside its far smaller limit while one box is at its own.
+BALANCE = {"box1": "box4", "box2": "box4", "box4": "box1"}
+
+
 @pytest.mark.parametrize("box", ["box1", "box2", "box4"])
 def test_pence_boxes_accept_their_limits_and_refuse_a_penny_more(box: str) -> None:
-    assert getattr(_return(**{box: "9,999,999,999,999.99"}), box) == MAX_PENCE
-    assert getattr(_return(**{box: "-9999999999999.99"}), box) == -MAX_PENCE
+    other = BALANCE[box]
+    assert getattr(_return(**{box: "9,999,999,999,999.99", other: "9999999999999.99"}), box) == MAX_PENCE
+    assert getattr(_return(**{box: "-9999999999999.99", other: "-9999999999999.99"}), box) == -MAX_PENCE
+    # just inside: a penny under the limit
+    assert getattr(_return(**{box: "9999999999999.98", other: "9999999999999.98"}), box) == MAX_PENCE - 1
     number = box[3:]
     assert _errors(**{box: "10000000000000"}) == {box: f"Box {number} must be £9,999,999,999,999.99 or less"}
     assert _errors(**{box: "-10000000000000.00"}) == {box: f"Box {number} must be -£9,999,999,999,999.99 or more"}
@@ -91,6 +98,7 @@ def test_pence_boxes_accept_their_limits_and_refuse_a_penny_more(box: str) -> No
 def test_whole_pound_boxes_accept_their_limits_and_refuse_a_pound_more(box: str) -> None:
     assert getattr(_return(**{box: "9999999999999"}), box) == MAX_POUNDS
     assert getattr(_return(**{box: "-9,999,999,999,999"}), box) == -MAX_POUNDS
+    assert getattr(_return(**{box: "9999999999998"}), box) == MAX_POUNDS - 1  # just inside
     number = box[3:]
     assert _errors(**{box: "10000000000000"}) == {box: f"Box {number} must be £9,999,999,999,999 or less"}
     assert _errors(**{box: "-10000000000000"}) == {box: f"Box {number} must be -£9,999,999,999,999 or more"}
@@ -112,17 +120,40 @@ def test_boxes_6_to_9_read_whole_pounds_written_in_the_usual_ways(typed: str, wh
 
 
 def test_box_3_over_the_limit_is_refused_even_when_boxes_1_and_2_are_each_within_it() -> None:
-    errors = _errors(box1="9999999999999.99", box2="0.01")
+    errors = _errors(box1="9999999999999.99", box2="0.01", box4="9999999999999.99")
     assert list(errors) == ["box1"]
     assert "box 3" in errors["box1"]
-    assert _errors(box1="-9999999999999.99", box2="-0.01").keys() == {"box1"}
-    assert _return(box1="9999999999999.99", box2="-0.01").box3 == MAX_PENCE - 1
+    assert _errors(box1="-9999999999999.99", box2="-0.01", box4="-9999999999999.99").keys() == {"box1"}
+    assert _return(box1="9999999999999.99", box2="-0.01", box4="9999999999999.98").box3 == MAX_PENCE - 1
 
 
-def test_box_5_at_its_largest_is_within_hmrcs_limit() -> None:
-    vat_return = _return(box1="9999999999999.99", box4="-9999999999999.99")
-    assert vat_return.box5 == 2 * MAX_PENCE <= MAX_NET_PENCE
-    assert vat_return.box5_direction == "to pay"
+BOX_5_TOO_BIG = {"box4": "Net VAT (box 5, the difference between box 3 and box 4) must be £99,999,999,999.99 or "
+                         "less. Check boxes 1, 2 and 4"}
+
+
+def test_box_5_at_hmrcs_limit_is_accepted_to_pay_and_to_reclaim() -> None:
+    # Before issue 15 this test asserted that box 5 could reach 2 × £9,999,999,999,999.99: that was wrong, HMRC's
+    # VAT API caps netVatDue at £99,999,999,999.99 (api.md §8).
+    assert MAX_NET_PENCE == 9_999_999_999_999
+    to_pay = _return(box1="99,999,999,999.99")
+    assert (to_pay.box5, to_pay.box5_direction) == (MAX_NET_PENCE, "to pay")
+    to_reclaim = _return(box4="99999999999.99")
+    assert (to_reclaim.box5, to_reclaim.box5_direction) == (MAX_NET_PENCE, "to reclaim")
+
+
+def test_box_5_just_inside_hmrcs_limit_is_accepted() -> None:
+    # box 3 £100,000,000,000.00 − box 4 £0.02 = £99,999,999,999.98
+    assert _return(box1="100000000000", box4="0.02").box5 == MAX_NET_PENCE - 1
+    # box 3 = −£99,999,999,999.98, box 4 0: to reclaim £99,999,999,999.98
+    assert _return(box1="-99999999999.98").box5 == MAX_NET_PENCE - 1
+
+
+def test_box_5_a_penny_over_hmrcs_limit_is_refused_with_the_limit_in_words() -> None:
+    # box 3 £100,000,000,000.00 − box 4 £0.00 = a penny over; each typed box is well inside its own limit
+    assert _errors(box1="100,000,000,000.00") == BOX_5_TOO_BIG
+    assert _errors(box1="50000000000", box2="50000000000") == BOX_5_TOO_BIG
+    assert _errors(box4="100000000000") == BOX_5_TOO_BIG
+    assert _errors(box1="9999999999999.99", box4="-9999999999999.99") == BOX_5_TOO_BIG  # once accepted
 
 
 def test_figures_keep_all_nine_boxes_and_read_back_the_same_return() -> None:
@@ -140,15 +171,21 @@ def _written(pence: int, style: int) -> str:
 
 
 pence_amounts = st.integers(min_value=-MAX_PENCE, max_value=MAX_PENCE)
+# Most real returns are far below the limits; this draws around box 5's limit as often as anywhere.
+small_pence = st.integers(min_value=-2 * MAX_NET_PENCE, max_value=2 * MAX_NET_PENCE)
 
 
-@given(pence_amounts, pence_amounts, pence_amounts, st.integers(-MAX_POUNDS, MAX_POUNDS), st.integers(0, 2))
+@given(pence_amounts | small_pence, pence_amounts | small_pence, pence_amounts | small_pence,
+       st.integers(-MAX_POUNDS, MAX_POUNDS), st.integers(0, 2))
 def test_for_any_valid_figures_box_3_is_the_sum_and_box_5_the_difference(box1: int, box2: int, box4: int,
                                                                          box6: int, style: int) -> None:
     vat_return, errors = validate(ZEROES | {"box1": _written(box1, style), "box2": _written(box2, style),
                                             "box4": _written(box4, style), "box6": f"{box6:,}"})
     if abs(box1 + box2) > MAX_PENCE:
         assert vat_return is None and list(errors) == ["box1"]
+        return
+    if abs(box1 + box2 - box4) > MAX_NET_PENCE:  # HMRC's box 5 limit
+        assert vat_return is None and errors == BOX_5_TOO_BIG
         return
     assert errors == {} and vat_return is not None
     assert (vat_return.box1, vat_return.box2, vat_return.box4, vat_return.box6) == (box1, box2, box4, box6)

@@ -222,6 +222,22 @@ def test_errors_are_shown_by_each_box_and_in_the_summary_and_the_values_are_kept
     assert client.get(_return_url(world.vat_client.id, obligation_id, "check")).status_code == 303  # nothing saved
 
 
+def test_net_vat_over_hmrcs_limit_is_refused_by_box_4_and_nothing_is_saved(
+        client: TestClient, world: World, engine: Engine) -> None:
+    obligation_id = _world_vat_obligation(engine, world.vat_client)
+    sign_in(client, "agent@example.com")
+    url = _return_url(world.vat_client.id, obligation_id)
+    # box 3 £100,000,000,000.00 − box 4 £0.00: a penny over HMRC's box 5 limit of £99,999,999,999.99
+    page = _fill(client, url, VALID | {"box1": "100000000000", "box4": "0"})
+    message = ("Net VAT (box 5, the difference between box 3 and box 4) must be £99,999,999,999.99 or less. "
+               "Check boxes 1, 2 and 4")
+    assert page.status_code == 200 and f'<a href="#box4">{message}</a>' in page.text
+    assert 'id="box4-error"' in page.text and 'value="100000000000"' in page.text
+    assert client.get(_return_url(world.vat_client.id, obligation_id, "check")).status_code == 303
+    at_the_limit = _fill(client, url, VALID | {"box1": "99999999999.99", "box4": "0"})
+    assert at_the_limit.status_code == 303
+
+
 def test_change_brings_back_the_saved_answers(client: TestClient, world: World, engine: Engine) -> None:
     obligation_id = _world_vat_obligation(engine, world.vat_client)
     sign_in(client, "agent@example.com")

@@ -47,6 +47,7 @@ ACTION_TEXT: dict[str, str] = {
     "helper_ended": "Stopped being your trusted helper",
     "address_changed": "Changed your postal address",
     "contact_details_changed": "Changed your contact details",
+    "scottish_taxpayer_changed": "Changed whether you are a Scottish taxpayer",
     "vat_return_submitted": "Submitted a VAT return",
     "quarterly_update_submitted": "Sent a quarterly update",
     "final_declaration_submitted": "Submitted a final declaration",
@@ -63,6 +64,7 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "authorisation_ended": "Ended an authorisation",
     "address_changed": "Changed the client's postal address",
     "contact_details_changed": "Changed the client's contact details",
+    "scottish_taxpayer_changed": "Changed whether the client is a Scottish taxpayer",
     "agent_services_account_created": "Created the agent services account",
 }
 

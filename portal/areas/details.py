@@ -57,6 +57,14 @@ def check_contact(form: Form) -> None:
         form.error("phone", "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
 
 
+def check_scottish_taxpayer(form: Form) -> None:
+    if form.get("scottish_taxpayer") not in YES_NO:
+        form.error("scottish_taxpayer", "Select yes if the main home is in Scotland")
+
+
+YES_NO = {"yes": True, "no": False}
+
+
 @dataclass(frozen=True)
 class Part:
     """One changeable part of the details: its fields, their checks, and how it is named."""
@@ -68,6 +76,8 @@ class Part:
     audit_action: str
     saved_heading: str
     what: str  # in a sentence: "postal address"
+    yes_no: bool = False  # one yes/no question held as a boolean column
+    personal_only: bool = False  # only an individual has it
 
 
 PARTS: dict[str, Part] = {
@@ -75,11 +85,22 @@ PARTS: dict[str, Part] = {
                     "details/address.html", "address_changed", "Address updated", "postal address"),
     "contact": Part("contact", ("email", "phone"), check_contact,
                     "details/contact.html", "contact_details_changed", "Contact details updated", "contact details"),
+    # Decides the Income Tax rates on non-savings income (domain.md §9.2); a person, never a company or trust.
+    "scottish-taxpayer": Part("scottish-taxpayer", ("scottish_taxpayer",), check_scottish_taxpayer,
+                              "details/scottish_taxpayer.html", "scottish_taxpayer_changed",
+                              "Scottish taxpayer status updated", "Scottish taxpayer status", yes_no=True,
+                              personal_only=True),
 }
 
 
 def current_values(taxpayer: Taxpayer, part: Part) -> dict[str, str]:
+    if part.yes_no:
+        return {name: "yes" if getattr(taxpayer, name) else "no" for name in part.fields}
     return {name: str(getattr(taxpayer, name) or "") for name in part.fields}
+
+
+def _model_value(part: Part, value: str) -> str | bool:
+    return YES_NO[value] if part.yes_no else value
 
 
 def checked_answers(request: Request, authority: Authority, part: Part) -> dict[str, str] | None:
@@ -114,6 +135,8 @@ def changer(request: Request) -> tuple[Authority, Part]:
     authority = require_authority(request, request.path_params["client_id"])
     part = PARTS.get(request.path_params["part"])
     if part is None or not authority.can_change_details:
+        raise HTTPException(status_code=404)
+    if part.personal_only and authority.taxpayer.client_type != "personal":
         raise HTTPException(status_code=404)
     return authority, part
 
@@ -151,7 +174,7 @@ async def check_answers(request: Request) -> Response:
     taxpayer = authority.taxpayer
     old = current_values(taxpayer, part)
     for name, value in answers.items():
-        setattr(taxpayer, name, value)
+        setattr(taxpayer, name, _model_value(part, value))
     db = db_session(request)
     db.add(taxpayer)
     audit.record(db, part.audit_action, authority=authority.kind, actor_user_id=viewer.user_id,

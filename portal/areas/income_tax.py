@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,18 +160,52 @@ def year_position(db: Session, declaration: Obligation) -> tuple[list[BusinessPr
     return profits, outstanding
 
 
-def declaration_figures(declaration: Obligation, profits: list[BusinessProfit]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DeclarationAnswers:
+    """What the person adds on the final declaration's own pages: income the quarterly updates do not carry, and
+    the choices the law leaves to them. None: the law's default (see portal.tax_calculation)."""
+
+    savings_interest: int = 0
+    dividends: int = 0
+    trading_allowance: bool | None = None
+    property_allowance: bool | None = None
+    sideways_relief: bool | None = None  # None: not asked yet, which is no claim
+
+
+def declaration_figures(declaration: Obligation, profits: list[BusinessProfit],
+                        answers: DeclarationAnswers | None = None, *, scottish: bool = False) -> dict[str, Any]:
     """The calculation as it is shown before submission and stored with the submission, for its receipt."""
-    calculation = tax_calculation.calculate(
-        self_employment_profits=[p.profit for p in profits if p.kind == "self-employment"],
-        property_profits=[p.profit for p in profits if p.kind != "self-employment"],
-    )
-    return {
+    answers = answers or DeclarationAnswers()
+    result = tax_calculation.declare(
+        [tax_calculation.BusinessIncome(p.name, p.kind, p.income, p.expenses) for p in profits],
+        savings_interest=answers.savings_interest, dividends=answers.dividends, scottish=scottish,
+        trading_allowance=answers.trading_allowance, property_allowance=answers.property_allowance,
+        sideways_relief=bool(answers.sideways_relief))
+    by_row = [asdict(b) for b in result.businesses]
+    return _plain({
         "tax_year": tax_year_label(tax_year_start(declaration.period_start)),
         "rates": _rates_label(tax_calculation.TAX_YEAR),
-        "businesses": [asdict(p) | {"profit": p.profit} for p in profits],
-        "calculation": asdict(calculation),
-    }
+        "scottish": scottish,
+        "answers": asdict(answers),
+        "businesses": [asdict(p) | {"profit": row["profit_pounds"], "allowance": row["allowance_pounds"]}
+                       for p, row in zip(profits, by_row, strict=True)],
+        "sources": [asdict(source) for source in result.sources],
+        "allowances": [asdict(use) for use in result.allowances],
+        "trading_loss": result.trading_loss_pounds,
+        "sideways_relief_claimed": result.sideways_relief_claimed,
+        "class4_profits": result.class4_profits_pounds,
+        "not_covered": list(tax_calculation.NOT_COVERED),
+        "calculation": asdict(result.calculation),
+    })
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: the rates are Decimals ("8.75"), kept as text so no float ever rounds them."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _rates_label(tax_year: str) -> str:
@@ -224,6 +259,99 @@ def read_pounds(form: Form, name: str, noun: str, example: str) -> int | None:
     else:
         return int(raw)
     return None
+
+
+def read_amount(form: Form, name: str, label: str, example: str) -> int | None:
+    """A whole number of pounds for the final declaration's own questions; empty means none."""
+    raw = form.get(name).replace(",", "").replace("£", "").replace(" ", "")
+    if not raw:
+        return 0
+    if not WHOLE_POUNDS.fullmatch(raw):
+        form.error(name, f"{label} must be a whole number of pounds, like {example}")
+    elif int(raw) < 0:
+        form.error(name, f"{label} cannot be a negative number")
+    elif int(raw) > MAX_POUNDS:
+        form.error(name, f"{label} must be £{MAX_POUNDS:,} or less")
+    else:
+        return int(raw)
+    return None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One of the final declaration's own questions: its page, its fields and how the answer is kept."""
+
+    slug: str
+    fields: tuple[str, ...]
+    heading: str
+
+
+QUESTIONS: dict[str, Question] = {q.slug: q for q in (
+    Question("other-income", ("savings_interest", "dividends"), "Savings interest and dividends"),
+    Question("trading-allowance", ("trading_allowance",), "Trading allowance or expenses"),
+    Question("property-allowance", ("property_allowance",), "Property allowance or expenses"),
+    Question("loss-relief", ("sideways_relief",), "Trading loss"),
+)}
+CHOICES = {"allowance": True, "expenses": False}
+
+
+def check_question(question: Question, form: Form) -> dict[str, Any] | None:
+    """The answers to keep, or None with the errors in the form."""
+    if question.slug == "other-income":
+        savings = read_amount(form, "savings_interest", "Savings interest", "350")
+        dividends = read_amount(form, "dividends", "Dividends", "1200")
+        return {"savings_interest": savings, "dividends": dividends} if form.ok else None
+    name = question.fields[0]
+    if question.slug == "loss-relief":
+        if form.get(name) not in ("yes", "no"):
+            form.error(name, "Select yes if you want to set the loss against other income")
+            return None
+        return {name: form.get(name) == "yes"}
+    if form.get(name) not in CHOICES:
+        kind = "trading" if name == "trading_allowance" else "property"
+        form.error(name, f"Select whether to deduct the £1,000 {kind} allowance or expenses")
+        return None
+    return {name: CHOICES[form.get(name)]}
+
+
+def _asked(question: Question, figures: dict[str, Any]) -> bool:
+    """Whether the question means anything for these figures: an allowance only for a kind of business the
+    person has, the loss claim only when there is a trading loss."""
+    if question.slug == "loss-relief":
+        return bool(figures["trading_loss"])
+    if question.slug.endswith("-allowance"):
+        return any(use["kind"] == question.slug.removesuffix("-allowance") for use in figures["allowances"])
+    return True
+
+
+def declaration_journey(declaration: Obligation) -> str:
+    return f"final-declaration-{declaration.id}"
+
+
+def declaration_answers(request: Request, declaration: Obligation) -> DeclarationAnswers:
+    """The answers kept in the session for this declaration, checked again (they came from a browser)."""
+    kept = journeys.answers(request, declaration_journey(declaration))
+    values: dict[str, Any] = {}
+    for name in ("savings_interest", "dividends"):
+        amount = kept.get(name)
+        if isinstance(amount, int) and not isinstance(amount, bool) and 0 <= amount <= MAX_POUNDS:
+            values[name] = amount
+    for name in ("trading_allowance", "property_allowance", "sideways_relief"):
+        if isinstance(kept.get(name), bool):
+            values[name] = kept[name]
+    return DeclarationAnswers(**values)
+
+
+def question_values(question: Question, answers: DeclarationAnswers) -> dict[str, str]:
+    """What the question's fields show: the answer kept, or nothing where the law's default still stands."""
+    if question.slug == "other-income":
+        return {name: str(getattr(answers, name) or "") for name in question.fields}
+    value = getattr(answers, question.fields[0])
+    if value is None:
+        return {question.fields[0]: ""}
+    if question.slug == "loss-relief":
+        return {"sideways_relief": "yes" if value else "no"}
+    return {question.fields[0]: "allowance" if value else "expenses"}
 
 
 def check_update(form: Form) -> dict[str, int] | None:
@@ -322,28 +450,66 @@ async def update_receipt(request: Request) -> Response:
     return render(request, "income_tax/update_receipt.html", context)
 
 
+def _declaration_context(request: Request, db: Session, authority: Authority,
+                         declaration: Obligation) -> dict[str, Any]:
+    """The declaration page's context; "figures" only once the declaration can be made."""
+    # Computed again on every request, the POST included: nothing of the calculation comes from the browser.
+    profits, outstanding = year_position(db, declaration)
+    context = _base(authority, declaration=declaration, url=_declaration_url(declaration), outstanding=outstanding,
+                    year_ended=declaration.period_end < date.today(), form=Form(),
+                    details_url=f"/clients/{authority.taxpayer.id}/details")
+    if not outstanding and context["year_ended"]:
+        context["answers"] = answers = declaration_answers(request, declaration)
+        context["figures"] = declaration_figures(declaration, profits, answers,
+                                                 scottish=authority.taxpayer.scottish_taxpayer)
+    return context
+
+
 async def final_declaration(request: Request) -> Response:
     authority = _authority(request, Action.SUBMIT_RETURN)
     db = db_session(request)
     declaration = _obligation(request, db, authority, FINAL_DECLARATION)
     if receipt_for(db, declaration.id) is not None:
         return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
-    # Computed again on every request, the POST included: nothing of the calculation comes from the browser.
-    profits, outstanding = year_position(db, declaration)
-    context = _base(authority, declaration=declaration, url=_declaration_url(declaration), outstanding=outstanding,
-                    year_ended=declaration.period_end < date.today(), form=Form())
-    if outstanding or not context["year_ended"]:
-        return render(request, "income_tax/final_declaration.html", context)
-    context["figures"] = figures = declaration_figures(declaration, profits)
-    if request.method == "GET":
+    context = _declaration_context(request, db, authority, declaration)
+    if "figures" not in context or request.method == "GET":
         return render(request, "income_tax/final_declaration.html", context)
     context["form"] = form = await read_form(request, "confirm")
     if form.get("confirm") != "yes":
         form.error("confirm", "Select the box to confirm")
         return render(request, "income_tax/final_declaration.html", context)
     submissions.submit_once(db, obligation=declaration, viewer=require_viewer(request), authority=authority,
-                            figures=figures)
+                            figures=context["figures"])
+    journeys.forget(request, declaration_journey(declaration))
     return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+
+
+async def declaration_question(request: Request) -> Response:
+    """Savings and dividends, and the choices the law leaves to the person; each answer goes back to the
+    declaration page, which works the calculation out again with it."""
+    authority = _authority(request, Action.SUBMIT_RETURN)
+    db = db_session(request)
+    declaration = _obligation(request, db, authority, FINAL_DECLARATION)
+    question = QUESTIONS.get(request.path_params["question"])
+    if question is None:
+        raise HTTPException(status_code=404)
+    if receipt_for(db, declaration.id) is not None:
+        return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+    context = _declaration_context(request, db, authority, declaration)
+    if "figures" not in context:  # not ready to declare: the declaration page says why
+        return RedirectResponse(_declaration_url(declaration), status_code=303)
+    if not _asked(question, context["figures"]):  # e.g. a loss page once there is no loss: nothing to answer
+        return RedirectResponse(_declaration_url(declaration), status_code=303)
+    context |= {"question": question, "action": _declaration_url(declaration, f"/{question.slug}")}
+    if request.method == "GET":
+        context["form"] = Form(values=question_values(question, context["answers"]))
+        return render(request, "income_tax/declaration_question.html", context)
+    context["form"] = form = await read_form(request, *question.fields)
+    answer = check_question(question, form)
+    if answer is None:
+        return render(request, "income_tax/declaration_question.html", context)
+    journeys.save(request, declaration_journey(declaration), **answer)
+    return RedirectResponse(_declaration_url(declaration), status_code=303)
 
 
 async def final_declaration_receipt(request: Request) -> Response:
@@ -369,4 +535,6 @@ routes = [
           name="income_tax_final_declaration"),
     Route(PREFIX + "/final-declaration/{obligation_id:int}/receipt", final_declaration_receipt,
           name="income_tax_final_declaration_receipt"),
+    Route(PREFIX + "/final-declaration/{obligation_id:int}/{question}", declaration_question,
+          methods=["GET", "POST"], name="income_tax_declaration_question"),
 ]

@@ -140,8 +140,10 @@ def _vrn_expected_checks(first_seven: str) -> set[int]:
     for base in (total, total + 55):  # mod 97, then the "97-55" variant for newer numbers
         remainder = base % 97
         checks.add(97 - remainder)
-        if remainder == 0:
+        if remainder == 0 and base > 0:
             # The old agent code expected 97 here and the domain checker 00; accept both, it is only a warning.
+            # Only for a POSITIVE multiple of 97: HMRC's checker subtracts 97 while the sum is above 97, so a sum
+            # of 0 (first seven digits all 0) expects 97, never 00, and "000000000" fails both variants.
             checks.add(0)
     return checks
 
@@ -178,6 +180,8 @@ _PATTERNS: dict[IdentifierKind, re.Pattern[str]] = {
     IdentifierKind.CRN: re.compile(r"[A-Z]{2}[0-9]{6}|[0-9]{8}"),
 }
 
+_NO_VRN = "0" * 9
+
 _AMLS_HMRC_RE = re.compile(r"X[A-Z]ML00000[0-9]{6}")
 
 
@@ -190,6 +194,10 @@ def _is_valid_normalised(kind: IdentifierKind, value: str) -> bool:
         return arn_check_letter(value[1:]) == value[0]
     if kind is IdentifierKind.NINO:
         return value[:2] not in _NINO_BAD_PREFIXES
+    if kind is IdentifierKind.VRN:
+        # Nine zeros matches the 9-digit format but is no VAT number: HMRC's VatReferenceChecker rejects it
+        # (see _vrn_expected_checks), so no agent should be able to ask for or find a client by it.
+        return value != _NO_VRN
     return True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Index, String, UniqueConstraint, delete, event, insert, inspect, text
+from sqlalchemy import Column, Index, String, UniqueConstraint, delete, event, false, insert, inspect, text
 from sqlalchemy.types import JSON
 from sqlmodel import Field, SQLModel
 
@@ -76,6 +76,9 @@ class Taxpayer(SQLModel, table=True):
     country: str = Field(default="GB", max_length=2)
     email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=30)
+    # Main home in Scotland: Scottish rates on non-savings income. Recorded, never guessed from the postcode (a
+    # Scottish postcode is not a Scottish taxpayer, nor the reverse); each final declaration keeps what it used.
+    scottish_taxpayer: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     owner_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -1,28 +1,30 @@
-"""Making Tax Digital for Income Tax: the end-of-year calculation for 2025-26 (England, Wales and Northern Ireland).
+"""Making Tax Digital for Income Tax: the end-of-year calculation for 2025-26, as HMRC's calculation does it.
 
-Pure and standard-library only: whole pounds in, pence (int) out, integer arithmetic throughout.
+Pure and standard-library only: whole pounds in, pence (int) out, integer arithmetic throughout. The figures live
+in portal.tax_bands; this module decides which income is taxed where (domain.md §9 has every rule and source).
 
-The rules, as issue 4 states them:
-
-- Personal allowance £12,570, reduced by £1 for every £2 of adjusted net income over £100,000 (a spare £1 does
-  not reduce it), so it is nil from £125,140. Adjusted net income here is the total income: there are no pension
-  contributions or Gift Aid to deduct in this service.
-- The income tax bands apply to TAXABLE income (total income minus the allowance), not to total income:
-  20% on the first £37,700, 40% from £37,700 to £125,140, 45% above £125,140. "Basic rate to £50,270" in the issue
-  is £12,570 + £37,700, which holds only with the full allowance; someone whose allowance is tapered still has a
-  £37,700 basic rate band of taxable income. At £125,140 and above the allowance is nil, so the £125,140 additional
-  rate threshold is the same figure of income and of taxable income.
-- Class 4 National Insurance: 6% on profits between £12,570 and £50,270, 2% above £50,270. It applies to
-  self-employment profits only (never to property income) and is not affected by the allowance taper.
-
-Simplifications, deliberately kept:
-
-- Losses: a business's loss reduces that year's total of the same kind (self-employment or property) to no less
-  than zero. It is not set against the other kind of income and is not carried forward or back.
-- Rounding: HMRC computes tax on whole pounds of income. A whole number of pounds times a whole-number percentage
-  is a whole number of pence (pounds × rate% × 100 pence / 100 = pounds × rate pence), so every band's charge is
-  exact and nothing is ever rounded. Were a fractional rate ever added, the rule would be to round each band's
-  charge down to the penny (floor division), which is what `_charge` does.
+1. Each business's profit: receipts less expenses, or less the £1,000 trading or property allowance instead
+   (ITTOIA 2005 Part 7A). Receipts of £1,000 or less in all: nil profit without a claim (full relief), unless
+   the person chooses expenses (s.783AM), say to record a loss. Above £1,000 the person may choose the allowance
+   (partial relief). One trading allowance across all trades, one property allowance across UK and foreign
+   property: it is split between the businesses in the order they are listed, each up to its receipts.
+2. Each business stands alone (ITA 2007 s.118; PIM4200): a trade's or property business's loss is never set
+   against another business's profit; it is carried forward against the same business (s.83, s.118). All UK
+   lettings are one UK property business, all overseas lettings one foreign property business.
+   The one exception is a claim the person chooses: sideways relief of a trading loss against the year's total
+   income (ITA 2007 s.64), capped at the greater of £50,000 and 25% of adjusted total income (s.24A), deducted
+   from non-savings income first, then savings, then dividends (s.25). The rest is carried forward.
+3. The Personal Allowance (£12,570, less £1 for every £2 of adjusted net income over £100,000; a spare £1 does
+   not reduce it) goes against non-savings income first, then savings, then dividends. Adjusted net income here
+   is net income: pension contributions and Gift Aid are not covered (NOT_COVERED). This fixed order is
+   domain.md §9.1's; where a reordering would save tax (s.25(2) lets reliefs and allowances go where they reduce
+   the tax most, e.g. against dividends before savings in rare cases), HMRC's figure can be lower.
+4. Non-savings income is charged first, at the rUK or, for a Scottish taxpayer, the Scottish rates; savings next
+   (starting rate for savings, Personal Savings Allowance, then UK rates); dividends last (Dividend Allowance,
+   then the dividend rates). The 0% slices still use up band space. Savings and dividends use the UK bands for
+   Scottish taxpayers too, applied to total taxable income.
+5. Class 4 National Insurance on trading profits only (never property), after a sideways claim only as far as
+   the loss was set against other trades' profits.
 """
 
 from __future__ import annotations
@@ -30,47 +32,120 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from portal.domain.tax_bands import (
+    CLASS4_BANDS,
+    DIVIDEND_ALLOWANCE,
+    DIVIDEND_ALLOWANCE_NAME,
+    DIVIDEND_BANDS,
+    PERSONAL_ALLOWANCE,
+    PERSONAL_SAVINGS_ALLOWANCE_NAME,
+    RUK_BANDS,
+    SAVINGS_BANDS,
+    SCOTTISH_BANDS,
+    STARTING_RATE_FOR_SAVINGS,
+    STARTING_RATE_NAME,
+    TAPER_THRESHOLD,
+    BandCharge,
+    charges,
+    nil_rate,
+    personal_savings_allowance,
+)
+
+__all__ = ["BandCharge", "TaxCalculation", "calculate", "declare", "personal_allowance", "profit"]
+
 TAX_YEAR = "2025-26"
 
-PERSONAL_ALLOWANCE = 12_570
-TAPER_THRESHOLD = 100_000  # adjusted net income above which the allowance is reduced, £1 for every £2
+SELF_EMPLOYMENT = "self-employment"
+UK_PROPERTY = "uk-property"
+FOREIGN_PROPERTY = "foreign-property"
+PROPERTY_KINDS = (UK_PROPERTY, FOREIGN_PROPERTY)
 
-BASIC_RATE_BAND = 37_700  # of taxable income
-ADDITIONAL_RATE_THRESHOLD = 125_140  # of taxable income
-Band = tuple[str, int, int, int | None]  # name, rate %, lower limit, upper limit (None: no limit), in pounds
+TRADING_AND_PROPERTY_ALLOWANCE = 1_000
+SIDEWAYS_RELIEF_CAP = 50_000  # or 25% of adjusted total income, whichever is greater
 
-INCOME_TAX_BANDS: tuple[Band, ...] = (  # limits of taxable income
-    ("Basic rate", 20, 0, BASIC_RATE_BAND),
-    ("Higher rate", 40, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
-    ("Additional rate", 45, ADDITIONAL_RATE_THRESHOLD, None),
+# domain.md §9.5: what this calculation leaves out, named on the page before anyone declares.
+NOT_COVERED: tuple[str, ...] = (
+    "pension contributions and Gift Aid donations (which would extend the basic rate band)",
+    "the Marriage Allowance and Blind Person’s Allowance",
+    "the High Income Child Benefit Charge",
+    "student loan repayments",
+    "capital gains",
+    "foreign tax credit relief",
+    "losses brought forward from earlier years",
+    "employment, pension and any other income not entered here",
+    "splitting a £1,000 allowance between businesses other than in the order they are listed",
+    "any saving from setting the Personal Allowance against dividends before savings interest (rare)",
 )
-
-CLASS4_LOWER_PROFITS_LIMIT = 12_570
-CLASS4_UPPER_PROFITS_LIMIT = 50_270
-CLASS4_BANDS: tuple[Band, ...] = (  # limits of self-employment profits
-    ("Main rate", 6, CLASS4_LOWER_PROFITS_LIMIT, CLASS4_UPPER_PROFITS_LIMIT),
-    ("Additional rate", 2, CLASS4_UPPER_PROFITS_LIMIT, None),
-)
-
-
-@dataclass(frozen=True)
-class BandCharge:
-    name: str
-    rate_percent: int
-    amount_pounds: int  # the slice of income (or profits) charged at this rate
-    tax_pence: int
 
 
 @dataclass(frozen=True)
 class TaxCalculation:
-    total_income_pounds: int  # self-employment plus property, each kind's losses taking it no lower than 0
+    total_income_pounds: int  # net income: every source, each business floored on its own, less loss relief
     personal_allowance_pounds: int
     taxable_income_pounds: int
-    income_tax_bands: tuple[BandCharge, ...]  # only bands with amount > 0
-    income_tax_pence: int
-    class4_bands: tuple[BandCharge, ...]  # only bands with amount > 0; empty without self-employment profits
+    income_tax_bands: tuple[BandCharge, ...]  # on non-savings income (profits); only bands with amount > 0
+    income_tax_pence: int  # on all income: non-savings, savings and dividends
+    class4_bands: tuple[BandCharge, ...]  # only bands with amount > 0; empty without trading profits
     class4_pence: int
     total_pence: int
+    savings_bands: tuple[BandCharge, ...] = ()  # 0% slices included: they use up band space
+    dividend_bands: tuple[BandCharge, ...] = ()
+    scottish: bool = False  # non-savings income charged at the Scottish rates
+    loss_relief_pounds: int = 0  # trading loss set sideways against the year's total income (a claim)
+    loss_relief_cap_pounds: int = 0  # the s.24A cap, when a claim was made
+
+
+@dataclass(frozen=True)
+class BusinessIncome:
+    """What the quarterly updates add up to for one business."""
+
+    name: str
+    kind: str  # SELF_EMPLOYMENT, UK_PROPERTY or FOREIGN_PROPERTY
+    receipts_pounds: int
+    expenses_pounds: int
+
+
+@dataclass(frozen=True)
+class BusinessResult:
+    name: str
+    kind: str
+    receipts_pounds: int
+    expenses_pounds: int
+    allowance_pounds: int  # the trading or property allowance deducted INSTEAD of expenses; 0 if expenses were
+    profit_pounds: int  # negative: a loss
+
+
+@dataclass(frozen=True)
+class IncomeSource:
+    """One source as HMRC's calculation lists it: a trade, the UK or foreign property business, interest, dividends."""
+
+    name: str
+    kind: str  # a business kind, or "savings" / "dividends"
+    profit_pounds: int  # negative: a loss (each business stands alone)
+    loss_set_sideways_pounds: int  # trading losses only, with a claim
+    loss_carried_forward_pounds: int  # against future profits of this same business
+    income_pounds: int  # what counts towards total income: never below 0
+
+
+@dataclass(frozen=True)
+class AllowanceUse:
+    """Which of the £1,000 allowance or expenses was used for a kind of income, and what the person chose."""
+
+    kind: str  # "trading" or "property"
+    receipts_pounds: int  # of all the businesses it covers
+    choice: bool | None  # True: the allowance, False: expenses, None: the law's default
+    used: str  # "full relief", "partial relief" or "expenses"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    businesses: tuple[BusinessResult, ...]
+    sources: tuple[IncomeSource, ...]
+    allowances: tuple[AllowanceUse, ...]  # one per kind of business held
+    trading_loss_pounds: int  # this year's trading losses, before any claim
+    sideways_relief_claimed: bool
+    class4_profits_pounds: int
+    calculation: TaxCalculation
 
 
 def profit(income_pounds: int, expenses_pounds: int) -> int:
@@ -86,42 +161,165 @@ def personal_allowance(adjusted_net_income_pounds: int) -> int:
     return max(0, PERSONAL_ALLOWANCE - reduction)
 
 
-def calculate(*, self_employment_profits: Sequence[int], property_profits: Sequence[int] = ()) -> TaxCalculation:
-    """The year's income tax and Class 4 National Insurance; one profit (negative: a loss) per business."""
-    _check_pounds(*self_employment_profits, *property_profits)
-    self_employment = max(0, sum(self_employment_profits))
-    total_income = self_employment + max(0, sum(property_profits))
-    allowance = personal_allowance(total_income)
-    taxable = max(0, total_income - allowance)
+def sideways_relief_cap(adjusted_total_income_pounds: int) -> int:
+    # s.24A: the greater of £50,000 and 25% of adjusted total income (25% rounded down to the pound; it only
+    # matters above £200,000, where it is the greater).
+    return max(SIDEWAYS_RELIEF_CAP, max(0, adjusted_total_income_pounds) // 4)
 
-    income_tax_bands = _charges(taxable, INCOME_TAX_BANDS)
-    class4_bands = _charges(self_employment, CLASS4_BANDS)
-    income_tax = sum(band.tax_pence for band in income_tax_bands)
+
+def calculate(*, self_employment_profits: Sequence[int], property_profits: Sequence[int] = (),
+              foreign_property_profits: Sequence[int] = (), savings_interest: int = 0, dividends: int = 0,
+              scottish: bool = False, sideways_relief: bool = False) -> TaxCalculation:
+    """The year's Income Tax and Class 4 from profits already worked out: one per trade (negative: a loss), the UK
+    property business's (listed in parts, which are netted: it is one business) and the foreign one's."""
+    _check_pounds(*self_employment_profits, *property_profits, *foreign_property_profits, savings_interest, dividends)
+    if savings_interest < 0 or dividends < 0:
+        raise ValueError("Savings interest and dividends cannot be negative")
+    trades = [max(0, p) for p in self_employment_profits]
+    trade_losses = sum(-p for p in self_employment_profits if p < 0)
+    non_savings = sum(trades) + max(0, sum(property_profits)) + max(0, sum(foreign_property_profits))
+    total_before_relief = non_savings + savings_interest + dividends
+
+    relief = cap = 0
+    if sideways_relief and trade_losses:
+        cap = sideways_relief_cap(total_before_relief)
+        relief = min(trade_losses, cap, total_before_relief)
+    # s.25: relief and the allowance are each taken from non-savings income first, then savings, then dividends.
+    non_savings, savings, divs = _deduct(relief, non_savings, savings_interest, dividends)
+    total_income = non_savings + savings + divs
+    allowance = personal_allowance(total_income)
+    non_savings, savings, divs = _deduct(allowance, non_savings, savings, divs)
+
+    non_savings_bands = charges(0, non_savings, SCOTTISH_BANDS if scottish else RUK_BANDS)
+    savings_bands = _savings(non_savings, savings, personal_savings_allowance(non_savings + savings + divs))
+    dividend_bands = _dividends(non_savings + savings, divs)
+    # Class 4: the relief reduces trading profits only as far as it was set against other trades' profits.
+    class4_bands = charges(0, sum(trades) - min(relief, sum(trades)), CLASS4_BANDS)
+
+    income_tax = sum(band.tax_pence for band in non_savings_bands + savings_bands + dividend_bands)
     class4 = sum(band.tax_pence for band in class4_bands)
     return TaxCalculation(
         total_income_pounds=total_income,
         personal_allowance_pounds=allowance,
-        taxable_income_pounds=taxable,
-        income_tax_bands=income_tax_bands,
+        taxable_income_pounds=non_savings + savings + divs,
+        income_tax_bands=non_savings_bands,
         income_tax_pence=income_tax,
         class4_bands=class4_bands,
         class4_pence=class4,
         total_pence=income_tax + class4,
+        savings_bands=savings_bands,
+        dividend_bands=dividend_bands,
+        scottish=scottish,
+        loss_relief_pounds=relief,
+        loss_relief_cap_pounds=cap,
     )
 
 
-def _charges(amount: int, bands: Sequence[Band]) -> tuple[BandCharge, ...]:
-    charges = []
-    for name, rate, lower, upper in bands:
-        in_band = max(0, (amount if upper is None else min(amount, upper)) - lower)
-        if in_band > 0:
-            charges.append(BandCharge(name, rate, in_band, _charge(in_band, rate)))
-    return tuple(charges)
+def _deduct(amount: int, *parts: int) -> tuple[int, ...]:
+    """Take `amount` from the parts in order, none going below 0."""
+    left = []
+    for part in parts:
+        taken = min(amount, part)
+        left.append(part - taken)
+        amount -= taken
+    return tuple(left)
 
 
-def _charge(pounds: int, rate_percent: int) -> int:
-    # pounds × rate% in pence = pounds × 100 × rate / 100; floor division: round down to the penny (see module doc).
-    return pounds * 100 * rate_percent // 100
+def _savings(non_savings_taxable: int, savings_taxable: int, psa: int) -> tuple[BandCharge, ...]:
+    starting = min(savings_taxable, max(0, STARTING_RATE_FOR_SAVINGS - non_savings_taxable))
+    allowance = min(savings_taxable - starting, psa)
+    start = non_savings_taxable + starting + allowance
+    return (nil_rate(STARTING_RATE_NAME, starting) + nil_rate(PERSONAL_SAVINGS_ALLOWANCE_NAME, allowance)
+            + charges(start, savings_taxable - starting - allowance, SAVINGS_BANDS))
+
+
+def _dividends(taxed_before: int, dividends_taxable: int) -> tuple[BandCharge, ...]:
+    allowance = min(dividends_taxable, DIVIDEND_ALLOWANCE)
+    return (nil_rate(DIVIDEND_ALLOWANCE_NAME, allowance)
+            + charges(taxed_before + allowance, dividends_taxable - allowance, DIVIDEND_BANDS))
+
+
+# --- the declaration: allowances, each business on its own, the claim ---------------------------------------------
+
+
+def allowance_profits(businesses: Sequence[BusinessIncome], choice: bool | None) -> tuple[list[BusinessResult], str]:
+    """Each business's profit under the £1,000 allowance rules, for businesses sharing one allowance; and which was
+    used: "full relief", "partial relief" or "expenses"."""
+    receipts = sum(b.receipts_pounds for b in businesses)
+    if receipts <= TRADING_AND_PROPERTY_ALLOWANCE and choice is not False:
+        # Full relief: the profits are nil without any claim (s.783AF, s.783BF); the allowance covers the receipts.
+        results = [_result(b, b.receipts_pounds, 0) for b in businesses]
+        return results, "full relief"
+    if receipts > TRADING_AND_PROPERTY_ALLOWANCE and choice is True:
+        left, results = TRADING_AND_PROPERTY_ALLOWANCE, []
+        for business in businesses:
+            share = min(left, business.receipts_pounds)
+            left -= share
+            results.append(_result(business, share, business.receipts_pounds - share))
+        return results, "partial relief"
+    return [_result(b, 0, profit(b.receipts_pounds, b.expenses_pounds)) for b in businesses], "expenses"
+
+
+def _result(business: BusinessIncome, allowance: int, profit_pounds: int) -> BusinessResult:
+    return BusinessResult(business.name, business.kind, business.receipts_pounds, business.expenses_pounds,
+                          allowance, profit_pounds)
+
+
+def declare(businesses: Sequence[BusinessIncome], *, savings_interest: int = 0, dividends: int = 0,
+            scottish: bool = False, trading_allowance: bool | None = None, property_allowance: bool | None = None,
+            sideways_relief: bool = False) -> Declaration:
+    """The whole calculation shown before a final declaration, from each business's receipts and expenses."""
+    if any(b.kind not in (SELF_EMPLOYMENT, *PROPERTY_KINDS) for b in businesses):
+        raise ValueError("Unknown kind of business")
+    allowances: list[AllowanceUse] = []
+    results: dict[int, BusinessResult] = {}  # by the business's place in the list
+    for kind, kinds, choice in (("trading", (SELF_EMPLOYMENT,), trading_allowance),
+                                ("property", PROPERTY_KINDS, property_allowance)):
+        indexes = [i for i, b in enumerate(businesses) if b.kind in kinds]
+        if indexes:
+            group = [businesses[i] for i in indexes]
+            group_results, used = allowance_profits(group, choice)
+            results.update(zip(indexes, group_results, strict=True))
+            allowances.append(AllowanceUse(kind, sum(b.receipts_pounds for b in group), choice, used))
+    ordered = tuple(results[i] for i in range(len(businesses)))
+    trade_profits = [r.profit_pounds for r in ordered if r.kind == SELF_EMPLOYMENT]
+    property_profit = {kind: sum(r.profit_pounds for r in ordered if r.kind == kind) for kind in PROPERTY_KINDS}
+    calculation = calculate(self_employment_profits=trade_profits, property_profits=[property_profit[UK_PROPERTY]],
+                            foreign_property_profits=[property_profit[FOREIGN_PROPERTY]],
+                            savings_interest=savings_interest, dividends=dividends, scottish=scottish,
+                            sideways_relief=sideways_relief)
+
+    sources: list[IncomeSource] = []
+    relief_left = calculation.loss_relief_pounds
+    for result in ordered:
+        if result.kind == SELF_EMPLOYMENT:
+            loss = max(0, -result.profit_pounds)
+            sideways = min(loss, relief_left)  # the relief is shared out over the losses in order
+            relief_left -= sideways
+            sources.append(IncomeSource(result.name, result.kind, result.profit_pounds, sideways, loss - sideways,
+                                        max(0, result.profit_pounds)))
+    for kind, name in ((UK_PROPERTY, "UK property"), (FOREIGN_PROPERTY, "Foreign property")):
+        if any(r.kind == kind for r in ordered):
+            amount = property_profit[kind]
+            sources.append(IncomeSource(name, kind, amount, 0, max(0, -amount), max(0, amount)))
+    for name, kind, amount in (("Savings interest", "savings", savings_interest), ("Dividends", "dividends",
+                                                                                  dividends)):
+        if amount:
+            sources.append(IncomeSource(name, kind, amount, 0, 0, amount))
+    trading = sum(max(0, p) for p in trade_profits)
+    return Declaration(
+        businesses=ordered,
+        sources=tuple(sources),
+        allowances=tuple(allowances),
+        trading_loss_pounds=sum(max(0, -p) for p in trade_profits),
+        sideways_relief_claimed=sideways_relief,
+        class4_profits_pounds=trading - min(calculation.loss_relief_pounds, trading),
+        calculation=calculation,
+    )
+
+
+def all_bands(calculation: TaxCalculation) -> tuple[BandCharge, ...]:
+    return calculation.income_tax_bands + calculation.savings_bands + calculation.dividend_bands
 
 
 def _check_pounds(*values: int) -> None:

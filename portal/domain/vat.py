@@ -30,9 +30,11 @@ POUND_BOXES = ("box6", "box7", "box8", "box9")  # typed, in whole pounds
 TYPED_BOXES = PENCE_BOXES + POUND_BOXES
 ALL_BOXES = tuple(f"box{n}" for n in range(1, 10))
 
-# HMRC's limits: 13 digits of pounds for every box but box 5, which is never negative and has 14.
+# HMRC's limits (VAT API 1.0, VatReturnDeclaration.json; api.md §8): boxes 1 to 4 from -£9,999,999,999,999.99
+# to £9,999,999,999,999.99 in pence; box 5 from 0 to £99,999,999,999.99, a limit 100 times smaller, so boxes 3 and
+# 4 can each be in range while their difference is not; boxes 6 to 9 in whole pounds, ±£9,999,999,999,999.
 MAX_PENCE = 999_999_999_999_999  # £9,999,999,999,999.99 (boxes 1 to 4)
-MAX_NET_PENCE = 9_999_999_999_999_999  # £99,999,999,999,999.99 (box 5)
+MAX_NET_PENCE = 9_999_999_999_999  # £99,999,999,999.99 (box 5)
 MAX_POUNDS = 9_999_999_999_999  # £9,999,999,999,999 (boxes 6 to 9)
 
 _AMOUNT = re.compile(r"(?P<sign>-?)£?(?P<sign2>-?)(?P<pounds>\d*)(?:\.(?P<pence>\d*))?")
@@ -147,6 +149,8 @@ def validate(values: Mapping[str, str]) -> tuple[VatReturn | None, dict[str, str
     if not -MAX_PENCE <= vat_return.box3 <= MAX_PENCE:
         return None, {"box1": "Box 1 plus box 2 must be between -£9,999,999,999,999.99 and £9,999,999,999,999.99, "
                               "because their total goes in box 3"}
-    if vat_return.box5 > MAX_NET_PENCE:  # cannot happen while boxes 3 and 4 are in range; HMRC checks it anyway
-        return None, {"box4": "The difference between box 3 and box 4 must be £99,999,999,999,999.99 or less"}
+    if vat_return.box5 > MAX_NET_PENCE:
+        # Box 5 is worked out, not typed, so the message goes by box 4 and says which figures make it.
+        return None, {"box4": "Net VAT (box 5, the difference between box 3 and box 4) must be £99,999,999,999.99 "
+                              "or less. Check boxes 1, 2 and 4"}
     return vat_return, {}

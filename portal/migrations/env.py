@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import portal.domain.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
-from portal.domain.sql import make_engine
 from sqlmodel import SQLModel
+
+import portal.domain.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from portal.domain.sql import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
