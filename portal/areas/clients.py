@@ -128,7 +128,7 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[
 
 # The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
 @cache
-def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int]]:
+def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[int]:
     return select(func.count()).select_from(_fc).where(*_matching(by, words, with_regime, restricted))
 
 

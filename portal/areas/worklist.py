@@ -132,7 +132,7 @@ _ORDER = (_ob.c.due_date, _ob.c.taxpayer_id, _ob.c.id)
 
 
 @cache
-def _count_query(*shape: bool | int | None) -> Select[tuple[int]]:
+def _count_query(*shape: bool | int | None) -> Select[int]:
     """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
     walk over hundreds of thousands of rows on every page view."""
     matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape))

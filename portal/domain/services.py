@@ -29,7 +29,8 @@ class KnownFact(StrEnum):
 
 
 class Action(StrEnum):
-    """What a person may do for a taxpayer within one regime. The gate (portal.domain.access) hands out sets of these."""
+    """What a person may do for a taxpayer within one regime. The gate (portal.domain.access) hands out sets
+    of these."""
 
     VIEW = "view"  # see obligations, amounts and details for the regime
     SUBMIT_UPDATE = "submit_update"  # quarterly updates, in-year reports
