@@ -12,7 +12,8 @@ class ClientType(StrEnum):
     TRUST = "trust"
 
 
-CLIENT_TYPE_LABELS = {
+# Keyed by str so a type read from the database or a form looks its label up directly.
+CLIENT_TYPE_LABELS: dict[str, str] = {
     ClientType.PERSONAL: "Individual or sole trader",
     ClientType.BUSINESS: "Company or partnership",
     ClientType.TRUST: "Trust or estate",

@@ -430,6 +430,7 @@ async def send(request: Request, viewer: Viewer, answers: dict[str, Any]) -> Res
     if found.id != answers["taxpayer_id"]:
         journeys.save(request, JOURNEY, taxpayer_id=found.id, confirmed=False)
         return go("confirm-client")
+    assert viewer.firm_id is not None  # require_agent let only agents through
     try:
         created = handshake.create_request(db, firm_id=viewer.firm_id, user_id=viewer.user_id,
                                                 service=BY_KEY[answers["service"]], taxpayer=found,
