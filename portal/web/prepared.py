@@ -45,7 +45,7 @@ class _Plan:
 
 
 class PreparedRead:
-    def __init__(self, statement: Select) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         # A row type per statement: mypy cannot type a namedtuple whose field names are known only at run time.
         self.row_type: type[Any] = namedtuple("Row", statement.selected_columns.keys(), rename=True)  # type: ignore[misc]

@@ -4,6 +4,7 @@ checked again on the server when the request is sent, never only in an earlier s
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -471,7 +472,7 @@ async def refused_page(request: Request) -> Response:
 
 
 
-def question(path: str, handler: Any) -> Route:
+def question(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
     return Route(f"{NEW}/{path}", handler, methods=["GET", "POST"])
 
 
