@@ -66,7 +66,8 @@ def test_no_match_has_a_helpful_empty_state(client: TestClient, world: World) ->
     assert "No clients match your search" in page.text and 'href="/clients">Clear your search' in page.text
 
 
-def test_a_firm_with_no_clients_is_told_how_clients_appear(client: TestClient, world: World, db: Session, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_firm_with_no_clients_is_told_how_clients_appear(  # type: ignore[no-untyped-def]
+        client: TestClient, world: World, db: Session, settings) -> None:
     empty = factories.firm(db, "Empty Practice")
     factories.member(db, settings, empty, "new@example.com")
     db.commit()
@@ -166,7 +167,8 @@ def _put_in_group(engine, world: World, *, staff_in_group: bool) -> None:  # typ
             db.add(AccessGroupMember(group_id=group.id, user_id=world.staff.id))
 
 
-def test_access_groups_hide_grouped_clients_from_staff_outside_the_group(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
+def test_access_groups_hide_grouped_clients_from_staff_outside_the_group(  # type: ignore[no-untyped-def]
+        client: TestClient, world: World, engine) -> None:
     _put_in_group(engine, world, staff_in_group=False)
     sign_in(client, "staff@example.com")
     assert _names_in_table(client.get("/clients").text) == ["Jane Whitfield"]  # unassigned: visible to all

@@ -301,7 +301,8 @@ def test_a_helper_cannot_reach_the_owners_trusted_helpers_or_agent_pages(
         assert 'href="/clients"' not in helper.get("/helping").text
 
 
-def test_you_cannot_ask_yourself_or_the_same_person_twice(client: TestClient, engine: Engine, settings: Settings) -> None:
+def test_you_cannot_ask_yourself_or_the_same_person_twice(client: TestClient, engine: Engine,
+                                                         settings: Settings) -> None:
     _person(engine, settings)
     sign_in(client, "mary@example.com")
     yourself = _post(client, "/trusted-helpers/invite", {"email": "MARY@example.com"})

@@ -19,13 +19,15 @@ from tests import factories
 from tests.conftest import _check_html
 
 
-def test_a_generated_firm_has_its_clients_valid_references_and_pages_that_render(engine: Engine, settings: Settings) -> None:
+def test_a_generated_firm_has_its_clients_valid_references_and_pages_that_render(engine: Engine,
+                                                                                 settings: Settings) -> None:
     progress = io.StringIO()
     result = scale.generate_firm(engine, settings, 500, progress=progress)
     assert progress.getvalue().endswith("[##############################] 500/500 clients\n")
 
     with Session(engine) as db:
-        assert db.scalar(select(func.count()).select_from(FirmClient).where(FirmClient.firm_id == result.firm_id)) == 500
+        clients = select(func.count()).select_from(FirmClient).where(FirmClient.firm_id == result.firm_id)
+        assert db.scalar(clients) == 500
         assert db.scalar(select(func.count()).select_from(Taxpayer)) == 500
         obligations = db.scalar(select(func.count()).select_from(Obligation))
         assert obligations == result.obligations and 500 * 3 <= obligations <= 500 * 8

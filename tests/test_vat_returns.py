@@ -109,7 +109,9 @@ def test_a_vat_agent_files_a_return_for_their_client(client: TestClient, world: 
     assert (event.actor_user_id, event.taxpayer_id, event.authority, event.firm_id) == (
         world.agent.id, granite, "agent", world.firm.id)
     listing = client.get(f"/clients/{granite}/vat").text
-    assert f'href="{_return_url(granite, obligation_id, "receipt")}"><span class="govuk-visually-hidden">Receipt </span>{submission.reference}' in listing
+    receipt_link = (f'href="{_return_url(granite, obligation_id, "receipt")}">'
+                    f'<span class="govuk-visually-hidden">Receipt </span>{submission.reference}')
+    assert receipt_link in listing
     assert "Submit VAT return" not in listing
 
 

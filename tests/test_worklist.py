@@ -21,7 +21,8 @@ TODAY = date.today()
 
 def _rows(html: str) -> list[str]:
     """The client names of the table's rows, in order."""
-    return re.findall(r'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/clients/\d+">([^<]+)</a>', html)
+    return re.findall(
+        r'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/clients/\d+">([^<]+)</a>', html)
 
 
 def _csv(text: str) -> list[list[str]]:
@@ -111,7 +112,8 @@ def test_each_filter_narrows_the_list(client, world, query: str, expected: list[
     ("٣", "Number of days must be a whole number, like 30"),
     ("9" * 40, "Number of days must be between 1 and 366"),
 ])
-def test_a_number_of_days_out_of_range_is_a_govuk_error_and_is_not_applied(client, world, within: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_number_of_days_out_of_range_is_a_govuk_error_and_is_not_applied(  # type: ignore[no-untyped-def]
+        client, world, within: str, message: str) -> None:
     factories.sign_in(client, "agent@example.com")
     page = client.get("/whats-due", params={"within": within})
     assert page.status_code == 200

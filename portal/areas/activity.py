@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -103,14 +103,14 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _newest_first(query: Select[Any], page: pagination.Page) -> Select[Any]:
-    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(page.size).offset(page.offset)
+    return query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(page.size).offset(page.offset)
 
 
 def _count(db: Session, conditions: list[ColumnElement[bool]], *, with_client: bool = False) -> int:
     query = select(func.count()).select_from(AuditEvent)
     if with_client:
-        query = query.join(Taxpayer, Taxpayer.id == AuditEvent.taxpayer_id)
-    return db.execute(query.where(*conditions)).scalar_one()
+        query = query.join(Taxpayer, col(Taxpayer.id) == AuditEvent.taxpayer_id)
+    return cast(int, db.execute(query.where(*conditions)).scalar_one())  # Session.execute is typed Result[Any]
 
 
 def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> str:
@@ -125,10 +125,11 @@ def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> st
 
 def taxpayer_activity(db: Session, taxpayer_id: int, page: pagination.Page) -> list[ActivityRow]:
     rows = db.execute(_newest_first(
-        select(AuditEvent.at, AuditEvent.action, AuditEvent.authority, AuditEvent.detail, User.name, Firm.name)
-        .outerjoin(User, User.id == AuditEvent.actor_user_id)
-        .outerjoin(Firm, Firm.id == AuditEvent.firm_id)
-        .where(AuditEvent.taxpayer_id == taxpayer_id), page))
+        select(col(AuditEvent.at), col(AuditEvent.action), col(AuditEvent.authority), col(AuditEvent.detail),
+               col(User.name), col(Firm.name))
+        .outerjoin(User, col(User.id) == AuditEvent.actor_user_id)
+        .outerjoin(Firm, col(Firm.id) == AuditEvent.firm_id)
+        .where(col(AuditEvent.taxpayer_id) == taxpayer_id), page))
     return [ActivityRow(_aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
             for at, action, kind, detail, person, firm in rows]
 
@@ -139,11 +140,11 @@ class FirmFilter:
     person_id: int | None = None
 
     def conditions(self, firm_id: int) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [AuditEvent.firm_id == firm_id]
+        conditions: list[ColumnElement[bool]] = [col(AuditEvent.firm_id) == firm_id]
         if self.client:
-            conditions.append(func.lower(Taxpayer.name).like(contains_pattern(self.client), escape="\\"))
+            conditions.append(func.lower(col(Taxpayer.name)).like(contains_pattern(self.client), escape="\\"))
         if self.person_id is not None:
-            conditions.append(AuditEvent.actor_user_id == self.person_id)
+            conditions.append(col(AuditEvent.actor_user_id) == self.person_id)
         return conditions
 
 
@@ -156,10 +157,10 @@ def who_for_firm(authority: str, person: str | None) -> str:
 
 def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: pagination.Page) -> list[ActivityRow]:
     rows = db.execute(_newest_first(
-        select(AuditEvent.at, AuditEvent.action, AuditEvent.authority, AuditEvent.detail, User.name,
-               AuditEvent.taxpayer_id, Taxpayer.name)
-        .outerjoin(User, User.id == AuditEvent.actor_user_id)
-        .outerjoin(Taxpayer, Taxpayer.id == AuditEvent.taxpayer_id)
+        select(col(AuditEvent.at), col(AuditEvent.action), col(AuditEvent.authority), col(AuditEvent.detail),
+               col(User.name), col(AuditEvent.taxpayer_id), col(Taxpayer.name))
+        .outerjoin(User, col(User.id) == AuditEvent.actor_user_id)
+        .outerjoin(Taxpayer, col(Taxpayer.id) == AuditEvent.taxpayer_id)
         .where(*wanted.conditions(firm_id)), page))
     return [ActivityRow(_aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
                         taxpayer_id, client)
@@ -168,8 +169,9 @@ def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: paginatio
 
 def firm_people(db: Session, firm_id: int) -> list[tuple[str, str]]:
     """(user id, name) of the firm's people, for the person filter."""
-    rows = db.execute(select(User.id, User.name, User.email).join(Membership, Membership.user_id == User.id)
-                      .where(Membership.firm_id == firm_id).order_by(User.name, User.id)).all()
+    rows = db.execute(select(col(User.id), col(User.name), col(User.email))
+                      .join(Membership, col(Membership.user_id) == User.id)
+                      .where(col(Membership.firm_id) == firm_id).order_by(col(User.name), col(User.id))).all()
     names = [name for _, name, _ in rows]
     # Two people of one name are told apart by their email address.
     return [(str(user_id), f"{name} ({email})" if names.count(name) > 1 else name) for user_id, name, email in rows]
@@ -202,8 +204,7 @@ async def taxpayer_page(request: Request) -> Response:
         raise HTTPException(status_code=404)
     db = db_session(request)
     taxpayer_id = authority.taxpayer.id
-    assert taxpayer_id is not None
-    page = _page(request, _count(db, [AuditEvent.taxpayer_id == taxpayer_id]))
+    page = _page(request, _count(db, [col(AuditEvent.taxpayer_id) == taxpayer_id]))
     base = f"/clients/{taxpayer_id}/activity"
 
     def href(number: int) -> str:

@@ -20,7 +20,7 @@ from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
-from portal.domain.sql import comma_list
+from portal.domain.sql import comma_list, table_of
 from portal.web import pagination
 from portal.web.db import connection, db_session
 from portal.web.formatting import govuk_date
@@ -105,8 +105,8 @@ class ClientSearch:
         return params
 
 
-_fc, _auth, _tp = FirmClient.__table__, Authorisation.__table__, Taxpayer.__table__  # type: ignore[attr-defined]
-_ob, _ident = Obligation.__table__, TaxpayerIdentifier.__table__  # type: ignore[attr-defined]
+_fc, _auth, _tp = table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
+_ob, _ident = table_of(Obligation), table_of(TaxpayerIdentifier)
 
 
 def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[ColumnElement[bool]]:
@@ -128,7 +128,7 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[
 
 # The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
 @cache
-def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[tuple[int]]:
+def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[int]:
     return select(func.count()).select_from(_fc).where(*_matching(by, words, with_regime, restricted))
 
 
@@ -186,7 +186,8 @@ def search_clients(
             rows = _fetch_page(db, viewer, search, pagination.clamp(wanted, size=PAGE_SIZE, total=total))
     page = pagination.clamp(wanted, size=PAGE_SIZE, total=total)
     today = date.today()
-    return [ClientRow.from_row(*row[:-1], today=today) for row in rows], page
+    return [ClientRow.from_row(taxpayer_id, name, client_type, regimes, due, today)
+            for taxpayer_id, name, client_type, regimes, due, _total in rows], page
 
 
 def _fetch_page(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[Any]:
@@ -208,13 +209,16 @@ def list_obligations(db: Session, taxpayer_id: int, regimes: list[str]) -> list[
     return [ObligationRow(*row) for row in rows if row.regime in visible]
 
 
+IDENTIFIERS_QUERY = (
+    select(_ident.c.kind, _ident.c.value)
+    .where(_ident.c.taxpayer_id == bindparam("taxpayer_id"))
+    .order_by(_ident.c.kind)
+)
+
+
 def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[tuple[str, str]]:
     """(label, displayed value) of the references for the regimes the person may see."""
-    rows = db.execute(
-        select(TaxpayerIdentifier.kind, TaxpayerIdentifier.value)
-        .where(TaxpayerIdentifier.taxpayer_id == taxpayer_id)
-        .order_by(TaxpayerIdentifier.kind)
-    ).all()
+    rows = db.execute(IDENTIFIERS_QUERY, {"taxpayer_id": taxpayer_id}).all()
     visible = set(regimes)
     return [
         (identifiers.LABELS[identifiers.IdentifierKind(kind)],

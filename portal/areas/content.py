@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -10,7 +12,7 @@ from portal.web.rendering import render
 from portal.web.sessions import current_viewer
 
 
-def _content_page(template: str):  # type: ignore[no-untyped-def]
+def _content_page(template: str) -> Callable[[Request], Awaitable[Response]]:
     async def page(request: Request) -> Response:
         current_viewer(request)  # so the header shows the signed-in navigation
         return render(request, template)

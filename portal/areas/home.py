@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -24,7 +25,8 @@ async def start(request: Request) -> Response:
 async def account(request: Request) -> Response:
     viewer = require_viewer(request)
     own = db_session(request).execute(
-        select(Taxpayer.id, Taxpayer.name).where(Taxpayer.owner_user_id == viewer.user_id).order_by(Taxpayer.name)
+        select(col(Taxpayer.id), col(Taxpayer.name)).where(col(Taxpayer.owner_user_id) == viewer.user_id)
+        .order_by(col(Taxpayer.name))
     ).all()
     return render(request, "home/account.html", {"own_taxpayers": own})
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -100,7 +100,8 @@ def tax_year_label(start: int) -> str:
 
 
 def businesses_of(db: Session, taxpayer_id: int) -> dict[int | None, Business]:
-    rows = db.execute(select(Business).where(Business.taxpayer_id == taxpayer_id).order_by(Business.id)).scalars()
+    rows = db.execute(
+        select(Business).where(col(Business.taxpayer_id) == taxpayer_id).order_by(col(Business.id))).scalars()
     return {business.id: business for business in rows}
 
 
@@ -112,10 +113,10 @@ def _business_updates(businesses: dict[int | None, Business], business_id: int |
 def income_tax_years(db: Session, taxpayer_id: int) -> list[TaxYear]:
     """The taxpayer's Income Tax obligations by tax year, then by business, each with its receipt reference."""
     rows = db.execute(
-        select(Obligation, Submission.reference)
-        .outerjoin(Submission, Submission.obligation_id == Obligation.id)
-        .where(Obligation.taxpayer_id == taxpayer_id, Obligation.regime == ITSA)
-        .order_by(Obligation.period_start, Obligation.business_id, Obligation.id)
+        select(Obligation, col(Submission.reference))
+        .outerjoin(Submission, col(Submission.obligation_id) == Obligation.id)
+        .where(col(Obligation.taxpayer_id) == taxpayer_id, col(Obligation.regime) == ITSA)
+        .order_by(col(Obligation.period_start), col(Obligation.business_id), col(Obligation.id))
     ).all()
     businesses = businesses_of(db, taxpayer_id)
     years: dict[int, TaxYear] = {}
@@ -136,12 +137,12 @@ def year_position(db: Session, declaration: Obligation) -> tuple[list[BusinessPr
     """Each business's income and expenses for the declaration's tax year, summed from the quarterly updates
     sent; and the quarterly updates of that year still outstanding."""
     rows = db.execute(
-        select(Obligation, Submission.figures)
-        .outerjoin(Submission, Submission.obligation_id == Obligation.id)
-        .where(Obligation.taxpayer_id == declaration.taxpayer_id, Obligation.regime == ITSA,
-               Obligation.kind == QUARTERLY_UPDATE, Obligation.period_start >= declaration.period_start,
-               Obligation.period_end <= declaration.period_end)
-        .order_by(Obligation.business_id, Obligation.period_start)
+        select(Obligation, col(Submission.figures))
+        .outerjoin(Submission, col(Submission.obligation_id) == Obligation.id)
+        .where(col(Obligation.taxpayer_id) == declaration.taxpayer_id, col(Obligation.regime) == ITSA,
+               col(Obligation.kind) == QUARTERLY_UPDATE, col(Obligation.period_start) >= declaration.period_start,
+               col(Obligation.period_end) <= declaration.period_end)
+        .order_by(col(Obligation.business_id), col(Obligation.period_start))
     ).all()
     businesses = businesses_of(db, declaration.taxpayer_id)
     totals: dict[int | None, tuple[int, int]] = {}
@@ -182,7 +183,7 @@ def declaration_figures(declaration: Obligation, profits: list[BusinessProfit],
         trading_allowance=answers.trading_allowance, property_allowance=answers.property_allowance,
         sideways_relief=bool(answers.sideways_relief))
     by_row = [asdict(b) for b in result.businesses]
-    return _plain({
+    figures: dict[str, Any] = _plain({
         "tax_year": tax_year_label(tax_year_start(declaration.period_start)),
         "rates": _rates_label(tax_calculation.TAX_YEAR),
         "scottish": scottish,
@@ -197,6 +198,7 @@ def declaration_figures(declaration: Obligation, profits: list[BusinessProfit],
         "not_covered": list(tax_calculation.NOT_COVERED),
         "calculation": asdict(result.calculation),
     })
+    return figures
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -74,11 +74,11 @@ class BoxRow:
 
 def vat_obligations(db: Session, taxpayer_id: int) -> list[VatObligationRow]:
     rows = db.execute(
-        select(Obligation.id, Obligation.period_start, Obligation.period_end, Obligation.due_date,
-               Obligation.fulfilled_on, Submission.reference, Submission.figures)
-        .outerjoin(Submission, Submission.obligation_id == Obligation.id)
-        .where(Obligation.taxpayer_id == taxpayer_id, Obligation.regime == REGIME)
-        .order_by(Obligation.due_date, Obligation.id)
+        select(col(Obligation.id), col(Obligation.period_start), col(Obligation.period_end), col(Obligation.due_date),
+               col(Obligation.fulfilled_on), col(Submission.reference), col(Submission.figures))
+        .outerjoin(Submission, col(Submission.obligation_id) == Obligation.id)
+        .where(col(Obligation.taxpayer_id) == taxpayer_id, col(Obligation.regime) == REGIME)
+        .order_by(col(Obligation.due_date), col(Obligation.id))
     )
     return [VatObligationRow(*row) for row in rows]
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, tuple_
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES, regime_name
+from portal.domain.sql import table_of
 from portal.web import pagination
 from portal.web.db import db_session
 from portal.web.forms import Form
@@ -37,8 +39,11 @@ MAX_DAYS = 366
 STATUSES = {"": "All outstanding", "overdue": "Overdue", "due": "Due"}
 CSV_HEADER = ("Client", "Tax service", "Obligation", "Period start", "Period end", "Due date", "Status")
 
-_ob, _fc, _auth, _tp = (Obligation.__table__, FirmClient.__table__,  # type: ignore[attr-defined]
-                        Authorisation.__table__, Taxpayer.__table__)  # type: ignore[attr-defined]
+_ob, _fc, _auth, _tp = table_of(Obligation), table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
+
+# Which prebuilt query a filter needs: (by regime, from a date, to a date, how many name words or None,
+# restricted to the viewer's access groups).
+Shape = tuple[bool, bool, bool, int | None, bool]
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class Filters:
             high = min(high, limit) if high else limit
         return low, high
 
-    def shape(self, viewer: Viewer, today: date) -> tuple[bool, bool, bool, bool, bool]:
+    def shape(self, viewer: Viewer, today: date) -> Shape:
         low, high = self.bounds(today)
         name_words = len(search_words(self.name)) if self.name else None
         return bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer)
@@ -132,7 +137,7 @@ _ORDER = (_ob.c.due_date, _ob.c.taxpayer_id, _ob.c.id)
 
 
 @cache
-def _count_query(*shape: bool | int | None) -> Select[tuple[int]]:
+def _count_query(shape: Shape) -> Select[int]:
     """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
     walk over hundreds of thousands of rows on every page view."""
     matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape))
@@ -140,14 +145,14 @@ def _count_query(*shape: bool | int | None) -> Select[tuple[int]]:
 
 
 @cache
-def _page_query(*shape: bool | int | None) -> Select[Any]:
+def _page_query(shape: Shape) -> Select[Any]:
     return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
             .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape))
             .order_by(*_ORDER).limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 @cache
-def _after_query(*shape: bool | int | None) -> Select[Any]:
+def _after_query(shape: Shape) -> Select[Any]:
     """The next batch after a row, by keyset: the cost of a batch does not grow with how far in it is."""
     after = tuple_(bindparam("after_due"), bindparam("after_taxpayer"), bindparam("after_id"))
     return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
@@ -156,13 +161,13 @@ def _after_query(*shape: bool | int | None) -> Select[Any]:
             .order_by(*_ORDER).limit(bindparam("limit")))
 
 
-def count_due(db: Any, viewer: Viewer, filters: Filters, today: date, cap: int) -> int:
-    return db.connection().execute(_count_query(*filters.shape(viewer, today)),
+def count_due(db: Session, viewer: Viewer, filters: Filters, today: date, cap: int) -> int:
+    return db.connection().execute(_count_query(filters.shape(viewer, today)),
                                    filters.params(viewer, today) | {"cap": cap}).scalar_one()
 
 
-def list_due(db: Any, viewer: Viewer, filters: Filters, today: date, page: pagination.Page) -> list[DueRow]:
-    rows = db.connection().execute(_page_query(*filters.shape(viewer, today)),
+def list_due(db: Session, viewer: Viewer, filters: Filters, today: date, page: pagination.Page) -> list[DueRow]:
+    rows = db.connection().execute(_page_query(filters.shape(viewer, today)),
                                    filters.params(viewer, today) | {"limit": page.size, "offset": page.offset})
     return [DueRow(*row) for row in rows]
 
@@ -170,7 +175,7 @@ def list_due(db: Any, viewer: Viewer, filters: Filters, today: date, page: pagin
 def iter_due(engine: Engine, viewer: Viewer, filters: Filters, today: date, batch: int = CSV_BATCH) -> Iterator[DueRow]:
     """Every matching row, a batch at a time, each batch on a connection of its own so a slow download does
     not hold a connection (or a snapshot) for its whole length."""
-    query, params = _after_query(*filters.shape(viewer, today)), filters.params(viewer, today)
+    query, params = _after_query(filters.shape(viewer, today)), filters.params(viewer, today)
     after: dict[str, object] = {"after_due": date.min, "after_taxpayer": 0, "after_id": 0, "limit": batch}
     while True:
         with engine.connect() as connection:
@@ -264,7 +269,8 @@ async def whats_due(request: Request) -> Response:
         return _href("/whats-due", filters, number)
 
     context = {
-        "form": form, "rows": list_due(db, viewer, filters, today, page), "page": page, "today": today, "more": total > COUNT_CAP,
+        "form": form, "rows": list_due(db, viewer, filters, today, page), "page": page, "today": today,
+        "more": total > COUNT_CAP,
         "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,
         "csv_href": _href("/whats-due.csv", filters), "services": REGIME_NAMES, "statuses": STATUSES,
     }

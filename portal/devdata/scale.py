@@ -44,6 +44,7 @@ from portal.domain.models import (
     word_rows,
 )
 from portal.domain.services import BY_KEY, ClientType
+from portal.domain.sql import table_of
 from portal.settings import Settings
 
 FIRM_NAME = "Scale Test Partners LLP"
@@ -54,9 +55,10 @@ BATCHES_PER_TRANSACTION = 5
 # Reference numbers well away from the demo data's, so a firm can be generated beside it.
 FIRST_SERIAL = 2_000_000
 
-_tp, _ident, _fc = Taxpayer.__table__, TaxpayerIdentifier.__table__, FirmClient.__table__  # type: ignore[attr-defined]
-_words = TaxpayerNameWord.__table__  # type: ignore[attr-defined]
-_auth, _ob = Authorisation.__table__, Obligation.__table__  # type: ignore[attr-defined]
+_tp, _ident, _fc = table_of(Taxpayer), table_of(TaxpayerIdentifier), table_of(FirmClient)
+_words = table_of(TaxpayerNameWord)
+_auth, _ob = table_of(Authorisation), table_of(Obligation)
+_firm, _user, _membership = table_of(Firm), table_of(User), table_of(Membership)
 
 
 class AlreadyGenerated(Exception):
@@ -119,7 +121,8 @@ class _Rows:
     def moment(self, max_days: int) -> datetime:
         return datetime.combine(self.today - timedelta(days=self.rng.randint(1, max_days)), time(9, 30), tzinfo=UTC)
 
-    def identifiers(self, taxpayer_id: int, serial: int, client_type: ClientType, regimes: set[str]) -> list[dict[str, Any]]:
+    def identifiers(self, taxpayer_id: int, serial: int, client_type: ClientType,
+                    regimes: set[str]) -> list[dict[str, Any]]:
         K = identifiers.IdentifierKind
         refs = [(K.UTR, identifiers.make_utr(serial))]
         if client_type == ClientType.PERSONAL:
@@ -152,8 +155,8 @@ class _Rows:
                 rows.append(self._row(taxpayer_id, "ITSA", "Quarterly update", start, end,
                                       _add_months(date(end.year, end.month, 7), 1)))
             last_year = date(self.year_start.year - 1, 4, 6)
-            rows.append(self._row(taxpayer_id, "ITSA", "Final declaration", last_year, self.year_start - timedelta(days=1),
-                                  date(self.year_start.year + 1, 1, 31)))
+            rows.append(self._row(taxpayer_id, "ITSA", "Final declaration", last_year,
+                                  self.year_start - timedelta(days=1), date(self.year_start.year + 1, 1, 31)))
         for regime, kind in (("TRS", "Trust annual update"), ("CGT", "Capital Gains Tax return"),
                              ("CBC", "Country-by-country report"), ("PLR", "Pillar 2 top-up tax return")):
             if regime in regimes:
@@ -183,17 +186,17 @@ class _Rows:
 
 
 def _firm_and_admin(connection: Connection, settings: Settings) -> int:
-    if connection.execute(select(User.id).where(User.email == AGENT_EMAIL)).first():
+    if connection.execute(select(_user.c.id).where(_user.c.email == AGENT_EMAIL)).first():
         raise AlreadyGenerated(f"{AGENT_EMAIL} already exists: generate into a fresh database")
-    firm_id = connection.execute(insert(Firm.__table__).returning(Firm.__table__.c.id), {  # type: ignore[attr-defined]
+    firm_id: int = connection.execute(insert(_firm).returning(_firm.c.id), {
         "arn": identifiers.make_arn(8_100_100), "name": FIRM_NAME, "email": "scale@example.com",
         "address_line1": "1 Scale Street", "address_line2": "", "town": "Leeds", "postcode": "LS1 4DY",
         "amls_body": "HM Revenue and Customs (HMRC)", "amls_number": "XAML00000810010", "link_uid": "SCALE001",
         "access_groups_enabled": False, "created_at": datetime.now(UTC)}).scalar_one()
-    user_id = connection.execute(insert(User.__table__).returning(User.__table__.c.id), {  # type: ignore[attr-defined]
+    user_id = connection.execute(insert(_user).returning(_user.c.id), {
         "email": AGENT_EMAIL, "name": "Scale Test Administrator", "created_at": datetime.now(UTC),
         "password_hash": hash_password(settings, PASSWORD)}).scalar_one()
-    connection.execute(insert(Membership.__table__), {"firm_id": firm_id, "user_id": user_id, "role": "admin"})  # type: ignore[attr-defined]
+    connection.execute(insert(_membership), {"firm_id": firm_id, "user_id": user_id, "role": "admin"})
     return firm_id
 
 

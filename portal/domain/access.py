@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, not_, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portal.domain.models import (
     AccessGroup,
@@ -26,6 +26,7 @@ from portal.domain.models import (
 )
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY, SELF_ACTIONS, Action
+from portal.domain.sql import table_of
 
 # What a trusted helper may do (domain.md §5): personal tax account tasks, never a tax return.
 HELPER_REGIMES: Mapping[str, frozenset[Action]] = {"IRV": frozenset({Action.VIEW})}
@@ -45,22 +46,22 @@ def restricted_by_groups(viewer: Viewer) -> bool:
 def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object) -> ColumnElement[bool]:
     """The group rule as SQL; firm_id and user_id may be values or bind parameters (for prebuilt queries)."""
     firm_group_clients = (
-        select(AccessGroupClient.taxpayer_id)
-        .join(AccessGroup, AccessGroup.id == AccessGroupClient.group_id)
-        .where(AccessGroup.firm_id == firm_id, AccessGroupClient.taxpayer_id == taxpayer_id)
+        select(col(AccessGroupClient.taxpayer_id))
+        .join(AccessGroup, col(AccessGroup.id) == AccessGroupClient.group_id)
+        .where(col(AccessGroup.firm_id) == firm_id, col(AccessGroupClient.taxpayer_id) == taxpayer_id)
     )
     my_group_clients = firm_group_clients.join(
-        AccessGroupMember, AccessGroupMember.group_id == AccessGroupClient.group_id
-    ).where(AccessGroupMember.user_id == user_id)
+        AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroupClient.group_id
+    ).where(col(AccessGroupMember.user_id) == user_id)
     return or_(not_(exists(firm_group_clients)), exists(my_group_clients))
 
 
 # Every client page asks the gate, so its queries are built once and reuse their compiled SQL.
-_auth, _ident, _helper = Authorisation.__table__, TaxpayerIdentifier.__table__, HelperLink.__table__  # type: ignore[attr-defined]
+_auth, _ident, _helper = table_of(Authorisation), table_of(TaxpayerIdentifier), table_of(HelperLink)
 
 
 @cache
-def _agent_services_query(restricted: bool) -> Select[tuple[str]]:
+def _agent_services_query(restricted: bool) -> Select[str]:
     conditions = [_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == bindparam("taxpayer_id"),
                   _auth.c.ended_at.is_(None)]
     if restricted:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portal.domain import audit, identifiers
 from portal.domain.models import (
@@ -26,7 +26,7 @@ from portal.domain.models import (
     utcnow,
 )
 from portal.domain.services import BY_KEY, KnownFact, TaxService
-from portal.domain.sql import contains_pattern
+from portal.domain.sql import contains_pattern, rowcount
 
 EXPIRY_DAYS = 21
 TRACKING_DAYS = 30
@@ -80,9 +80,9 @@ def find_client(db: Session, service: TaxService, client_type: str, raw_identifi
     value = identifiers.normalise(kind, raw_identifier)
     return db.execute(
         select(Taxpayer)
-        .join(TaxpayerIdentifier, TaxpayerIdentifier.taxpayer_id == Taxpayer.id)
-        .where(TaxpayerIdentifier.kind == kind, TaxpayerIdentifier.value == value,
-               Taxpayer.client_type == client_type)
+        .join(TaxpayerIdentifier, col(TaxpayerIdentifier.taxpayer_id) == Taxpayer.id)
+        .where(col(TaxpayerIdentifier.kind) == kind, col(TaxpayerIdentifier.value) == value,
+               col(Taxpayer.client_type) == client_type)
     ).scalar_one_or_none()
 
 
@@ -98,8 +98,8 @@ def known_fact_matches(db: Session, service: TaxService, taxpayer: Taxpayer, sup
     if fact is KnownFact.DATE_OF_BIRTH:
         return taxpayer.date_of_birth is not None and _as_date(supplied) == taxpayer.date_of_birth
     registration = db.execute(
-        select(TaxpayerIdentifier).where(TaxpayerIdentifier.taxpayer_id == taxpayer.id,
-                                         TaxpayerIdentifier.kind == service.identifier)
+        select(TaxpayerIdentifier).where(col(TaxpayerIdentifier.taxpayer_id) == taxpayer.id,
+                                         col(TaxpayerIdentifier.kind) == service.identifier)
     ).scalar_one_or_none()
     if registration is None:
         return False
@@ -119,8 +119,9 @@ def _as_date(value: str | date) -> date | None:
 
 def active_authorisations(db: Session, *, firm_id: int, taxpayer_id: int) -> list[Authorisation]:
     return list(db.execute(
-        select(Authorisation).where(Authorisation.firm_id == firm_id, Authorisation.taxpayer_id == taxpayer_id,
-                                    Authorisation.ended_at.is_(None))
+        select(Authorisation).where(col(Authorisation.firm_id) == firm_id,
+                                    col(Authorisation.taxpayer_id) == taxpayer_id,
+                                    col(Authorisation.ended_at).is_(None))
     ).scalars())
 
 
@@ -130,10 +131,10 @@ def check_can_request(db: Session, *, firm_id: int, service: TaxService, taxpaye
     if service.key in held:
         raise Refused(Refusal.ALREADY_AUTHORISED)
     pending = db.execute(
-        select(AuthorisationRequest.id).where(
-            AuthorisationRequest.firm_id == firm_id, AuthorisationRequest.taxpayer_id == taxpayer.id,
-            AuthorisationRequest.regime == service.regime, AuthorisationRequest.status == Status.PENDING,
-            AuthorisationRequest.expires_on >= today)
+        select(col(AuthorisationRequest.id)).where(
+            col(AuthorisationRequest.firm_id) == firm_id, col(AuthorisationRequest.taxpayer_id) == taxpayer.id,
+            col(AuthorisationRequest.regime) == service.regime, col(AuthorisationRequest.status) == Status.PENDING,
+            col(AuthorisationRequest.expires_on) >= today)
     ).first()
     if pending:
         raise Refused(Refusal.ALREADY_PENDING)
@@ -161,12 +162,12 @@ def _transition(db: Session, request_id: int, *, to: Status, today: date, **valu
     """Pending -> `to`, only if still pending and in date. False if someone else got there first."""
     result = db.execute(
         update(AuthorisationRequest)
-        .where(AuthorisationRequest.id == request_id, AuthorisationRequest.status == Status.PENDING,
-               AuthorisationRequest.expires_on >= today)
+        .where(col(AuthorisationRequest.id) == request_id, col(AuthorisationRequest.status) == Status.PENDING,
+               col(AuthorisationRequest.expires_on) >= today)
         .values(status=to, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def cancel_request(db: Session, *, firm_id: int, user_id: int, request: AuthorisationRequest, today: date) -> None:
@@ -190,16 +191,19 @@ def agents_replaced_by(db: Session, request: AuthorisationRequest) -> list[tuple
     """(authorisation, firm name) that accepting `request` would end: the current agent for the service
     (except among MTD Income Tax supporting agents), and the same firm's other Income Tax role."""
     service = BY_KEY[request.service]
+    condition: ColumnElement[bool]
     if service.key == ITSA_SUPPORTING:  # supporting agents are many; only this firm's own roles end
-        condition = (Authorisation.firm_id == request.firm_id) & Authorisation.service.in_([ITSA_MAIN, ITSA_SUPPORTING])
+        condition = (col(Authorisation.firm_id) == request.firm_id) & col(Authorisation.service).in_(
+            [ITSA_MAIN, ITSA_SUPPORTING])
     elif service.key == ITSA_MAIN:
-        condition = (Authorisation.service == ITSA_MAIN) | (
-            (Authorisation.firm_id == request.firm_id) & (Authorisation.service == ITSA_SUPPORTING))
+        condition = (col(Authorisation.service) == ITSA_MAIN) | (
+            (col(Authorisation.firm_id) == request.firm_id) & (col(Authorisation.service) == ITSA_SUPPORTING))
     else:
-        condition = Authorisation.service == service.key
+        condition = col(Authorisation.service) == service.key
     rows = db.execute(
-        select(Authorisation, Firm.name).join(Firm, Firm.id == Authorisation.firm_id)
-        .where(Authorisation.taxpayer_id == request.taxpayer_id, Authorisation.ended_at.is_(None), condition)
+        select(Authorisation, col(Firm.name)).join(Firm, col(Firm.id) == Authorisation.firm_id)
+        .where(col(Authorisation.taxpayer_id) == request.taxpayer_id, col(Authorisation.ended_at).is_(None),
+               condition)
     ).all()
     return [(authorisation, name) for authorisation, name in rows]
 
@@ -207,7 +211,7 @@ def agents_replaced_by(db: Session, request: AuthorisationRequest) -> list[tuple
 def lock_client(db: Session, taxpayer_id: int) -> None:
     """Serialises every handshake change for one client (two tabs accepting two firms' requests at once).
     PostgreSQL takes a row lock; SQLite already runs one writing request at a time (BEGIN IMMEDIATE)."""
-    db.execute(select(Taxpayer.id).where(Taxpayer.id == taxpayer_id).with_for_update())
+    db.execute(select(col(Taxpayer.id)).where(col(Taxpayer.id) == taxpayer_id).with_for_update())
 
 
 def accept_request(db: Session, *, user_id: int, request: AuthorisationRequest, today: date) -> Authorisation:
@@ -236,20 +240,21 @@ def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: st
     """Ends a live authorisation. `ended_by` is recorded as domain.md §2.5 says: replacement counts as the
     client's doing."""
     result = db.execute(
-        update(Authorisation).where(Authorisation.id == authorisation.id, Authorisation.ended_at.is_(None))
+        update(Authorisation).where(col(Authorisation.id) == authorisation.id, col(Authorisation.ended_at).is_(None))
         .values(ended_at=utcnow(), ended_by=ended_by).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Refused(Refusal.NOT_PENDING)
     if authorisation.request_id is not None:
-        db.execute(update(AuthorisationRequest).where(AuthorisationRequest.id == authorisation.request_id)
+        db.execute(update(AuthorisationRequest).where(col(AuthorisationRequest.id) == authorisation.request_id)
                    .values(status=Status.DEAUTHORISED, ended_by=ended_by))
     still_held = db.execute(select(exists().where(
-        Authorisation.firm_id == authorisation.firm_id, Authorisation.taxpayer_id == authorisation.taxpayer_id,
-        Authorisation.ended_at.is_(None)))).scalar()
+        col(Authorisation.firm_id) == authorisation.firm_id,
+        col(Authorisation.taxpayer_id) == authorisation.taxpayer_id,
+        col(Authorisation.ended_at).is_(None)))).scalar()
     if not still_held:  # off the firm's client list at once: the gate and the list agree
-        db.execute(delete(FirmClient).where(FirmClient.firm_id == authorisation.firm_id,
-                                            FirmClient.taxpayer_id == authorisation.taxpayer_id))
+        db.execute(delete(FirmClient).where(col(FirmClient.firm_id) == authorisation.firm_id,
+                                            col(FirmClient.taxpayer_id) == authorisation.taxpayer_id))
     audit.record(db, "authorisation_ended", authority=authority, actor_user_id=actor_user_id,
                  firm_id=authorisation.firm_id, taxpayer_id=authorisation.taxpayer_id,
                  service=authorisation.service, ended_by=ended_by)
@@ -257,14 +262,14 @@ def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: st
 
 def expire_overdue(db: Session, *, today: date, firm_id: int | None = None, taxpayer_id: int | None = None) -> int:
     """Records requests past their date as expired (the periodic sweep; also run before making a new one)."""
-    query = update(AuthorisationRequest).where(AuthorisationRequest.status == Status.PENDING,
-                                               AuthorisationRequest.expires_on < today)
+    query = update(AuthorisationRequest).where(col(AuthorisationRequest.status) == Status.PENDING,
+                                               col(AuthorisationRequest.expires_on) < today)
     if firm_id is not None:
-        query = query.where(AuthorisationRequest.firm_id == firm_id)
+        query = query.where(col(AuthorisationRequest.firm_id) == firm_id)
     if taxpayer_id is not None:
-        query = query.where(AuthorisationRequest.taxpayer_id == taxpayer_id)
+        query = query.where(col(AuthorisationRequest.taxpayer_id) == taxpayer_id)
     result = db.execute(query.values(status=Status.EXPIRED).execution_options(synchronize_session=False))
-    return result.rowcount
+    return rowcount(result)
 
 
 @dataclass(frozen=True)
@@ -278,23 +283,24 @@ def track_requests(db: Session, *, firm_id: int, today: date, client_name: str =
                    limit: int, offset: int) -> tuple[list[TrackedRequest], int]:
     """The firm's requests of the last 30 days, newest first (domain.md §2.7)."""
     since = utcnow() - timedelta(days=TRACKING_DAYS)
-    conditions = [AuthorisationRequest.firm_id == firm_id, AuthorisationRequest.created_at >= since]
+    conditions = [col(AuthorisationRequest.firm_id) == firm_id, col(AuthorisationRequest.created_at) >= since]
     if client_name:
-        conditions.append(func.lower(Taxpayer.name).like(contains_pattern(client_name), escape="\\"))
-    pending_in_date = (AuthorisationRequest.status == Status.PENDING) & (AuthorisationRequest.expires_on >= today)
+        conditions.append(func.lower(col(Taxpayer.name)).like(contains_pattern(client_name), escape="\\"))
+    pending_in_date = ((col(AuthorisationRequest.status) == Status.PENDING)
+                       & (col(AuthorisationRequest.expires_on) >= today))
     if status == "expiring":
-        conditions.append(pending_in_date & (AuthorisationRequest.expires_on <= today + timedelta(
+        conditions.append(pending_in_date & (col(AuthorisationRequest.expires_on) <= today + timedelta(
             days=EXPIRY_WARNING_DAYS)))
     elif status == Status.PENDING:
         conditions.append(pending_in_date)
     elif status == Status.EXPIRED:
-        conditions.append((AuthorisationRequest.status == Status.EXPIRED) | (
-            (AuthorisationRequest.status == Status.PENDING) & (AuthorisationRequest.expires_on < today)))
+        conditions.append((col(AuthorisationRequest.status) == Status.EXPIRED) | (
+            (col(AuthorisationRequest.status) == Status.PENDING) & (col(AuthorisationRequest.expires_on) < today)))
     elif status:
-        conditions.append(AuthorisationRequest.status == status)
-    base = select(AuthorisationRequest, Taxpayer.name).join(
-        Taxpayer, Taxpayer.id == AuthorisationRequest.taxpayer_id).where(*conditions)
+        conditions.append(col(AuthorisationRequest.status) == status)
+    base = select(AuthorisationRequest, col(Taxpayer.name)).join(
+        Taxpayer, col(Taxpayer.id) == AuthorisationRequest.taxpayer_id).where(*conditions)
     total = db.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = db.execute(base.order_by(AuthorisationRequest.created_at.desc(), AuthorisationRequest.id.desc())
+    rows = db.execute(base.order_by(col(AuthorisationRequest.created_at).desc(), col(AuthorisationRequest.id).desc())
                       .limit(limit).offset(offset)).all()
     return [TrackedRequest(r, name, effective_status(r, today)) for r, name in rows], total

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, String, UniqueConstraint, delete, event, false, insert, inspect, text
+from sqlalchemy import Column, Connection, Index, String, UniqueConstraint, delete, event, false, insert, inspect, text
+from sqlalchemy.orm import Mapper
 from sqlalchemy.types import JSON
 from sqlmodel import Field, SQLModel
+
+from portal.domain.sql import table_of
+
+# ROW_IDS: every table's `id` is None from the constructor until the row is flushed, when the database assigns
+# it. It is typed `int`, not `int | None`, because every id the code reads belongs to a stored row: a query's
+# result, or a row just added and flushed. (SQLModel never validates a table model's defaults.)
 
 
 def utcnow() -> datetime:
@@ -16,7 +24,7 @@ def utcnow() -> datetime:
 
 
 class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     email: str = Field(max_length=254, unique=True)  # stored lower-cased
     name: str = Field(max_length=120)
     password_hash: str = Field(max_length=200)
@@ -27,7 +35,7 @@ class UserSession(SQLModel, table=True):
     """The server side of a signed session cookie: sign-out and expiry end it here, not in the browser."""
 
     __tablename__ = "user_session"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     # Only a hash of the cookie's token is stored, so a copy of the database cannot be replayed as sessions.
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True)
@@ -36,13 +44,14 @@ class UserSession(SQLModel, table=True):
     ended_at: datetime | None = None
     # Answers to question pages in progress, by journey name: kept on the server, so nothing the person
     # typed is lost between pages and nothing they typed can be altered in a hidden field.
-    journeys: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))  # type: ignore[type-arg]
+    journeys: dict[str, Any] = Field(default_factory=dict,
+                                     sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class Firm(SQLModel, table=True):
     """An agent services account."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     arn: str = Field(max_length=11, unique=True)
     name: str = Field(max_length=160)
     email: str = Field(max_length=254)
@@ -58,14 +67,14 @@ class Firm(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id", index=True)
     user_id: int = Field(foreign_key="user.id", unique=True)  # one agent services account per person
     role: str = Field(max_length=10)  # "admin" or "standard"
 
 
 class Taxpayer(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     client_type: str = Field(max_length=10)  # "personal", "business" or "trust"
     name: str = Field(max_length=160)
     date_of_birth: date | None = None
@@ -99,7 +108,7 @@ class TaxpayerIdentifier(SQLModel, table=True):
 
     __tablename__ = "taxpayer_identifier"
     __table_args__ = (UniqueConstraint("kind", "value"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
     kind: str = Field(max_length=10)  # portal.domain.identifiers.IdentifierKind
     value: str = Field(max_length=20)  # normalised
@@ -149,7 +158,7 @@ class Authorisation(SQLModel, table=True):
         Index("ix_authorisation_live_firm", "firm_id", "taxpayer_id", "regime", "ended_at",
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id")
     taxpayer_id: int = Field(foreign_key="taxpayer.id")
     service: str = Field(max_length=24)  # portal.domain.services key, e.g. "HMRC-MTD-VAT"
@@ -175,7 +184,7 @@ class AuthorisationRequest(SQLModel, table=True):
         ),
         Index("ix_authorisation_request_firm_created", "firm_id", "created_at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id")
     taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
     service: str = Field(max_length=24)
@@ -193,7 +202,7 @@ class HelperLink(SQLModel, table=True):
     """A trusted helper (friend or relative) a person has appointed."""
 
     __tablename__ = "helper_link"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
     invited_email: str = Field(max_length=254)
     # The link the person passes to their helper carries a random token; only its hash is kept.
@@ -208,7 +217,7 @@ class HelperLink(SQLModel, table=True):
 
 class AccessGroup(SQLModel, table=True):
     __tablename__ = "access_group"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id", index=True)
     name: str = Field(max_length=50)
 
@@ -228,7 +237,7 @@ class AccessGroupClient(SQLModel, table=True):
 class Business(SQLModel, table=True):
     """An Income Tax income source (self-employment or property): quarterly updates are per business."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
     kind: str = Field(max_length=20)  # "self-employment", "uk-property" or "foreign-property"
     name: str = Field(max_length=120)  # the trading name, or a description of the property business
@@ -245,7 +254,7 @@ class Obligation(SQLModel, table=True):
         Index("ix_obligation_open_taxpayer", "taxpayer_id", "due_date", "regime", "fulfilled_on",
               sqlite_where=text("fulfilled_on IS NULL"), postgresql_where=text("fulfilled_on IS NULL")),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     taxpayer_id: int = Field(foreign_key="taxpayer.id")
     regime: str = Field(max_length=10)  # portal.domain.services regime, e.g. "VAT", "ITSA"
     kind: str = Field(max_length=30)  # e.g. "VAT return", "Quarterly update"
@@ -263,7 +272,7 @@ class Submission(SQLModel, table=True):
     """A return or update sent for an obligation, with its receipt. One per obligation, enforced by the
     database: a double click, a second tab or a retried request finds the first one's receipt."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     obligation_id: int = Field(foreign_key="obligation.id", unique=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
     regime: str = Field(max_length=10)
@@ -273,7 +282,7 @@ class Submission(SQLModel, table=True):
     submitted_by_user_id: int = Field(foreign_key="user.id")
     authority: str = Field(max_length=10)  # "self" or "agent": who sent it, and as what
     firm_id: int | None = Field(default=None, foreign_key="firm.id")
-    figures: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -284,14 +293,14 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_event_taxpayer_at", "taxpayer_id", "at"),
         Index("ix_audit_event_firm_at", "firm_id", "at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     at: datetime = Field(default_factory=utcnow)
     actor_user_id: int | None = Field(default=None, foreign_key="user.id")
     firm_id: int | None = Field(default=None, foreign_key="firm.id")
     taxpayer_id: int | None = Field(default=None, foreign_key="taxpayer.id")
     authority: str = Field(max_length=10)  # "self", "agent", "helper", "anonymous" or "system"
     action: str = Field(max_length=60)
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class RateLimitEvent(SQLModel, table=True):
@@ -299,7 +308,7 @@ class RateLimitEvent(SQLModel, table=True):
 
     __tablename__ = "rate_limit_event"
     __table_args__ = (Index("ix_rate_limit_event_key_at", "key", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     key: str = Field(max_length=300)
     at: datetime = Field(default_factory=utcnow)
 
@@ -318,19 +327,17 @@ def word_rows(taxpayer_id: int, name: str) -> list[dict[str, object]]:
     return [{"taxpayer_id": taxpayer_id, "word": word} for word in name_words(name)]
 
 
-def _name_word_rows(taxpayer: Taxpayer) -> list[dict[str, object]]:
-    return word_rows(taxpayer.id, taxpayer.name)  # type: ignore[arg-type]
+_NAME_WORDS = table_of(TaxpayerNameWord)
 
 
 @event.listens_for(Taxpayer, "after_insert")
-def _index_name(_mapper, connection, taxpayer: Taxpayer) -> None:  # type: ignore[no-untyped-def]
-    if rows := _name_word_rows(taxpayer):
-        connection.execute(insert(TaxpayerNameWord.__table__), rows)  # type: ignore[attr-defined]
+def _index_name(_mapper: Mapper[Taxpayer], connection: Connection, taxpayer: Taxpayer) -> None:
+    if rows := word_rows(taxpayer.id, taxpayer.name):
+        connection.execute(insert(_NAME_WORDS), rows)
 
 
 @event.listens_for(Taxpayer, "after_update")
-def _reindex_name(_mapper, connection, taxpayer: Taxpayer) -> None:  # type: ignore[no-untyped-def]
+def _reindex_name(_mapper: Mapper[Taxpayer], connection: Connection, taxpayer: Taxpayer) -> None:
     if inspect(taxpayer).attrs.name.history.has_changes():
-        table = TaxpayerNameWord.__table__  # type: ignore[attr-defined]
-        connection.execute(delete(table).where(table.c.taxpayer_id == taxpayer.id))
+        connection.execute(delete(_NAME_WORDS).where(_NAME_WORDS.c.taxpayer_id == taxpayer.id))
         _index_name(_mapper, connection, taxpayer)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, bindparam, false, select
 
 from portal.domain.models import TaxpayerNameWord, name_words
+from portal.domain.sql import table_of
 
 MAX_SEARCH_WORDS = 4  # the rest of a longer search is ignored: four words already pick one name out
-_words = TaxpayerNameWord.__table__  # type: ignore[attr-defined]
+_words = table_of(TaxpayerNameWord)
 # Words hold only [a-z0-9], and "{" sorts after both under binary (SQLite) and "C" (PostgreSQL) collation.
 _AFTER_ANY_WORD_CHARACTER = "{"
 

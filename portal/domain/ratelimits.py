@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portal.domain.models import RateLimitEvent
 
@@ -18,9 +19,9 @@ def limit_key(scope: str, subject: str) -> str:
 
 def attempts_in_window(db: Session, *, key: str, window: timedelta, now: datetime) -> int:
     query = select(func.count()).select_from(RateLimitEvent).where(
-        RateLimitEvent.key == key, RateLimitEvent.at > now - window
+        col(RateLimitEvent.key) == key, col(RateLimitEvent.at) > now - window
     )
-    return db.execute(query).scalar_one()
+    return cast(int, db.execute(query).scalar_one())  # sqlmodel types Session.execute as Result[Any]
 
 
 def is_limited(db: Session, *, key: str, limit: int, window: timedelta, now: datetime) -> bool:
@@ -29,9 +30,9 @@ def is_limited(db: Session, *, key: str, limit: int, window: timedelta, now: dat
 
 def record_attempt(db: Session, *, key: str, window: timedelta, now: datetime) -> None:
     # Old events for the key no longer count, so they go as new ones come: the table stays small.
-    db.execute(delete(RateLimitEvent).where(RateLimitEvent.key == key, RateLimitEvent.at <= now - window))
+    db.execute(delete(RateLimitEvent).where(col(RateLimitEvent.key) == key, col(RateLimitEvent.at) <= now - window))
     db.add(RateLimitEvent(key=key, at=now))
 
 
 def clear_attempts(db: Session, *, key: str) -> None:
-    db.execute(delete(RateLimitEvent).where(RateLimitEvent.key == key))
+    db.execute(delete(RateLimitEvent).where(col(RateLimitEvent.key) == key))

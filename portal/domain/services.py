@@ -12,7 +12,8 @@ class ClientType(StrEnum):
     TRUST = "trust"
 
 
-CLIENT_TYPE_LABELS = {
+# Keyed by str so a type read from the database or a form looks its label up directly.
+CLIENT_TYPE_LABELS: dict[str, str] = {
     ClientType.PERSONAL: "Individual or sole trader",
     ClientType.BUSINESS: "Company or partnership",
     ClientType.TRUST: "Trust or estate",
@@ -29,7 +30,8 @@ class KnownFact(StrEnum):
 
 
 class Action(StrEnum):
-    """What a person may do for a taxpayer within one regime. The gate (portal.domain.access) hands out sets of these."""
+    """What a person may do for a taxpayer within one regime. The gate (portal.domain.access) hands out sets
+    of these."""
 
     VIEW = "view"  # see obligations, amounts and details for the regime
     SUBMIT_UPDATE = "submit_update"  # quarterly updates, in-year reports

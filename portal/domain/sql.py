@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import String, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import String, Table, event
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core Table, for queries that skip the ORM (prebuilt, bulk or in event listeners)."""
+    # SQLModel sets __table__ on every table=True class, but its stubs do not declare the attribute.
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 class comma_list(FunctionElement[str]):  # noqa: N801 (named like the SQL functions it stands for)
@@ -23,13 +31,19 @@ class comma_list(FunctionElement[str]):  # noqa: N801 (named like the SQL functi
 
 
 @compiles(comma_list, "sqlite")
-def _comma_list_sqlite(element: comma_list, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+def _comma_list_sqlite(element: comma_list, compiler: SQLCompiler, **kw: Any) -> str:
     return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
 
 
 @compiles(comma_list, "postgresql")
-def _comma_list_postgresql(element: comma_list, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+def _comma_list_postgresql(element: comma_list, compiler: SQLCompiler, **kw: Any) -> str:
     return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched. Session.execute is typed to return a plain Result; for those
+    statements it is a CursorResult, which carries the count."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def contains_pattern(text: str) -> str:
@@ -43,9 +57,10 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5)
-    in_memory = parsed.database in (None, "", ":memory:")
+    database = parsed.database or ":memory:"  # a URL that names no file means SQLite's in-memory database
+    in_memory = database == ":memory:"
     if not in_memory:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 10},
@@ -57,16 +72,17 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(connection: Connection) -> None:
     # A request that will write takes SQLite's write lock when it begins. A deferred transaction that reads
     # and then writes fails at once ("database is locked") if another write committed in between, where it
     # should have waited its turn: two clicks on "Accept" must queue, not crash.
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
     # Straight to the driver: every request begins one, and SQLAlchemy's statement path costs more than it.
-    connection.connection.driver_connection.execute(f"BEGIN {mode}")
+    driver: Any = connection.connection.driver_connection  # sqlite3's connection, typed Any | None
+    driver.execute(f"BEGIN {mode}")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # SQLAlchemy emits BEGIN itself (_sqlite_begin), so the driver must not start transactions on its own.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from portal.domain import audit
 from portal.domain.models import Obligation, Submission
@@ -22,7 +22,7 @@ def new_reference() -> str:
 
 
 def receipt_for(db: Session, obligation_id: int) -> Submission | None:
-    return db.execute(select(Submission).where(Submission.obligation_id == obligation_id)).scalar_one_or_none()
+    return db.execute(select(Submission).where(col(Submission.obligation_id) == obligation_id)).scalar_one_or_none()
 
 
 def submit_once(db: Session, *, obligation: Obligation, viewer: Viewer, authority: Authority,
@@ -44,7 +44,7 @@ def submit_once(db: Session, *, obligation: Obligation, viewer: Viewer, authorit
         if earlier is None:  # not the race we handle (a reference collision, say): let it be a 500 and logged
             raise
         return earlier, False
-    db.execute(update(Obligation).where(Obligation.id == obligation.id).values(fulfilled_on=date.today()))
+    db.execute(update(Obligation).where(col(Obligation.id) == obligation.id).values(fulfilled_on=date.today()))
     audit.record(db, f"{obligation.kind.lower().replace(' ', '_')}_submitted", authority=authority.kind,
                  actor_user_id=viewer.user_id, firm_id=submission.firm_id, taxpayer_id=obligation.taxpayer_id,
                  obligation_id=obligation.id, reference=submission.reference)

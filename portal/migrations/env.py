@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import portal.domain.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -17,12 +18,15 @@ def run() -> None:
     if connection is not None:
         _run_with(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("No database: alembic.ini sets no sqlalchemy.url and no connection was handed over")
+    engine = make_engine(url)
     with engine.connect() as connection:
         _run_with(connection)
 
 
-def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
+def _run_with(connection: Connection) -> None:
     # render_as_batch lets SQLite alter tables (it copies them), which plain ALTER cannot do there.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       compare_type=True)

@@ -44,7 +44,8 @@ def _is_zero(quality: str) -> bool:
 
 def compress(body: bytes, encoding: str) -> bytes:
     if encoding == "br":
-        return brotli.compress(body, quality=BROTLI_QUALITY)
+        compressed: bytes = brotli.compress(body, quality=BROTLI_QUALITY)  # brotli has no type hints
+        return compressed
     return zlib.compress(body, GZIP_LEVEL, wbits=31)  # wbits=31: the gzip wrapper
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 from starlette.requests import Request
@@ -17,7 +19,7 @@ def connection(request: Request) -> Connection:
     costs more than their SQL.
     """
     state = request.scope["state"]
-    active = state.get(_CONNECTION_KEY)
+    active: Connection | None = state.get(_CONNECTION_KEY)
     if active is None:
         engine: Engine = state[_ENGINE_KEY]
         if request.method not in SAFE_METHODS:
@@ -32,7 +34,7 @@ def db_session(request: Request) -> Session:
     """An ORM Session inside the request's transaction (see connection()): its flushes and savepoints happen
     there, and it never commits on its own."""
     state = request.scope["state"]
-    session = state.get(_SESSION_KEY)
+    session: Session | None = state.get(_SESSION_KEY)
     if session is None:
         # rollback_only: Session.commit() flushes but leaves the commit to the middleware; a rollback still
         # ends the whole transaction, as it should after an error.
@@ -70,7 +72,7 @@ class UnitOfWorkMiddleware:
             _finish(state, commit=False)
 
 
-def _finish(state: dict, *, commit: bool) -> None:  # type: ignore[type-arg]
+def _finish(state: dict[str, Any], *, commit: bool) -> None:
     session: Session | None = state.pop(_SESSION_KEY, None)
     active: Connection | None = state.pop(_CONNECTION_KEY, None)
     if active is None:

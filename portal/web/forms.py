@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from portal.domain import identifiers
 from portal.domain.models import Taxpayer
+from portal.domain.sql import table_of
 
 MAX_FIELD_LENGTH = 1000
 
@@ -69,7 +70,8 @@ ADDRESS_FIELDS = ("address_line1", "address_line2", "town", "postcode")
 def _column_length(column: str) -> int:
     # Taxpayer and Firm hold addresses in columns of the same lengths; reading them from the model means no
     # value PostgreSQL would refuse ever gets through.
-    length = Taxpayer.__table__.c[column].type.length  # type: ignore[attr-defined]
+    # SQLModel's AutoString wraps a String: its length is there, but not in TypeEngine's declared attributes.
+    length = getattr(table_of(Taxpayer).c[column].type, "length", None)
     assert isinstance(length, int)
     return length
 

@@ -45,16 +45,18 @@ class _Plan:
 
 
 class PreparedRead:
-    def __init__(self, statement: Select) -> None:  # type: ignore[type-arg]
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
-        self.row_type = namedtuple("Row", statement.selected_columns.keys(), rename=True)  # type: ignore[misc]
+        # A row type per statement: mypy cannot type a namedtuple whose field names are known only at run time.
+        self.row_type: type[Any] = namedtuple("Row", statement.selected_columns.keys(), rename=True)  # type: ignore[misc]
         self._plans: dict[str, _Plan] = {}
 
     def all(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row, as named tuples with the statement's column names."""
         dialect = connection.dialect
         plan = self._plans.get(dialect.name) or self._plan(dialect)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver: Any = connection.connection.driver_connection  # the DBAPI connection; None only once closed
+        cursor = driver.cursor()
         try:
             cursor.execute(plan.sql, plan.parameters(params))
             if plan.result_processors is None:
@@ -78,14 +80,15 @@ class PreparedRead:
         if "POSTCOMPILE" in compiled.string:
             # Expanding IN and literal-execute parameters are rendered per execution: not supported here.
             raise ValueError("PreparedRead needs a statement whose SQL does not change between executions")
-        defaults, processors = {}, {}
-        for bind, name in compiled.bind_names.items():  # type: ignore[attr-defined]
+        defaults: dict[str, Any] = {}
+        processors: dict[str, Processor] = {}
+        for bind, name in compiled.bind_names.items():
             if not bind.required:
                 defaults[name] = bind.effective_value
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processors[name] = process
-        positions = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[attr-defined]
+        positions = tuple(compiled.positiontup or ()) if compiled.positional else None
         plan = _Plan(compiled.string, positions, defaults, processors)
         self._plans[dialect.name] = plan
         return plan

@@ -25,17 +25,17 @@ try:  # markupsafe 3's C escaper, the one escape() calls before wrapping its res
     from markupsafe import _escape_inner as _escape_text
 except ImportError:  # pragma: no cover - another markupsafe: the same text, at escape()'s cost
 
-    def _escape_text(text: str) -> str:
+    def _escape_text(text: str, /) -> str:
         return str(escape(text))
 
 
 class StrictUndefined(jinja2.Undefined):
     """A typo in a template fails loudly, while `{% if maybe %}` still works (Notify's rule)."""
 
-    __str__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
-    __iter__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
-    __len__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
-    __contains__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
+    __str__ = jinja2.Undefined._fail_with_undefined_error
+    __iter__ = jinja2.Undefined._fail_with_undefined_error
+    __len__ = jinja2.Undefined._fail_with_undefined_error
+    __contains__ = jinja2.Undefined._fail_with_undefined_error
 
 
 def escape_output(value: object) -> str:
@@ -47,7 +47,8 @@ def escape_output(value: object) -> str:
     if type(value) is str:
         return _escape_text(value)
     if hasattr(value, "__html__"):  # Markup, macro output, |safe: already HTML
-        return value.__html__()  # type: ignore[no-any-return]
+        html: str = value.__html__()
+        return html
     return _escape_text(str(value))
 
 

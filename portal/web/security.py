@@ -97,7 +97,7 @@ class CSRFMiddleware:
         self.visitor_signer = URLSafeSerializer(settings.secret_key, salt="visitor")
         self.on_refused = on_refused
 
-    def _binding(self, scope: Scope) -> tuple[str | None, str | None]:
+    def _binding(self, scope: Scope) -> tuple[str, str | None]:
         """(what the token is bound to, a new visitor cookie to set if there was nothing to bind to)."""
         cookies = _cookies(scope)
         raw_session = cookies.get(self.cookies.session)
@@ -159,7 +159,7 @@ def _cookies(scope: Scope) -> dict[str, str]:
 
 
 def _supplied_token(scope: Scope, body: bytes) -> str:
-    headers = dict(scope["headers"])
+    headers: dict[bytes, bytes] = dict(scope["headers"])
     if header := headers.get(CSRF_HEADER.encode()):
         return header.decode("latin-1")
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip()

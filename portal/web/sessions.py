@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.domain.accounts import password_hasher
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
+from portal.domain.sql import table_of
 from portal.settings import Settings
 from portal.web.db import connection
 from portal.web.prepared import PreparedRead
@@ -25,8 +26,8 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
 # Every signed-in request runs it, so it runs on the driver directly (portal.web.prepared).
-_session, _user = UserSession.__table__, User.__table__  # type: ignore[attr-defined]
-_membership, _firm = Membership.__table__, Firm.__table__  # type: ignore[attr-defined]
+_session, _user = table_of(UserSession), table_of(User)
+_membership, _firm = table_of(Membership), table_of(Firm)
 VIEWER_QUERY = PreparedRead(
     select(_session.c.id.label("session_id"), _session.c.created_at, _session.c.last_seen_at,
            _user.c.id.label("user_id"), _user.c.name, _user.c.email, _membership.c.firm_id, _membership.c.role,
@@ -93,7 +94,7 @@ class Sessions:
         return now - last_seen_at > idle or now - created_at > absolute
 
     def authenticate(self, db: Session, email: str, password: str) -> User | None:
-        user = db.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
+        user = db.execute(select(User).where(col(User.email) == email.lower())).scalar_one_or_none()
         try:
             self.hasher.verify(user.password_hash if user else self.dummy_hash, password)
         except (VerificationError, InvalidHashError):
@@ -104,7 +105,8 @@ class Sessions:
 def current_viewer(request: Request) -> Viewer | None:
     if "viewer" not in request.state._state:
         request.state.viewer = request.app.state.sessions.load(request)
-    return request.state.viewer
+    viewer: Viewer | None = request.state.viewer
+    return viewer
 
 
 def require_viewer(request: Request) -> Viewer:

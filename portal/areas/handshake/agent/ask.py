@@ -4,6 +4,7 @@ checked again on the server when the request is sent, never only in an earlier s
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -430,6 +431,7 @@ async def send(request: Request, viewer: Viewer, answers: dict[str, Any]) -> Res
     if found.id != answers["taxpayer_id"]:
         journeys.save(request, JOURNEY, taxpayer_id=found.id, confirmed=False)
         return go("confirm-client")
+    assert viewer.firm_id is not None  # require_agent let only agents through
     try:
         created = handshake.create_request(db, firm_id=viewer.firm_id, user_id=viewer.user_id,
                                                 service=BY_KEY[answers["service"]], taxpayer=found,
@@ -470,7 +472,7 @@ async def refused_page(request: Request) -> Response:
 
 
 
-def question(path: str, handler: Any) -> Route:
+def question(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
     return Route(f"{NEW}/{path}", handler, methods=["GET", "POST"])
 
 

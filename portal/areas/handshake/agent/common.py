@@ -44,7 +44,7 @@ async def posted(request: Request, *names: str) -> Form | None:
 
 def ask(request: Request, form: Form, **context: Any) -> Response:
     """A one-question page (agent_requests/question.html): radios, a date or a text input as the h1."""
-    defaults = {"hint": None, "options": [], "inline": False, "button": "Continue", "input": {},
+    defaults: dict[str, Any] = {"hint": None, "options": [], "inline": False, "button": "Continue", "input": {},
                 "action": request.url.path}
     return render(request, "agent_requests/question.html", {**defaults, **context, "form": form})
 

@@ -50,6 +50,7 @@ async def cancel_page(request: Request) -> Response:
     if request.method == "POST" and form.get("confirm") == "no":
         return RedirectResponse(BASE, status_code=303)
     if request.method == "POST" and form.get("confirm") == "yes":
+        assert viewer.firm_id is not None  # require_agent let only agents through
         try:
             handshake.cancel_request(db_session(request), firm_id=viewer.firm_id, user_id=viewer.user_id,
                                           request=record, today=date.today())
