@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY
 from portal.domain.sql import contains_pattern
+from portal.domain.times import aware
 from portal.web import pagination
 from portal.web.db import db_session
 from portal.web.forms import Form
@@ -92,11 +93,6 @@ class ActivityRow:
     client_name: str | None = None
 
 
-def _aware(moment: datetime) -> datetime:
-    # Core reads on SQLite return UTC without an offset.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- queries -------------------------------------------------------------------------------------------------------
 
 
@@ -127,7 +123,7 @@ def taxpayer_activity(db: Session, taxpayer_id: int, page: pagination.Page) -> l
         .outerjoin(User, User.id == AuditEvent.actor_user_id)
         .outerjoin(Firm, Firm.id == AuditEvent.firm_id)
         .where(AuditEvent.taxpayer_id == taxpayer_id), page))
-    return [ActivityRow(_aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
+    return [ActivityRow(aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
             for at, action, kind, detail, person, firm in rows]
 
 
@@ -159,7 +155,7 @@ def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: paginatio
         .outerjoin(User, User.id == AuditEvent.actor_user_id)
         .outerjoin(Taxpayer, Taxpayer.id == AuditEvent.taxpayer_id)
         .where(*wanted.conditions(firm_id)), page))
-    return [ActivityRow(_aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
+    return [ActivityRow(aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
                         taxpayer_id, client)
             for at, action, kind, detail, person, taxpayer_id, client in rows]
 

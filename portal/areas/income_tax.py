@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -26,6 +25,7 @@ from portal.domain.models import Business, Firm, Obligation, Submission, User
 from portal.domain.people import Authority
 from portal.domain.services import Action
 from portal.domain.submissions import receipt_for
+from portal.domain.times import uk_time
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
@@ -42,7 +42,6 @@ WHOLE_POUNDS = re.compile(r"-?[0-9]+")
 BUSINESS_KINDS = {"self-employment": "Self-employment", "uk-property": "UK property",
                   "foreign-property": "Foreign property"}
 UNLINKED = "Income not linked to a business"
-UK = ZoneInfo("Europe/London")
 
 
 # --- queries -----------------------------------------------------------------------------------------------------
@@ -176,11 +175,6 @@ def declaration_figures(declaration: Obligation, profits: list[BusinessProfit]) 
 def _rates_label(tax_year: str) -> str:
     start = int(tax_year[:4])  # "2025-26"
     return f"{start} to {start + 1}"
-
-
-def uk_time(moment: datetime) -> datetime:
-    # SQLite hands back the stored UTC time without its offset.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
 
 
 def sender_of(db: Session, submission: Submission) -> str:

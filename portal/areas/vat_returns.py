@@ -7,9 +7,8 @@ and send a return (SUBMIT_RETURN). The box rules are portal.domain.vat's; sendin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -23,6 +22,7 @@ from portal.domain.access import MAX_ID
 from portal.domain.models import Firm, Obligation, Submission, User
 from portal.domain.people import Authority
 from portal.domain.services import Action
+from portal.domain.times import uk_time
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.formatting import pounds
@@ -33,7 +33,6 @@ from portal.web.sessions import require_viewer
 
 REGIME = "VAT"
 DECLARATION = "I confirm that the information I have given is correct and complete"
-UK = ZoneInfo("Europe/London")
 SHORT_LABELS = {"box1": "VAT due on sales", "box2": "VAT due on acquisitions", "box3": "total VAT due",
                 "box4": "VAT reclaimed", "box5": "net VAT", "box6": "total sales", "box7": "total purchases",
                 "box8": "total supplies to EU member states", "box9": "total acquisitions from EU member states"}
@@ -112,10 +111,6 @@ def box_rows(vat_return: vat.VatReturn) -> list[BoxRow]:
 
     return [BoxRow(box, f"Box {box[3:]}: {vat.BOX_LABELS[box]}", shown(box), box in vat.TYPED_BOXES,
                    f"box {box[3:]}, {SHORT_LABELS[box]}") for box in vat.ALL_BOXES]
-
-
-def in_uk_time(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
 
 
 # --- the gate ----------------------------------------------------------------------------------------------------
@@ -234,7 +229,7 @@ async def receipt(request: Request) -> Response:
         raise HTTPException(status_code=404)
     vat_return = vat.VatReturn.from_figures(submission.figures)
     context = page_context(authority, obligation, "VAT return submitted", submission=submission,
-                           submitted_at=in_uk_time(submission.submitted_at), submitted_by=submitted_by(db, submission),
+                           submitted_at=uk_time(submission.submitted_at), submitted_by=submitted_by(db, submission),
                            rows=box_rows(vat_return), vat_return=vat_return)
     return render(request, "vat_returns/receipt.html", context)
 

@@ -57,7 +57,7 @@ class Filters:
             high = min(high, limit) if high else limit
         return low, high
 
-    def shape(self, viewer: Viewer, today: date) -> tuple[bool, bool, bool, bool, bool]:
+    def shape(self, viewer: Viewer, today: date) -> tuple[bool, bool, bool, int | None, bool]:
         low, high = self.bounds(today)
         name_words = len(search_words(self.name)) if self.name else None
         return bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer)

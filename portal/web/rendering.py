@@ -29,8 +29,9 @@ except ImportError:  # pragma: no cover - another markupsafe: the same text, at 
         return str(escape(text))
 
 
-class StrictUndefined(jinja2.Undefined):
-    """A typo in a template fails loudly, while `{% if maybe %}` still works (Notify's rule)."""
+class LenientBoolUndefined(jinja2.Undefined):
+    """A typo in a template fails loudly when printed, iterated or measured, yet `{% if maybe %}` still works
+    (Notify's rule). Not Jinja's StrictUndefined, which fails on `bool()` too: hence its own name."""
 
     __str__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
     __iter__ = jinja2.Undefined._fail_with_undefined_error  # type: ignore[assignment]
@@ -92,7 +93,7 @@ def make_templates(static: StaticAssets, context_processors: list[ContextProcess
             ]
         ),
         autoescape=True,
-        undefined=StrictUndefined,
+        undefined=LenientBoolUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import URLSafeSerializer
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from portal.domain.accounts import password_hasher
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
+from portal.domain.times import aware
 from portal.settings import Settings
 from portal.web.db import connection
 from portal.web.prepared import PreparedRead
@@ -36,11 +37,6 @@ VIEWER_QUERY = PreparedRead(
     .outerjoin(_firm, _firm.c.id == _membership.c.firm_id)
     .where(_session.c.token_hash == bindparam("token_hash"), _session.c.ended_at.is_(None))
 )
-
-
-def _aware(moment: datetime) -> datetime:
-    # Core reads bypass SQLModel's UTC type on SQLite, which stores UTC without an offset.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SignInRequired(Exception):
@@ -78,7 +74,7 @@ class Sessions:
         if row is None:
             return None
         now = utcnow()
-        created_at, last_seen_at = _aware(row.created_at), _aware(row.last_seen_at)
+        created_at, last_seen_at = aware(row.created_at), aware(row.last_seen_at)
         if self._expired(created_at, last_seen_at, now):
             db.execute(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
             return None

@@ -21,6 +21,7 @@ from portal.domain.client_links import LINK_PREFIX, client_link, normalise_agenc
 from portal.domain.handshake import EXPIRY_DAYS, ITSA_MAIN, ITSA_SUPPORTING, Refused, Status, effective_status
 from portal.domain.models import Authorisation, AuthorisationRequest, Firm, HelperLink, Taxpayer, User, utcnow
 from portal.domain.services import BY_KEY, SERVICES, regime_name
+from portal.domain.times import aware
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
@@ -181,10 +182,6 @@ class TaxpayerSection:
     history: list[HistoryEvent]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-
-
 def current_requests(db: Session, taxpayer_id: int, today: date) -> list[CurrentRequest]:
     rows = db.execute(
         select(AuthorisationRequest, Firm).join(Firm, Firm.id == AuthorisationRequest.firm_id)
@@ -207,9 +204,9 @@ def authorised(db: Session, taxpayer_id: int) -> list[Authorised]:
         .where(HelperLink.taxpayer_id == taxpayer_id, HelperLink.status == "active")
         .order_by(HelperLink.accepted_at, HelperLink.id)
     ).all()
-    return [Authorised(name, service_name(a.service), ROLES.get(a.service, "").capitalize(), _aware(a.started_at),
+    return [Authorised(name, service_name(a.service), ROLES.get(a.service, "").capitalize(), aware(a.started_at),
                        f"{MANAGE}/remove/{a.id}") for a, name in agents] + [
-        Authorised(name, "Trusted helper", "", _aware(link.accepted_at or link.created_at),
+        Authorised(name, "Trusted helper", "", aware(link.accepted_at or link.created_at),
                    f"{MANAGE}/remove-helper/{link.id}") for link, name in helpers]
 
 
@@ -238,10 +235,10 @@ def history(db: Session, taxpayer_id: int, today: date) -> list[HistoryEvent]:
         .order_by(HelperLink.ended_at.desc()).limit(HISTORY_LIMIT)
     ).all()
     events = [_request_event(r, name, today) for r, name in requests] + [
-        HistoryEvent(_aware(a.ended_at), name, service_name(a.service),
+        HistoryEvent(aware(a.ended_at), name, service_name(a.service),
                      f"No longer authorised: removed by {ENDED_BY.get(a.ended_by or '', 'HMRC')}")
         for a, name in ended if a.ended_at] + [
-        HistoryEvent(_aware(link.ended_at), name, "Trusted helper",
+        HistoryEvent(aware(link.ended_at), name, "Trusted helper",
                      f"No longer your trusted helper: removed by {ENDED_BY.get(link.ended_by or '', 'you')}")
         for link, name in helpers if link.ended_at]
     return sorted(events, key=lambda e: e.at, reverse=True)[:HISTORY_LIMIT]
@@ -252,7 +249,7 @@ def _request_event(found: AuthorisationRequest, agency: str, today: date) -> His
     if status is Status.EXPIRED:  # it expired at the end of its respond-by date
         at = datetime.combine(found.expires_on + timedelta(days=1), time.min, UTC)
     else:
-        at = _aware(found.responded_at or found.created_at)
+        at = aware(found.responded_at or found.created_at)
     return HistoryEvent(at, agency, service_name(found.service), REQUEST_EVENTS[status])
 
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from portal.areas.handshake.agent.common import BASE, NEW, ask, posted, require_agent
 from portal.domain import handshake, identifiers, ratelimits
-from portal.domain.handshake import AGENT_STATUS_TEXT, Refusal, Refused, Status
+from portal.domain.handshake import Refusal, Refused
 from portal.domain.models import Taxpayer, utcnow
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, SERVICES, KnownFact, TaxService
@@ -45,11 +45,6 @@ CLIENT_ID_HINTS = {
     "cbc": "This is 15 characters, for example XACBC0000999999",
     "plr": "This is 15 characters, for example XMPLR0123456789",
 }
-
-STATUS_FILTERS = [("", "All statuses"), ("pending", AGENT_STATUS_TEXT[Status.PENDING]),
-                  ("expiring", "Expires in the next 5 days")] + [
-    (str(status), AGENT_STATUS_TEXT[status]) for status in Status if status is not Status.PENDING]
-
 
 @dataclass(frozen=True)
 class FactQuestion:
