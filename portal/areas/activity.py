@@ -235,6 +235,6 @@ async def firm_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/clients/{client_id:int}/activity", taxpayer_page, name="client_activity"),
+    Route("/clients/{client_id:id}/activity", taxpayer_page, name="client_activity"),
     Route("/activity", firm_page, name="firm_activity"),
 ]

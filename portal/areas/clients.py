@@ -277,5 +277,5 @@ async def overview(request: Request) -> Response:
 
 routes = [
     Route("/clients", index, name="clients"),
-    Route("/clients/{client_id:int}", overview, name="client_overview"),
+    Route("/clients/{client_id:id}", overview, name="client_overview"),
 ]

@@ -167,9 +167,9 @@ async def saved(request: Request) -> Response:
 
 
 routes = [
-    Route("/clients/{client_id:int}/details", details, name="client_details"),
-    Route("/clients/{client_id:int}/details/{part}", question, methods=["GET", "POST"], name="details_question"),
-    Route("/clients/{client_id:int}/details/{part}/check", check_answers, methods=["GET", "POST"],
+    Route("/clients/{client_id:id}/details", details, name="client_details"),
+    Route("/clients/{client_id:id}/details/{part}", question, methods=["GET", "POST"], name="details_question"),
+    Route("/clients/{client_id:id}/details/{part}/check", check_answers, methods=["GET", "POST"],
           name="details_check"),
-    Route("/clients/{client_id:int}/details/{part}/saved", saved, name="details_saved"),
+    Route("/clients/{client_id:id}/details/{part}/saved", saved, name="details_saved"),
 ]

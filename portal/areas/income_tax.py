@@ -20,7 +20,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.domain import submissions, tax_calculation
-from portal.domain.access import MAX_ID
 from portal.domain.models import Business, Firm, Obligation, Submission, User
 from portal.domain.people import Authority
 from portal.domain.services import Action
@@ -186,8 +185,7 @@ def sender_of(db: Session, submission: Submission) -> str:
 
 def _obligation(request: Request, db: Session, authority: Authority, kind: str) -> Obligation:
     """The obligation in the URL, if it is this client's and of this kind; anything else is a 404."""
-    obligation_id = request.path_params["obligation_id"]
-    obligation = db.get(Obligation, obligation_id) if 0 < obligation_id <= MAX_ID else None
+    obligation = db.get(Obligation, request.path_params["obligation_id"])
     if (obligation is None or obligation.taxpayer_id != authority.taxpayer.id or obligation.regime != ITSA
             or obligation.kind != kind):
         raise HTTPException(status_code=404)
@@ -352,15 +350,15 @@ async def final_declaration_receipt(request: Request) -> Response:
     return render(request, "income_tax/final_declaration_receipt.html", context)
 
 
-PREFIX = "/clients/{client_id:int}/income-tax"
+PREFIX = "/clients/{client_id:id}/income-tax"
 routes = [
     Route(PREFIX, overview, name="income_tax"),
-    Route(PREFIX + "/updates/{obligation_id:int}", update, methods=["GET", "POST"], name="income_tax_update"),
-    Route(PREFIX + "/updates/{obligation_id:int}/check", update_check, methods=["GET", "POST"],
+    Route(PREFIX + "/updates/{obligation_id:id}", update, methods=["GET", "POST"], name="income_tax_update"),
+    Route(PREFIX + "/updates/{obligation_id:id}/check", update_check, methods=["GET", "POST"],
           name="income_tax_update_check"),
-    Route(PREFIX + "/updates/{obligation_id:int}/receipt", update_receipt, name="income_tax_update_receipt"),
-    Route(PREFIX + "/final-declaration/{obligation_id:int}", final_declaration, methods=["GET", "POST"],
+    Route(PREFIX + "/updates/{obligation_id:id}/receipt", update_receipt, name="income_tax_update_receipt"),
+    Route(PREFIX + "/final-declaration/{obligation_id:id}", final_declaration, methods=["GET", "POST"],
           name="income_tax_final_declaration"),
-    Route(PREFIX + "/final-declaration/{obligation_id:int}/receipt", final_declaration_receipt,
+    Route(PREFIX + "/final-declaration/{obligation_id:id}/receipt", final_declaration_receipt,
           name="income_tax_final_declaration_receipt"),
 ]

@@ -18,7 +18,6 @@ from starlette.routing import Route
 
 from portal.areas.accounts import safe_next
 from portal.domain import audit, identifiers, ratelimits
-from portal.domain.access import MAX_ID
 from portal.domain.accounts import MAX_EMAIL_LENGTH, hash_password
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
@@ -345,8 +344,7 @@ async def link_tax_account(request: Request) -> Response:
 
 async def tax_account_linked(request: Request) -> Response:
     viewer = require_viewer(request)
-    taxpayer_id = request.path_params["taxpayer_id"]
-    taxpayer = db_session(request).get(Taxpayer, taxpayer_id) if 0 < taxpayer_id <= MAX_ID else None
+    taxpayer = db_session(request).get(Taxpayer, request.path_params["taxpayer_id"])
     if taxpayer is None or taxpayer.owner_user_id != viewer.user_id:
         raise HTTPException(status_code=404)
     return render(request, "registration/linked.html", {"taxpayer": taxpayer})
@@ -410,7 +408,7 @@ async def complete(request: Request) -> Response:
 routes = [
     Route("/sign-up", sign_up, methods=["GET", "POST"], name="sign_up"),
     Route("/account/link-tax-account", link_tax_account, methods=["GET", "POST"], name="link_tax_account"),
-    Route("/account/link-tax-account/linked/{taxpayer_id:int}", tax_account_linked, name="tax_account_linked"),
+    Route("/account/link-tax-account/linked/{taxpayer_id:id}", tax_account_linked, name="tax_account_linked"),
     Route("/register", register_start, name="register"),
     Route("/register/check-your-answers", check_answers, methods=["GET", "POST"], name="register_check"),
     Route("/register/complete", complete, name="register_complete"),

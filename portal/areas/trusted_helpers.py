@@ -19,7 +19,6 @@ from starlette.routing import Route
 
 from portal.areas.registration import check_email
 from portal.domain import audit
-from portal.domain.access import MAX_ID
 from portal.domain.models import HelperLink, Taxpayer, User, utcnow
 from portal.domain.people import Viewer
 from portal.web import journeys
@@ -107,7 +106,7 @@ def link_by_token(db: Session, token: str) -> HelperLink | None:
 
 def owned_link(db: Session, viewer: Viewer, link_id: int) -> tuple[HelperLink, Taxpayer]:
     """A helper link on one of the viewer's own tax accounts, still open; anything else is a 404."""
-    link = db.get(HelperLink, link_id) if 0 < link_id <= MAX_ID else None
+    link = db.get(HelperLink, link_id)
     taxpayer = db.get(Taxpayer, link.taxpayer_id) if link else None
     if link is None or taxpayer is None or taxpayer.owner_user_id != viewer.user_id or link.status not in OPEN:
         raise HTTPException(status_code=404)
@@ -115,7 +114,7 @@ def owned_link(db: Session, viewer: Viewer, link_id: int) -> tuple[HelperLink, T
 
 
 def helping_link(db: Session, viewer: Viewer, link_id: int) -> tuple[HelperLink, Taxpayer]:
-    link = db.get(HelperLink, link_id) if 0 < link_id <= MAX_ID else None
+    link = db.get(HelperLink, link_id)
     if link is None or link.helper_user_id != viewer.user_id or link.status != "active":
         raise HTTPException(status_code=404)
     taxpayer = db.get(Taxpayer, link.taxpayer_id)
@@ -309,8 +308,8 @@ routes = [
     Route("/trusted-helpers/invite", invite, methods=["GET", "POST"], name="helper_invite"),
     Route("/trusted-helpers/invite/check", invite_check, methods=["GET", "POST"], name="helper_invite_check"),
     Route("/trusted-helpers/invite/sent", invite_sent, name="helper_invite_sent"),
-    Route("/trusted-helpers/remove/{link_id:int}", remove, methods=["GET", "POST"], name="helper_remove"),
+    Route("/trusted-helpers/remove/{link_id:id}", remove, methods=["GET", "POST"], name="helper_remove"),
     Route("/trusted-helpers/accept/{token}", accept, methods=["GET", "POST"], name="helper_accept"),
     Route("/helping", helping, name="helping"),
-    Route("/helping/stop/{link_id:int}", stop_helping, methods=["GET", "POST"], name="stop_helping"),
+    Route("/helping/stop/{link_id:id}", stop_helping, methods=["GET", "POST"], name="stop_helping"),
 ]

@@ -18,7 +18,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.domain import submissions, vat
-from portal.domain.access import MAX_ID
 from portal.domain.models import Firm, Obligation, Submission, User
 from portal.domain.people import Authority
 from portal.domain.services import Action
@@ -125,8 +124,7 @@ def vat_authority(request: Request, action: Action) -> Authority:
 
 
 def vat_obligation(request: Request, authority: Authority) -> Obligation:
-    obligation_id = request.path_params["obligation_id"]
-    found = db_session(request).get(Obligation, obligation_id) if 0 < obligation_id <= MAX_ID else None
+    found = db_session(request).get(Obligation, request.path_params["obligation_id"])
     if found is None or found.taxpayer_id != authority.taxpayer.id or found.regime != REGIME:
         raise HTTPException(status_code=404)
     return found
@@ -234,10 +232,10 @@ async def receipt(request: Request) -> Response:
     return render(request, "vat_returns/receipt.html", context)
 
 
-_RETURN = "/clients/{client_id:int}/vat/returns/{obligation_id:int}"
+_RETURN = "/clients/{client_id:id}/vat/returns/{obligation_id:id}"
 
 routes = [
-    Route("/clients/{client_id:int}/vat", obligations, name="vat_obligations"),
+    Route("/clients/{client_id:id}/vat", obligations, name="vat_obligations"),
     Route(_RETURN, return_form, methods=["GET", "POST"], name="vat_return"),
     Route(_RETURN + "/check", check, methods=["GET", "POST"], name="vat_return_check"),
     Route(_RETURN + "/receipt", receipt, name="vat_return_receipt"),

@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.domain import audit, handshake
-from portal.domain.access import MAX_ID
 from portal.domain.client_links import LINK_PREFIX, client_link, normalise_agency_name
 from portal.domain.handshake import EXPIRY_DAYS, ITSA_MAIN, ITSA_SUPPORTING, Refused, Status, effective_status
 from portal.domain.models import Authorisation, AuthorisationRequest, Firm, HelperLink, Taxpayer, User, utcnow
@@ -267,15 +266,9 @@ def _cannot_view(request: Request, agency: str) -> Response:
     return render(request, T + "cannot_view.html", {"agency": agency})
 
 
-def _guard_id(value: int) -> int:
-    if not 0 < value <= MAX_ID:
-        raise HTTPException(status_code=404)
-    return value
-
-
 def _own_request(request: Request, db: Session) -> tuple[AuthorisationRequest, Firm]:
     """A request to a taxpayer this person owns (through the one gate), or a 404."""
-    found = db.get(AuthorisationRequest, _guard_id(request.path_params["request_id"]))
+    found = db.get(AuthorisationRequest, request.path_params["request_id"])
     if found is None or require_authority(request, found.taxpayer_id).kind != "self":
         raise HTTPException(status_code=404)
     firm = db.get(Firm, found.firm_id)
@@ -438,7 +431,7 @@ async def manage(request: Request) -> Response:
 
 
 def _own_authorisation(request: Request, db: Session) -> tuple[Authorisation, dict[str, object]]:
-    found = db.get(Authorisation, _guard_id(request.path_params["authorisation_id"]))
+    found = db.get(Authorisation, request.path_params["authorisation_id"])
     if found is None or require_authority(request, found.taxpayer_id).kind != "self":
         raise HTTPException(status_code=404)
     firm = db.get(Firm, found.firm_id)
@@ -472,7 +465,7 @@ async def agent_removed(request: Request) -> Response:
 
 
 def _own_helper_link(request: Request, db: Session) -> tuple[HelperLink, dict[str, object]]:
-    link = db.get(HelperLink, _guard_id(request.path_params["link_id"]))
+    link = db.get(HelperLink, request.path_params["link_id"])
     if link is None or link.helper_user_id is None or require_authority(request, link.taxpayer_id).kind != "self":
         raise HTTPException(status_code=404)
     helper = db.get(User, link.helper_user_id)
@@ -509,7 +502,7 @@ async def helper_removed(request: Request) -> Response:
 
 
 _LINK = LINK_PREFIX + "/{uid}/{name}/{service}"
-_ONE = RESPONSE_PREFIX + "/{request_id:int}"
+_ONE = RESPONSE_PREFIX + "/{request_id:id}"
 routes = [
     Route(_LINK, link_start, name="client_link"),
     Route(_LINK + "/respond", link_respond, name="client_link_respond"),
@@ -520,8 +513,8 @@ routes = [
     Route(_ONE + "/decline", decline, methods=["GET", "POST"], name="authorisation_decline"),
     Route(_ONE + "/declined", declined, name="authorisation_declined"),
     Route(MANAGE, manage, name="manage_tax_agents"),
-    Route(MANAGE + "/remove/{authorisation_id:int}", remove_agent, methods=["GET", "POST"], name="remove_agent"),
-    Route(MANAGE + "/removed/{authorisation_id:int}", agent_removed, name="agent_removed"),
-    Route(MANAGE + "/remove-helper/{link_id:int}", remove_helper, methods=["GET", "POST"], name="remove_helper"),
-    Route(MANAGE + "/helper-removed/{link_id:int}", helper_removed, name="helper_removed"),
+    Route(MANAGE + "/remove/{authorisation_id:id}", remove_agent, methods=["GET", "POST"], name="remove_agent"),
+    Route(MANAGE + "/removed/{authorisation_id:id}", agent_removed, name="agent_removed"),
+    Route(MANAGE + "/remove-helper/{link_id:id}", remove_helper, methods=["GET", "POST"], name="remove_helper"),
+    Route(MANAGE + "/helper-removed/{link_id:id}", helper_removed, name="helper_removed"),
 ]

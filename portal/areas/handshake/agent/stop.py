@@ -73,6 +73,6 @@ async def stopped(request: Request) -> Response:
 
 routes = [
     Route(f"{BASE}/stopped", stopped),
-    Route("/clients/{client_id:int}/stop-acting", stop_acting, methods=["GET", "POST"], name="stop_acting"),
-    Route("/clients/{client_id:int}/stop-acting/{service}", confirm_stop, methods=["GET", "POST"]),
+    Route("/clients/{client_id:id}/stop-acting", stop_acting, methods=["GET", "POST"], name="stop_acting"),
+    Route("/clients/{client_id:id}/stop-acting/{service}", confirm_stop, methods=["GET", "POST"]),
 ]

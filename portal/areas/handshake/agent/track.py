@@ -116,8 +116,8 @@ async def track(request: Request) -> Response:
 
 routes = [
     Route(BASE, track, name="track_requests"),
-    Route(BASE + "/{request_id:int}/sent", sent_page),
-    Route(BASE + "/{request_id:int}/resend", resend_page),
-    Route(BASE + "/{request_id:int}/cancel", cancel_page, methods=["GET", "POST"]),
-    Route(BASE + "/{request_id:int}/cancelled", cancelled_page),
+    Route(BASE + "/{request_id:id}/sent", sent_page),
+    Route(BASE + "/{request_id:id}/resend", resend_page),
+    Route(BASE + "/{request_id:id}/cancel", cancel_page, methods=["GET", "POST"]),
+    Route(BASE + "/{request_id:id}/cancelled", cancelled_page),
 ]
