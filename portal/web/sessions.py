@@ -12,14 +12,14 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.domain.accounts import password_hasher
+from portal.domain.accounts import password_hasher, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.times import aware
 from portal.settings import Settings
 from portal.web.db import connection
 from portal.web.prepared import PreparedRead
-from portal.web.security import SESSION_TOKEN_HASH, CookieNames, token_hash
+from portal.web.security import SESSION_TOKEN_HASH, CookieNames
 
 # Seen-at is written at most once a minute, so reading a page is not a write on every request.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.domain import audit, handshake
+from portal.domain import handshake, trusted_helpers
 from portal.domain.client_links import LINK_PREFIX, client_link, normalise_agency_name
 from portal.domain.handshake import EXPIRY_DAYS, ITSA_MAIN, ITSA_SUPPORTING, Refused, Status, effective_status
-from portal.domain.models import Authorisation, AuthorisationRequest, Firm, HelperLink, Taxpayer, User, utcnow
+from portal.domain.models import Authorisation, AuthorisationRequest, Firm, HelperLink, Taxpayer, User
 from portal.domain.services import BY_KEY, SERVICES, regime_name
 from portal.domain.times import aware
 from portal.web import journeys
@@ -482,14 +482,10 @@ async def remove_helper(request: Request) -> Response:
         return render(request, T + "already_removed.html", context)
     if request.method == "GET":
         return render(request, T + "remove_helper.html", context)
-    viewer = require_viewer(request)
-    ended = db.execute(  # compare-and-set: two tabs remove the helper once
-        update(HelperLink).where(HelperLink.id == link.id, HelperLink.status == "active")
-        .values(status="ended", ended_at=utcnow(), ended_by="client").execution_options(synchronize_session=False))
-    if ended.rowcount != 1:
+    try:
+        trusted_helpers.end(db, link=link, ended_by="client", actor_user_id=require_viewer(request).user_id)
+    except trusted_helpers.Refused:  # removed meanwhile in another tab
         return render(request, T + "already_removed.html", context)
-    audit.record(db, "helper_removed", authority="self", actor_user_id=viewer.user_id,
-                 taxpayer_id=link.taxpayer_id, helper_link_id=link.id, helper_user_id=link.helper_user_id)
     return RedirectResponse(f"{MANAGE}/helper-removed/{link.id}", status_code=303)
 
 
