@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
@@ -25,6 +25,7 @@ from portal.domain.people import Viewer
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.security import token_hash
 from portal.web.sessions import current_viewer, require_viewer
@@ -185,7 +186,7 @@ async def invite(request: Request) -> Response:
         return render(request, "helpers/invite.html", {"form": form})
     journeys.forget(request, JOURNEY)
     journeys.save(request, JOURNEY, email=form.get("email"))
-    return RedirectResponse("/trusted-helpers/invite/check", status_code=303)
+    return redirect_to(request, "helper_invite_check")
 
 
 async def invite_check(request: Request) -> Response:
@@ -193,7 +194,7 @@ async def invite_check(request: Request) -> Response:
     taxpayer = _require_personal(request, viewer)
     email = journeys.answers(request, JOURNEY).get("email", "")
     if taxpayer is None or not email:
-        return RedirectResponse("/trusted-helpers/invite", status_code=303)
+        return redirect_to(request, "helper_invite")
     if request.method == "GET":
         return render(request, "helpers/invite_check.html", {"email": email})
     db = db_session(request)
@@ -209,7 +210,7 @@ async def invite_check(request: Request) -> Response:
                  helper_link_id=link.id, email=email)
     # Kept in the person's server-side session only so the next page can show the link to pass on.
     journeys.save(request, JOURNEY, sent_link_id=link.id, sent_token=token)
-    return RedirectResponse("/trusted-helpers/invite/sent", status_code=303)
+    return redirect_to(request, "helper_invite_sent")
 
 
 async def invite_sent(request: Request) -> Response:
@@ -218,8 +219,8 @@ async def invite_sent(request: Request) -> Response:
     link = db_session(request).get(HelperLink, answers.get("sent_link_id", 0))
     token = str(answers.get("sent_token", ""))
     if link is None or link.status != "invited" or link.invite_token_hash != token_hash(token):
-        return RedirectResponse("/trusted-helpers", status_code=303)
-    url = str(request.base_url).rstrip("/") + f"/trusted-helpers/accept/{token}"
+        return redirect_to(request, "trusted_helpers")
+    url = str(request.base_url).rstrip("/") + path_for(request, "helper_accept", token=token)
     return render(request, "helpers/invite_sent.html", {"email": link.invited_email, "url": url})
 
 
@@ -240,7 +241,7 @@ async def remove(request: Request) -> Response:
     if changed:
         audit.record(db, action, authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id,
                      helper_link_id=link.id, email=link.invited_email)
-    return RedirectResponse("/trusted-helpers", status_code=303)
+    return redirect_to(request, "trusted_helpers")
 
 
 # --- handlers: the helper ----------------------------------------------------------------------------------------
@@ -274,16 +275,16 @@ async def _respond(request: Request, db: Session, viewer: Viewer, link: HelperLi
         if _move(db, link, "invited", status="declined", ended_at=utcnow(), ended_by="helper"):
             audit.record(db, "helper_declined", authority="helper", actor_user_id=viewer.user_id,
                          taxpayer_id=link.taxpayer_id, helper_link_id=link.id)
-        return RedirectResponse("/helping", status_code=303)
+        return redirect_to(request, "helping")
     # Lock the helper's row, so two acceptances at once cannot both squeeze under the limit.
     db.execute(select(User.id).where(User.id == viewer.user_id).with_for_update())
     if people_helped(db, viewer.user_id) >= MAX_PEOPLE_HELPED:
-        return RedirectResponse(request.url.path, status_code=303)
+        return redirect_to(request, "helper_accept", token=request.path_params["token"])
     if _move(db, link, "invited", status="active", helper_user_id=viewer.user_id, accepted_at=utcnow(),
              invite_token_hash=None):
         audit.record(db, "helper_accepted", authority="helper", actor_user_id=viewer.user_id,
                      taxpayer_id=link.taxpayer_id, helper_link_id=link.id)
-    return RedirectResponse("/helping", status_code=303)
+    return redirect_to(request, "helping")
 
 
 async def helping(request: Request) -> Response:
@@ -301,7 +302,7 @@ async def stop_helping(request: Request) -> Response:
     if _move(db, link, "active", status="ended", ended_at=utcnow(), ended_by="helper"):
         audit.record(db, "helper_ended", authority="helper", actor_user_id=viewer.user_id,
                      taxpayer_id=taxpayer.id, helper_link_id=link.id)
-    return RedirectResponse("/helping", status_code=303)
+    return redirect_to(request, "helping")
 
 
 routes = [

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import audit, handshake
@@ -25,11 +25,10 @@ from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
-RESPONSE_PREFIX = "/authorisation-response"
-MANAGE = "/manage-your-tax-agents"
 JOURNEY = "authorisation-response"
 HISTORY_LIMIT = 50
 T = "client_authorisations/"
@@ -162,7 +161,8 @@ class Authorised:
     service: str
     role: str
     since: datetime
-    remove_href: str
+    remove_route: str  # remove_agent or remove_helper, and its path parameters
+    remove_params: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -208,9 +208,9 @@ def authorised(db: Session, taxpayer_id: int) -> list[Authorised]:
         .order_by(HelperLink.accepted_at, HelperLink.id)
     ).all()
     return [Authorised(name, service_name(a.service), ROLES.get(a.service, "").capitalize(), _aware(a.started_at),
-                       f"{MANAGE}/remove/{a.id}") for a, name in agents] + [
+                       "remove_agent", {"authorisation_id": a.id}) for a, name in agents] + [
         Authorised(name, "Trusted helper", "", _aware(link.accepted_at or link.created_at),
-                   f"{MANAGE}/remove-helper/{link.id}") for link, name in helpers]
+                   "remove_helper", {"link_id": link.id}) for link, name in helpers]
 
 
 ENDED_BY = {"client": "you", "agent": "the agent", "hmrc": "HMRC", "helper": "your helper"}
@@ -289,8 +289,7 @@ def _own_request(request: Request, db: Session) -> tuple[AuthorisationRequest, F
 def _request_context(db: Session, found: AuthorisationRequest, firm: Firm) -> dict[str, object]:
     taxpayer = db.get(Taxpayer, found.taxpayer_id)
     return {"agency": firm.name, "service_name": service_name(found.service), "role": role_name(found.service),
-            "service_key": found.service, "taxpayer": taxpayer, "found": found,
-            "base": f"{RESPONSE_PREFIX}/{found.id}", "manage_href": MANAGE}
+            "service_key": found.service, "taxpayer": taxpayer, "found": found}
 
 
 EXIT_PAGES = {Status.EXPIRED: "expired.html", Status.CANCELLED: "cancelled.html",
@@ -325,7 +324,7 @@ async def link_start(request: Request) -> Response:
     if viewer is not None and viewer.is_agent:
         return _cannot_view(request, firm.name)
     respond = client_link(firm, url_part) + "/respond"
-    start_href = respond if viewer else "/sign-in?next=" + quote(respond, safe="")
+    start_href = respond if viewer else path_for(request, "sign_in") + "?next=" + quote(respond, safe="")
     context = {"agency": firm.name, "service_name": URL_PART_NAMES[url_part], "start_href": start_href,
                "expiry_days": EXPIRY_DAYS, "signed_in": viewer is not None}
     return render(request, T + "start.html", context)
@@ -365,8 +364,8 @@ async def consent(request: Request) -> Response:
         form.error("authorise", f"Select yes if you want to authorise {firm.name}")
         return _consent_page(request, db, found, firm, form)
     journeys.save(request, JOURNEY, request_id=found.id, authorise=form.get("authorise"))
-    step = "check-your-answer" if form.get("authorise") == "yes" else "decline"
-    return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/{step}", status_code=303)
+    next_page = "authorisation_check_answer" if form.get("authorise") == "yes" else "authorisation_decline"
+    return redirect_to(request, next_page, request_id=found.id)
 
 
 async def check_answer(request: Request) -> Response:
@@ -376,7 +375,7 @@ async def check_answer(request: Request) -> Response:
         return _exit_page(request, db, found, firm)
     saved = journeys.answers(request, JOURNEY)
     if saved.get("request_id") != found.id or saved.get("authorise") != "yes":
-        return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/consent", status_code=303)
+        return redirect_to(request, "authorisation_consent", request_id=found.id)
     return render(request, T + "check_answer.html", _request_context(db, found, firm))
 
 
@@ -390,7 +389,7 @@ async def accept(request: Request) -> Response:
         db.refresh(found)
         return _exit_page(request, db, found, firm)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/accepted", status_code=303)
+    return redirect_to(request, "authorisation_accepted", request_id=found.id)
 
 
 async def accepted(request: Request) -> Response:
@@ -415,7 +414,7 @@ async def decline(request: Request) -> Response:
         db.refresh(found)
         return _exit_page(request, db, found, firm)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/declined", status_code=303)
+    return redirect_to(request, "authorisation_declined", request_id=found.id)
 
 
 async def declined(request: Request) -> Response:
@@ -448,7 +447,7 @@ def _own_authorisation(request: Request, db: Session) -> tuple[Authorisation, di
     assert firm is not None
     return found, {"name": firm.name, "service_name": service_name(found.service), "role": role_name(found.service),
                    "service_key": found.service, "taxpayer": db.get(Taxpayer, found.taxpayer_id),
-                   "manage_href": MANAGE, "action": f"{MANAGE}/remove/{found.id}"}
+                   "remove_route": "remove_agent", "remove_params": {"authorisation_id": found.id}}
 
 
 async def remove_agent(request: Request) -> Response:
@@ -463,14 +462,14 @@ async def remove_agent(request: Request) -> Response:
                                          authority="self")
     except Refused:  # removed meanwhile in another tab
         return render(request, T + "already_removed.html", context)
-    return RedirectResponse(f"{MANAGE}/removed/{found.id}", status_code=303)
+    return redirect_to(request, "agent_removed", authorisation_id=found.id)
 
 
 async def agent_removed(request: Request) -> Response:
     db = db_session(request)
     found, context = _own_authorisation(request, db)
     if found.ended_at is None:
-        return RedirectResponse(f"{MANAGE}/remove/{found.id}", status_code=303)
+        return redirect_to(request, "remove_agent", authorisation_id=found.id)
     return render(request, T + "removed.html", context)
 
 
@@ -481,8 +480,8 @@ def _own_helper_link(request: Request, db: Session) -> tuple[HelperLink, dict[st
     helper = db.get(User, link.helper_user_id)
     assert helper is not None
     return link, {"name": helper.name, "service_name": "Trusted helper", "helper": True, "service_key": "",
-                  "taxpayer": db.get(Taxpayer, link.taxpayer_id), "manage_href": MANAGE,
-                  "action": f"{MANAGE}/remove-helper/{link.id}"}
+                  "taxpayer": db.get(Taxpayer, link.taxpayer_id),
+                  "remove_route": "remove_helper", "remove_params": {"link_id": link.id}}
 
 
 async def remove_helper(request: Request) -> Response:
@@ -500,19 +499,19 @@ async def remove_helper(request: Request) -> Response:
         return render(request, T + "already_removed.html", context)
     audit.record(db, "helper_removed", authority="self", actor_user_id=viewer.user_id,
                  taxpayer_id=link.taxpayer_id, helper_link_id=link.id, helper_user_id=link.helper_user_id)
-    return RedirectResponse(f"{MANAGE}/helper-removed/{link.id}", status_code=303)
+    return redirect_to(request, "helper_removed", link_id=link.id)
 
 
 async def helper_removed(request: Request) -> Response:
     db = db_session(request)
     link, context = _own_helper_link(request, db)
     if link.status == "active":
-        return RedirectResponse(f"{MANAGE}/remove-helper/{link.id}", status_code=303)
+        return redirect_to(request, "remove_helper", link_id=link.id)
     return render(request, T + "removed.html", context)
 
 
 _LINK = LINK_PREFIX + "/{uid}/{name}/{service}"
-_ONE = RESPONSE_PREFIX + "/{request_id:int}"
+_ONE = "/authorisation-response/{request_id:int}"
 routes = [
     Route(_LINK, link_start, name="client_link"),
     Route(_LINK + "/respond", link_respond, name="client_link_respond"),
@@ -522,9 +521,11 @@ routes = [
     Route(_ONE + "/accepted", accepted, name="authorisation_accepted"),
     Route(_ONE + "/decline", decline, methods=["GET", "POST"], name="authorisation_decline"),
     Route(_ONE + "/declined", declined, name="authorisation_declined"),
-    Route(MANAGE, manage, name="manage_tax_agents"),
-    Route(MANAGE + "/remove/{authorisation_id:int}", remove_agent, methods=["GET", "POST"], name="remove_agent"),
-    Route(MANAGE + "/removed/{authorisation_id:int}", agent_removed, name="agent_removed"),
-    Route(MANAGE + "/remove-helper/{link_id:int}", remove_helper, methods=["GET", "POST"], name="remove_helper"),
-    Route(MANAGE + "/helper-removed/{link_id:int}", helper_removed, name="helper_removed"),
+    Route("/manage-your-tax-agents", manage, name="manage_tax_agents"),
+    Route("/manage-your-tax-agents/remove/{authorisation_id:int}", remove_agent, methods=["GET", "POST"],
+          name="remove_agent"),
+    Route("/manage-your-tax-agents/removed/{authorisation_id:int}", agent_removed, name="agent_removed"),
+    Route("/manage-your-tax-agents/remove-helper/{link_id:int}", remove_helper, methods=["GET", "POST"],
+          name="remove_helper"),
+    Route("/manage-your-tax-agents/helper-removed/{link_id:int}", helper_removed, name="helper_removed"),
 ]
