@@ -28,6 +28,7 @@ from portal.web import pagination
 from portal.web.db import db_session
 from portal.web.forms import Form
 from portal.web.gate import require_authority
+from portal.web.links import path_for
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -198,7 +199,7 @@ async def taxpayer_page(request: Request) -> Response:
     taxpayer_id = authority.taxpayer.id
     assert taxpayer_id is not None
     page = _page(request, _count(db, [AuditEvent.taxpayer_id == taxpayer_id]))
-    base = f"/clients/{taxpayer_id}/activity"
+    base = path_for(request, "client_activity", client_id=taxpayer_id)
 
     def href(number: int) -> str:
         return base + (f"?page={number}" if number > 1 else "")
@@ -223,10 +224,12 @@ async def firm_page(request: Request) -> Response:
     form, wanted = filter_form(request, people)
     page = _page(request, _count(db, wanted.conditions(viewer.firm_id), with_client=bool(wanted.client)))
 
+    base = path_for(request, "firm_activity")
+
     def href(number: int) -> str:
         params = {k: v for k, v in (("client", wanted.client), ("person", form.get("person"))) if v} | (
             {"page": number} if number > 1 else {})
-        return "/activity" + ("?" + urlencode(params) if params else "")
+        return base + ("?" + urlencode(params) if params else "")
 
     return render(request, "activity/firm.html", {
         "form": form, "rows": firm_activity(db, viewer.firm_id, wanted, page), "people": people,

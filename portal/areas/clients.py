@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import identifiers
@@ -26,6 +26,7 @@ from portal.web.db import connection, db_session
 from portal.web.formatting import govuk_date
 from portal.web.forms import Form
 from portal.web.gate import require_authority
+from portal.web.links import path_for, redirect_to
 from portal.web.prepared import PreparedRead
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
@@ -237,17 +238,18 @@ def _search_form(request: Request) -> tuple[Form, str, str]:
 async def index(request: Request) -> Response:
     viewer = require_viewer(request)
     if not viewer.is_agent:
-        return RedirectResponse("/account", status_code=303)
+        return redirect_to(request, "account")
     db = connection(request)
     form, text, regime = _search_form(request)
     search = ClientSearch(text, regime)
     rows, page = search_clients(db, viewer, search, pagination.page_number(request.query_params.get("page")))
 
     search_query = urlencode({k: v for k, v in (("q", text), ("service", regime)) if v})
+    base = path_for(request, "clients")
 
     def href(number: int) -> str:
         query = "&".join(part for part in (search_query, f"page={number}" if number > 1 else "") if part)
-        return "/clients?" + query if query else "/clients"
+        return base + "?" + query if query else base
 
     context = {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,

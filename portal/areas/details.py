@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
@@ -26,6 +26,7 @@ from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
 from portal.web.gate import require_authority
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -99,14 +100,10 @@ def journey(authority: Authority) -> str:
     return f"details-{authority.taxpayer.id}"
 
 
-def base_url(authority: Authority) -> str:
-    return f"/clients/{authority.taxpayer.id}/details"
-
-
 def _context(authority: Authority, **more: Any) -> dict[str, Any]:
     client = authority.taxpayer
     return {"authority": authority, "client": client, "for_self": authority.kind == "self",
-            "whose": "your" if authority.kind == "self" else f"{client.name}'s", "base": base_url(authority), **more}
+            "whose": "your" if authority.kind == "self" else f"{client.name}'s", **more}
 
 
 def changer(request: Request) -> tuple[Authority, Part]:
@@ -137,14 +134,14 @@ async def question(request: Request) -> Response:
     if not form.ok:
         return render(request, part.template, {**context, "form": form})
     journeys.save(request, journey(authority), **{part.slug: form.values})
-    return RedirectResponse(f"{base_url(authority)}/{part.slug}/check", status_code=303)
+    return redirect_to(request, "details_check", client_id=authority.taxpayer.id, part=part.slug)
 
 
 async def check_answers(request: Request) -> Response:
     authority, part = changer(request)
     answers = checked_answers(request, authority, part)
     if answers is None:
-        return RedirectResponse(f"{base_url(authority)}/{part.slug}", status_code=303)
+        return redirect_to(request, "details_question", client_id=authority.taxpayer.id, part=part.slug)
     if request.method == "GET":
         return render(request, "details/check.html", _context(authority, part=part, answers=answers))
     viewer = require_viewer(request)
@@ -158,7 +155,7 @@ async def check_answers(request: Request) -> Response:
                  firm_id=viewer.firm_id if authority.kind == "agent" else None, taxpayer_id=taxpayer.id,
                  old=old, new=answers)
     journeys.forget(request, journey(authority), part.slug)
-    return RedirectResponse(f"{base_url(authority)}/{part.slug}/saved", status_code=303)
+    return redirect_to(request, "details_saved", client_id=authority.taxpayer.id, part=part.slug)
 
 
 async def saved(request: Request) -> Response:

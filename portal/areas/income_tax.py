@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import submissions, tax_calculation
@@ -29,6 +29,7 @@ from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -240,21 +241,17 @@ def _saved_update(request: Request, obligation: Obligation) -> dict[str, int] | 
 
 def _base(authority: Authority, **context: Any) -> dict[str, Any]:
     return {"authority": authority, "client": authority.taxpayer, "kinds": BUSINESS_KINDS, "Action": Action,
-            "home": f"/clients/{authority.taxpayer.id}/income-tax", **context}
+            **context}
 
 
-def _update_url(obligation: Obligation, page: str = "") -> str:
-    return f"/clients/{obligation.taxpayer_id}/income-tax/updates/{obligation.id}{page}"
-
-
-def _declaration_url(obligation: Obligation, page: str = "") -> str:
-    return f"/clients/{obligation.taxpayer_id}/income-tax/final-declaration/{obligation.id}{page}"
+def _to(request: Request, name: str, obligation: Obligation) -> Response:
+    return redirect_to(request, name, client_id=obligation.taxpayer_id, obligation_id=obligation.id)
 
 
 def _update_context(db: Session, authority: Authority, obligation: Obligation, **context: Any) -> dict[str, Any]:
     business = db.get(Business, obligation.business_id) if obligation.business_id else None
     return _base(authority, obligation=obligation, business_name=business.name if business else UNLINKED,
-                 url=_update_url(obligation), **context)
+                 **context)
 
 
 async def overview(request: Request) -> Response:
@@ -268,7 +265,7 @@ async def update(request: Request) -> Response:
     db = db_session(request)
     obligation = _obligation(request, db, authority, QUARTERLY_UPDATE)
     if receipt_for(db, obligation.id) is not None:
-        return RedirectResponse(_update_url(obligation, "/receipt"), status_code=303)
+        return _to(request, "income_tax_update_receipt", obligation)
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
         kept = saved if saved.get("obligation_id") == obligation.id else {}
@@ -280,7 +277,7 @@ async def update(request: Request) -> Response:
         return render(request, "income_tax/update.html", _update_context(db, authority, obligation, form=form))
     journeys.forget(request, JOURNEY)
     journeys.save(request, JOURNEY, obligation_id=obligation.id, **figures)
-    return RedirectResponse(_update_url(obligation, "/check"), status_code=303)
+    return _to(request, "income_tax_update_check", obligation)
 
 
 async def update_check(request: Request) -> Response:
@@ -288,10 +285,10 @@ async def update_check(request: Request) -> Response:
     db = db_session(request)
     obligation = _obligation(request, db, authority, QUARTERLY_UPDATE)
     if receipt_for(db, obligation.id) is not None:  # a second tab or a double click: the first one's receipt
-        return RedirectResponse(_update_url(obligation, "/receipt"), status_code=303)
+        return _to(request, "income_tax_update_receipt", obligation)
     figures = _saved_update(request, obligation)
     if figures is None:
-        return RedirectResponse(_update_url(obligation), status_code=303)
+        return _to(request, "income_tax_update", obligation)
     if request.method == "GET":
         context = _update_context(db, authority, obligation, figures=figures,
                                   profit=tax_calculation.profit(figures["income"], figures["expenses"]))
@@ -299,7 +296,7 @@ async def update_check(request: Request) -> Response:
     submissions.submit_once(db, obligation=obligation, viewer=require_viewer(request), authority=authority,
                             figures=figures)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse(_update_url(obligation, "/receipt"), status_code=303)
+    return _to(request, "income_tax_update_receipt", obligation)
 
 
 async def update_receipt(request: Request) -> Response:
@@ -319,10 +316,10 @@ async def final_declaration(request: Request) -> Response:
     db = db_session(request)
     declaration = _obligation(request, db, authority, FINAL_DECLARATION)
     if receipt_for(db, declaration.id) is not None:
-        return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+        return _to(request, "income_tax_final_declaration_receipt", declaration)
     # Computed again on every request, the POST included: nothing of the calculation comes from the browser.
     profits, outstanding = year_position(db, declaration)
-    context = _base(authority, declaration=declaration, url=_declaration_url(declaration), outstanding=outstanding,
+    context = _base(authority, declaration=declaration, outstanding=outstanding,
                     year_ended=declaration.period_end < date.today(), form=Form())
     if outstanding or not context["year_ended"]:
         return render(request, "income_tax/final_declaration.html", context)
@@ -335,7 +332,7 @@ async def final_declaration(request: Request) -> Response:
         return render(request, "income_tax/final_declaration.html", context)
     submissions.submit_once(db, obligation=declaration, viewer=require_viewer(request), authority=authority,
                             figures=figures)
-    return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+    return _to(request, "income_tax_final_declaration_receipt", declaration)
 
 
 async def final_declaration_receipt(request: Request) -> Response:
@@ -350,15 +347,16 @@ async def final_declaration_receipt(request: Request) -> Response:
     return render(request, "income_tax/final_declaration_receipt.html", context)
 
 
-PREFIX = "/clients/{client_id:id}/income-tax"
 routes = [
-    Route(PREFIX, overview, name="income_tax"),
-    Route(PREFIX + "/updates/{obligation_id:id}", update, methods=["GET", "POST"], name="income_tax_update"),
-    Route(PREFIX + "/updates/{obligation_id:id}/check", update_check, methods=["GET", "POST"],
-          name="income_tax_update_check"),
-    Route(PREFIX + "/updates/{obligation_id:id}/receipt", update_receipt, name="income_tax_update_receipt"),
-    Route(PREFIX + "/final-declaration/{obligation_id:id}", final_declaration, methods=["GET", "POST"],
-          name="income_tax_final_declaration"),
-    Route(PREFIX + "/final-declaration/{obligation_id:id}/receipt", final_declaration_receipt,
-          name="income_tax_final_declaration_receipt"),
+    Route("/clients/{client_id:id}/income-tax", overview, name="income_tax"),
+    Route("/clients/{client_id:id}/income-tax/updates/{obligation_id:id}", update, methods=["GET", "POST"],
+          name="income_tax_update"),
+    Route("/clients/{client_id:id}/income-tax/updates/{obligation_id:id}/check", update_check,
+          methods=["GET", "POST"], name="income_tax_update_check"),
+    Route("/clients/{client_id:id}/income-tax/updates/{obligation_id:id}/receipt", update_receipt,
+          name="income_tax_update_receipt"),
+    Route("/clients/{client_id:id}/income-tax/final-declaration/{obligation_id:id}", final_declaration,
+          methods=["GET", "POST"], name="income_tax_final_declaration"),
+    Route("/clients/{client_id:id}/income-tax/final-declaration/{obligation_id:id}/receipt",
+          final_declaration_receipt, name="income_tax_final_declaration_receipt"),
 ]

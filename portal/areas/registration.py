@@ -24,6 +24,7 @@ from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier,
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
@@ -265,17 +266,21 @@ def _firm_details(answers: dict[str, Any]) -> dict[str, str]:
     return {renamed.get(name, name): str(answers[name]) for q in QUESTIONS for name in q.fields}
 
 
-def _next_page(answers: dict[str, Any], slug: str) -> str:
+def _next_page(request: Request, answers: dict[str, Any], slug: str) -> RedirectResponse:
     missing = first_unanswered(answers)
     index = [q.slug for q in QUESTIONS].index(slug)
     if missing is None or index + 1 == len(QUESTIONS):
-        return "/register/check-your-answers" if missing is None else f"/register/{missing.slug}"
-    return f"/register/{QUESTIONS[index + 1].slug}"
+        if missing is None:
+            return redirect_to(request, "register_check")
+        return redirect_to(request, "register_question", slug=missing.slug)
+    return redirect_to(request, "register_question", slug=QUESTIONS[index + 1].slug)
 
 
-def _previous_page(slug: str) -> str:
+def _previous_page(request: Request, slug: str) -> str:
     index = [q.slug for q in QUESTIONS].index(slug)
-    return "/register" if index == 0 else f"/register/{QUESTIONS[index - 1].slug}"
+    if index == 0:
+        return path_for(request, "register")
+    return path_for(request, "register_question", slug=QUESTIONS[index - 1].slug)
 
 
 # --- handlers: signing up ------------------------------------------------------------------------------------------
@@ -284,7 +289,7 @@ def _previous_page(slug: str) -> str:
 async def sign_up(request: Request) -> Response:
     next_url = safe_next(request.query_params.get("next", ""))
     if current_viewer(request) is not None:  # already signed in: a second account now would be a mistake
-        return RedirectResponse(next_url or "/account", status_code=303)
+        return RedirectResponse(next_url, status_code=303) if next_url else redirect_to(request, "account")
     context: dict[str, Any] = {"next_url": next_url, "already_registered": False}
     if request.method == "GET":
         return render(request, "registration/sign_up.html", {**context, "form": Form()})
@@ -298,7 +303,7 @@ async def sign_up(request: Request) -> Response:
         form.values["password"] = form.values["confirm_password"] = ""  # never echo a password back
         context["already_registered"] = form.errors.get("email") == ALREADY_REGISTERED
         return render(request, "registration/sign_up.html", {**context, "form": form})
-    response = RedirectResponse(next_url or "/account", status_code=303)
+    response = RedirectResponse(next_url, status_code=303) if next_url else redirect_to(request, "account")
     request.app.state.sessions.start(db, user, response)
     audit.record(db, "signed_up", authority="self", actor_user_id=user.id)
     return response
@@ -332,14 +337,14 @@ async def link_tax_account(request: Request) -> Response:
         return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
     taxpayer = find_linkable(db, *answer)
     if taxpayer is not None and taxpayer.owner_user_id == viewer.user_id:
-        return RedirectResponse(f"/account/link-tax-account/linked/{taxpayer.id}", status_code=303)
+        return redirect_to(request, "tax_account_linked", taxpayer_id=taxpayer.id)
     if taxpayer is None or not claim_taxpayer(db, taxpayer.id, viewer.user_id):
         ratelimits.record_attempt(db, key=key, window=LINK_WINDOW, now=now)
         audit.record(db, "tax_account_link_failed", authority="self", actor_user_id=viewer.user_id)
         form.error("reference", LINK_FAILED)
         return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
     audit.record(db, "tax_account_linked", authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id)
-    return RedirectResponse(f"/account/link-tax-account/linked/{taxpayer.id}", status_code=303)
+    return redirect_to(request, "tax_account_linked", taxpayer_id=taxpayer.id)
 
 
 async def tax_account_linked(request: Request) -> Response:
@@ -365,8 +370,8 @@ async def question(request: Request) -> Response:
     if question is None:
         raise HTTPException(status_code=404)
     if viewer.is_agent:
-        return RedirectResponse("/register", status_code=303)
-    context = {"back": _previous_page(question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
+        return redirect_to(request, "register")
+    context = {"back": _previous_page(request, question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
         form = Form(values={name: str(saved.get(name, "")) for name in question.fields})
@@ -376,16 +381,16 @@ async def question(request: Request) -> Response:
     if not form.ok:
         return render(request, question.template, {**context, "form": form})
     answers = journeys.save(request, JOURNEY, **form.values)
-    return RedirectResponse(_next_page(answers, question.slug), status_code=303)
+    return _next_page(request, answers, question.slug)
 
 
 async def check_answers(request: Request) -> Response:
     viewer = require_viewer(request)
     if viewer.is_agent:
-        return RedirectResponse("/register", status_code=303)
+        return redirect_to(request, "register")
     answers = journeys.answers(request, JOURNEY)
     if (missing := first_unanswered(answers)) is not None:
-        return RedirectResponse(f"/register/{missing.slug}", status_code=303)
+        return redirect_to(request, "register_question", slug=missing.slug)
     if request.method == "GET":
         return render(request, "registration/check_answers.html", {"answers": answers})
     db = db_session(request)
@@ -395,13 +400,13 @@ async def check_answers(request: Request) -> Response:
     audit.record(db, "agent_services_account_created", authority="self", actor_user_id=viewer.user_id,
                  firm_id=firm.id, arn=firm.arn)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse("/register/complete", status_code=303)
+    return redirect_to(request, "register_complete")
 
 
 async def complete(request: Request) -> Response:
     viewer = require_viewer(request)
     if not viewer.is_agent:
-        return RedirectResponse("/register", status_code=303)
+        return redirect_to(request, "register")
     return render(request, "registration/complete.html")
 
 

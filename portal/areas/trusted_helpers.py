@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
@@ -32,6 +32,7 @@ from portal.domain.trusted_helpers import (
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
@@ -157,7 +158,7 @@ async def invite(request: Request) -> Response:
         return render(request, "helpers/invite.html", {"form": form})
     journeys.forget(request, JOURNEY)
     journeys.save(request, JOURNEY, email=form.get("email"))
-    return RedirectResponse("/trusted-helpers/invite/check", status_code=303)
+    return redirect_to(request, "helper_invite_check")
 
 
 async def invite_check(request: Request) -> Response:
@@ -165,7 +166,7 @@ async def invite_check(request: Request) -> Response:
     taxpayer = _require_personal(request, viewer)
     email = journeys.answers(request, JOURNEY).get("email", "")
     if taxpayer is None or not email:
-        return RedirectResponse("/trusted-helpers/invite", status_code=303)
+        return redirect_to(request, "helper_invite")
     if request.method == "GET":
         return render(request, "helpers/invite_check.html", {"email": email})
     db = db_session(request)
@@ -178,7 +179,7 @@ async def invite_check(request: Request) -> Response:
                                          inviter_email=viewer.email, email=email)
     # Kept in the person's server-side session only so the next page can show the link to pass on.
     journeys.save(request, JOURNEY, sent_link_id=link.id, sent_token=token)
-    return RedirectResponse("/trusted-helpers/invite/sent", status_code=303)
+    return redirect_to(request, "helper_invite_sent")
 
 
 async def invite_sent(request: Request) -> Response:
@@ -187,8 +188,8 @@ async def invite_sent(request: Request) -> Response:
     link = db_session(request).get(HelperLink, answers.get("sent_link_id", 0))
     token = str(answers.get("sent_token", ""))
     if link is None or link.status != "invited" or link.invite_token_hash != token_hash(token):
-        return RedirectResponse("/trusted-helpers", status_code=303)
-    url = str(request.base_url).rstrip("/") + f"/trusted-helpers/accept/{token}"
+        return redirect_to(request, "trusted_helpers")
+    url = str(request.base_url).rstrip("/") + path_for(request, "helper_accept", token=token)
     return render(request, "helpers/invite_sent.html", {"email": link.invited_email, "url": url})
 
 
@@ -207,7 +208,7 @@ async def remove(request: Request) -> Response:
             trusted_helpers.end(db, link=link, ended_by="client", actor_user_id=viewer.user_id)
     except Refused:  # answered or ended meanwhile: the list shows how things stand
         pass
-    return RedirectResponse("/trusted-helpers", status_code=303)
+    return redirect_to(request, "trusted_helpers")
 
 
 # --- handlers: the helper ----------------------------------------------------------------------------------------
@@ -242,8 +243,8 @@ async def _respond(request: Request, db: Session, viewer: Viewer, link: HelperLi
         respond(db, link=link, user_id=viewer.user_id, email=viewer.email)
     except Refused as refused:
         if refused.reason is Refusal.LIMIT_REACHED:  # the page again, which explains the limit
-            return RedirectResponse(request.url.path, status_code=303)
-    return RedirectResponse("/helping", status_code=303)
+            return redirect_to(request, "helper_accept", token=request.path_params["token"])
+    return redirect_to(request, "helping")
 
 
 async def helping(request: Request) -> Response:
@@ -262,7 +263,7 @@ async def stop_helping(request: Request) -> Response:
         trusted_helpers.end(db, link=link, ended_by="helper", actor_user_id=viewer.user_id)
     except Refused:  # ended meanwhile, by either side
         pass
-    return RedirectResponse("/helping", status_code=303)
+    return redirect_to(request, "helping")
 
 
 routes = [

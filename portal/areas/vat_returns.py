@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import submissions, vat
@@ -27,6 +27,7 @@ from portal.web.db import db_session
 from portal.web.formatting import pounds
 from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -134,17 +135,10 @@ def open_obligation(request: Request, authority: Authority) -> Obligation | Resp
     """The obligation to file, or the way to its receipt once it has been sent."""
     obligation = vat_obligation(request, authority)
     if submissions.receipt_for(db_session(request), obligation.id) is not None:
-        return RedirectResponse(url(authority, obligation, "receipt"), status_code=303)
+        return redirect_to(request, "vat_return_receipt", client_id=authority.taxpayer.id, obligation_id=obligation.id)
     if obligation.fulfilled_on is not None:  # met some other way: there is nothing to file here
         raise HTTPException(status_code=404)
     return obligation
-
-
-def url(authority: Authority, obligation: Obligation | None = None, page: str = "") -> str:
-    base = f"/clients/{authority.taxpayer.id}/vat"
-    if obligation is None:
-        return base
-    return f"{base}/returns/{obligation.id}" + (f"/{page}" if page else "")
 
 
 def journey(obligation: Obligation) -> str:
@@ -153,8 +147,7 @@ def journey(obligation: Obligation) -> str:
 
 def page_context(authority: Authority, obligation: Obligation, page: str, **more: Any) -> dict[str, Any]:
     return {"title": f"{page} – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
-            "obligation": obligation, "urls": {p: url(authority, obligation, p) for p in ("", "check", "receipt")},
-            "vat_url": url(authority), **more}
+            "obligation": obligation, **more}
 
 
 # --- handlers ----------------------------------------------------------------------------------------------------
@@ -167,7 +160,7 @@ async def obligations(request: Request) -> Response:
         "title": f"VAT – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
         "open_rows": [row for row in rows if row.status != "fulfilled"],
         "fulfilled_rows": [row for row in rows if row.status == "fulfilled"][::-1],
-        "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "base": url(authority), "box5_text": box5_text,
+        "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "box5_text": box5_text,
     }
     return render(request, "vat_returns/obligations.html", context)
 
@@ -182,7 +175,8 @@ async def return_form(request: Request) -> Response:
         _, form.errors = vat.validate(form.values)
         if form.ok:
             journeys.save(request, journey(obligation), **form.values)
-            return RedirectResponse(url(authority, obligation, "check"), status_code=303)
+            return redirect_to(request, "vat_return_check", client_id=authority.taxpayer.id,
+                               obligation_id=obligation.id)
     else:
         saved = journeys.answers(request, journey(obligation))
         form = Form(values={box: str(saved.get(box, "")) for box in vat.TYPED_BOXES})
@@ -198,7 +192,7 @@ async def check(request: Request) -> Response:
     answers = journeys.answers(request, journey(obligation))
     vat_return, errors = vat.validate({box: str(answers.get(box, "")) for box in vat.TYPED_BOXES})
     if vat_return is None:  # nothing saved yet, or answers that no longer pass: back to the boxes
-        return RedirectResponse(url(authority, obligation), status_code=303)
+        return redirect_to(request, "vat_return", client_id=authority.taxpayer.id, obligation_id=obligation.id)
     form = Form()
     if request.method == "POST":
         form = await read_form(request, "confirm")
@@ -215,7 +209,7 @@ def submit(request: Request, authority: Authority, obligation: Obligation, vat_r
     submissions.submit_once(db_session(request), obligation=obligation, viewer=require_viewer(request),
                             authority=authority, figures=vat_return.as_figures())
     journeys.forget(request, journey(obligation))
-    return RedirectResponse(url(authority, obligation, "receipt"), status_code=303)
+    return redirect_to(request, "vat_return_receipt", client_id=authority.taxpayer.id, obligation_id=obligation.id)
 
 
 async def receipt(request: Request) -> Response:
@@ -232,11 +226,11 @@ async def receipt(request: Request) -> Response:
     return render(request, "vat_returns/receipt.html", context)
 
 
-_RETURN = "/clients/{client_id:id}/vat/returns/{obligation_id:id}"
-
 routes = [
     Route("/clients/{client_id:id}/vat", obligations, name="vat_obligations"),
-    Route(_RETURN, return_form, methods=["GET", "POST"], name="vat_return"),
-    Route(_RETURN + "/check", check, methods=["GET", "POST"], name="vat_return_check"),
-    Route(_RETURN + "/receipt", receipt, name="vat_return_receipt"),
+    Route("/clients/{client_id:id}/vat/returns/{obligation_id:id}", return_form, methods=["GET", "POST"],
+          name="vat_return"),
+    Route("/clients/{client_id:id}/vat/returns/{obligation_id:id}/check", check, methods=["GET", "POST"],
+          name="vat_return_check"),
+    Route("/clients/{client_id:id}/vat/returns/{obligation_id:id}/receipt", receipt, name="vat_return_receipt"),
 ]

@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 from portal.domain.services import Action
 from portal.settings import SERVICE_NAME
 from portal.web import formatting
+from portal.web.links import PathFinder
 from portal.web.static import StaticAssets
 
 PACKAGE = Path(__file__).resolve().parent.parent  # portal/: templates/ and partials/ live there
@@ -79,7 +80,9 @@ class PortalEnvironment(jinja2.Environment):
 ContextProcessor = Callable[[Request], dict[str, Any]]
 
 
-def make_templates(static: StaticAssets, context_processors: list[ContextProcessor]) -> Jinja2Templates:
+def make_templates(
+    static: StaticAssets, context_processors: list[ContextProcessor], path_for: PathFinder
+) -> Jinja2Templates:
     env = PortalEnvironment(
         loader=jinja2.ChoiceLoader(
             [
@@ -99,7 +102,8 @@ def make_templates(static: StaticAssets, context_processors: list[ContextProcess
         auto_reload=False,
     )
     # Templates ask the authority what to offer with the same Action names the handlers check.
-    env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action)
+    # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
+    env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action, path_for=path_for)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import handshake, trusted_helpers
@@ -25,11 +25,10 @@ from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
-RESPONSE_PREFIX = "/authorisation-response"
-MANAGE = "/manage-your-tax-agents"
 JOURNEY = "authorisation-response"
 HISTORY_LIMIT = 50
 T = "client_authorisations/"
@@ -162,7 +161,8 @@ class Authorised:
     service: str
     role: str
     since: datetime
-    remove_href: str
+    remove_route: str  # remove_agent or remove_helper, and its path parameters
+    remove_params: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -204,9 +204,9 @@ def authorised(db: Session, taxpayer_id: int) -> list[Authorised]:
         .order_by(HelperLink.accepted_at, HelperLink.id)
     ).all()
     return [Authorised(name, service_name(a.service), ROLES.get(a.service, "").capitalize(), aware(a.started_at),
-                       f"{MANAGE}/remove/{a.id}") for a, name in agents] + [
+                       "remove_agent", {"authorisation_id": a.id}) for a, name in agents] + [
         Authorised(name, "Trusted helper", "", aware(link.accepted_at or link.created_at),
-                   f"{MANAGE}/remove-helper/{link.id}") for link, name in helpers]
+                   "remove_helper", {"link_id": link.id}) for link, name in helpers]
 
 
 ENDED_BY = {"client": "you", "agent": "the agent", "hmrc": "HMRC", "helper": "your helper"}
@@ -279,8 +279,7 @@ def _own_request(request: Request, db: Session) -> tuple[AuthorisationRequest, F
 def _request_context(db: Session, found: AuthorisationRequest, firm: Firm) -> dict[str, object]:
     taxpayer = db.get(Taxpayer, found.taxpayer_id)
     return {"agency": firm.name, "service_name": service_name(found.service), "role": role_name(found.service),
-            "service_key": found.service, "taxpayer": taxpayer, "found": found,
-            "base": f"{RESPONSE_PREFIX}/{found.id}", "manage_href": MANAGE}
+            "service_key": found.service, "taxpayer": taxpayer, "found": found}
 
 
 EXIT_PAGES = {Status.EXPIRED: "expired.html", Status.CANCELLED: "cancelled.html",
@@ -315,7 +314,7 @@ async def link_start(request: Request) -> Response:
     if viewer is not None and viewer.is_agent:
         return _cannot_view(request, firm.name)
     respond = client_link(firm, url_part) + "/respond"
-    start_href = respond if viewer else "/sign-in?next=" + quote(respond, safe="")
+    start_href = respond if viewer else path_for(request, "sign_in") + "?next=" + quote(respond, safe="")
     context = {"agency": firm.name, "service_name": URL_PART_NAMES[url_part], "start_href": start_href,
                "expiry_days": EXPIRY_DAYS, "signed_in": viewer is not None}
     return render(request, T + "start.html", context)
@@ -355,8 +354,8 @@ async def consent(request: Request) -> Response:
         form.error("authorise", f"Select yes if you want to authorise {firm.name}")
         return _consent_page(request, db, found, firm, form)
     journeys.save(request, JOURNEY, request_id=found.id, authorise=form.get("authorise"))
-    step = "check-your-answer" if form.get("authorise") == "yes" else "decline"
-    return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/{step}", status_code=303)
+    next_page = "authorisation_check_answer" if form.get("authorise") == "yes" else "authorisation_decline"
+    return redirect_to(request, next_page, request_id=found.id)
 
 
 async def check_answer(request: Request) -> Response:
@@ -366,7 +365,7 @@ async def check_answer(request: Request) -> Response:
         return _exit_page(request, db, found, firm)
     saved = journeys.answers(request, JOURNEY)
     if saved.get("request_id") != found.id or saved.get("authorise") != "yes":
-        return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/consent", status_code=303)
+        return redirect_to(request, "authorisation_consent", request_id=found.id)
     return render(request, T + "check_answer.html", _request_context(db, found, firm))
 
 
@@ -380,7 +379,7 @@ async def accept(request: Request) -> Response:
         db.refresh(found)
         return _exit_page(request, db, found, firm)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/accepted", status_code=303)
+    return redirect_to(request, "authorisation_accepted", request_id=found.id)
 
 
 async def accepted(request: Request) -> Response:
@@ -405,7 +404,7 @@ async def decline(request: Request) -> Response:
         db.refresh(found)
         return _exit_page(request, db, found, firm)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse(f"{RESPONSE_PREFIX}/{found.id}/declined", status_code=303)
+    return redirect_to(request, "authorisation_declined", request_id=found.id)
 
 
 async def declined(request: Request) -> Response:
@@ -438,7 +437,7 @@ def _own_authorisation(request: Request, db: Session) -> tuple[Authorisation, di
     assert firm is not None
     return found, {"name": firm.name, "service_name": service_name(found.service), "role": role_name(found.service),
                    "service_key": found.service, "taxpayer": db.get(Taxpayer, found.taxpayer_id),
-                   "manage_href": MANAGE, "action": f"{MANAGE}/remove/{found.id}"}
+                   "remove_route": "remove_agent", "remove_params": {"authorisation_id": found.id}}
 
 
 async def remove_agent(request: Request) -> Response:
@@ -453,14 +452,14 @@ async def remove_agent(request: Request) -> Response:
                                          authority="self")
     except Refused:  # removed meanwhile in another tab
         return render(request, T + "already_removed.html", context)
-    return RedirectResponse(f"{MANAGE}/removed/{found.id}", status_code=303)
+    return redirect_to(request, "agent_removed", authorisation_id=found.id)
 
 
 async def agent_removed(request: Request) -> Response:
     db = db_session(request)
     found, context = _own_authorisation(request, db)
     if found.ended_at is None:
-        return RedirectResponse(f"{MANAGE}/remove/{found.id}", status_code=303)
+        return redirect_to(request, "remove_agent", authorisation_id=found.id)
     return render(request, T + "removed.html", context)
 
 
@@ -471,8 +470,8 @@ def _own_helper_link(request: Request, db: Session) -> tuple[HelperLink, dict[st
     helper = db.get(User, link.helper_user_id)
     assert helper is not None
     return link, {"name": helper.name, "service_name": "Trusted helper", "helper": True, "service_key": "",
-                  "taxpayer": db.get(Taxpayer, link.taxpayer_id), "manage_href": MANAGE,
-                  "action": f"{MANAGE}/remove-helper/{link.id}"}
+                  "taxpayer": db.get(Taxpayer, link.taxpayer_id),
+                  "remove_route": "remove_helper", "remove_params": {"link_id": link.id}}
 
 
 async def remove_helper(request: Request) -> Response:
@@ -486,19 +485,19 @@ async def remove_helper(request: Request) -> Response:
         trusted_helpers.end(db, link=link, ended_by="client", actor_user_id=require_viewer(request).user_id)
     except trusted_helpers.Refused:  # removed meanwhile in another tab
         return render(request, T + "already_removed.html", context)
-    return RedirectResponse(f"{MANAGE}/helper-removed/{link.id}", status_code=303)
+    return redirect_to(request, "helper_removed", link_id=link.id)
 
 
 async def helper_removed(request: Request) -> Response:
     db = db_session(request)
     link, context = _own_helper_link(request, db)
     if link.status == "active":
-        return RedirectResponse(f"{MANAGE}/remove-helper/{link.id}", status_code=303)
+        return redirect_to(request, "remove_helper", link_id=link.id)
     return render(request, T + "removed.html", context)
 
 
 _LINK = LINK_PREFIX + "/{uid}/{name}/{service}"
-_ONE = RESPONSE_PREFIX + "/{request_id:id}"
+_ONE = "/authorisation-response/{request_id:id}"
 routes = [
     Route(_LINK, link_start, name="client_link"),
     Route(_LINK + "/respond", link_respond, name="client_link_respond"),
@@ -508,9 +507,11 @@ routes = [
     Route(_ONE + "/accepted", accepted, name="authorisation_accepted"),
     Route(_ONE + "/decline", decline, methods=["GET", "POST"], name="authorisation_decline"),
     Route(_ONE + "/declined", declined, name="authorisation_declined"),
-    Route(MANAGE, manage, name="manage_tax_agents"),
-    Route(MANAGE + "/remove/{authorisation_id:id}", remove_agent, methods=["GET", "POST"], name="remove_agent"),
-    Route(MANAGE + "/removed/{authorisation_id:id}", agent_removed, name="agent_removed"),
-    Route(MANAGE + "/remove-helper/{link_id:id}", remove_helper, methods=["GET", "POST"], name="remove_helper"),
-    Route(MANAGE + "/helper-removed/{link_id:id}", helper_removed, name="helper_removed"),
+    Route("/manage-your-tax-agents", manage, name="manage_tax_agents"),
+    Route("/manage-your-tax-agents/remove/{authorisation_id:id}", remove_agent, methods=["GET", "POST"],
+          name="remove_agent"),
+    Route("/manage-your-tax-agents/removed/{authorisation_id:id}", agent_removed, name="agent_removed"),
+    Route("/manage-your-tax-agents/remove-helper/{link_id:id}", remove_helper, methods=["GET", "POST"],
+          name="remove_helper"),
+    Route("/manage-your-tax-agents/helper-removed/{link_id:id}", helper_removed, name="helper_removed"),
 ]

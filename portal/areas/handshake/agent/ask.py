@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.areas.handshake.agent.common import BASE, NEW, ask, posted, require_agent
+from portal.areas.handshake.agent.common import ask, posted, require_agent
 from portal.domain import handshake, identifiers, ratelimits
 from portal.domain.handshake import Refusal, Refused
 from portal.domain.models import Taxpayer, utcnow
@@ -23,6 +23,7 @@ from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.formatting import govuk_date
 from portal.web.forms import Form, read_date
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 
 JOURNEY, SENT = "ask", "ask-sent"
@@ -120,18 +121,19 @@ def first_missing(answers: dict[str, Any]) -> str:
     return "check-your-answers" if answers.get("confirmed") else "confirm-client"
 
 
-def step_url(step: str) -> str:
-    return f"{NEW}/{step}"
+def step_route(step: str) -> str:
+    """The name of the route of a step of the journey: "client-id" is served by "ask_client_id"."""
+    return "ask_" + step.replace("-", "_")
 
 
-def go(step: str) -> RedirectResponse:
-    return RedirectResponse(step_url(step), status_code=303)
+def go(request: Request, step: str) -> RedirectResponse:
+    return redirect_to(request, step_route(step))
 
 
-def not_reached(answers: dict[str, Any], step: str) -> RedirectResponse | None:
+def not_reached(request: Request, answers: dict[str, Any], step: str) -> RedirectResponse | None:
     """A page whose earlier questions are unanswered sends the person back to the first of them."""
     missing = first_missing(answers)
-    return go(missing) if STEPS.index(missing) < STEPS.index(step) else None
+    return go(request, missing) if STEPS.index(missing) < STEPS.index(step) else None
 
 
 def set_service(request: Request, answers: dict[str, Any], key: str) -> None:
@@ -199,10 +201,10 @@ def look_up_and_continue(request: Request, viewer: Viewer) -> RedirectResponse:
     found = look_up(db_session(request), viewer, answers)
     if isinstance(found, str):
         journeys.forget(request, JOURNEY, *LOOKUP)
-        return go(found)
+        return go(request, found)
     if found.id != answers.get("taxpayer_id"):
         journeys.save(request, JOURNEY, taxpayer_id=found.id, confirmed=False)
-    return go("confirm-client")
+    return go(request, "confirm-client")
 
 
 EXITS = {Refusal.ALREADY_PENDING: "already-pending", Refusal.ALREADY_AUTHORISED: "already-authorised",
@@ -216,7 +218,7 @@ async def start(request: Request) -> Response:
     require_agent(request)
     journeys.forget(request, JOURNEY)
     journeys.forget(request, SENT)
-    return go("client-type")
+    return go(request, "client-type")
 
 
 async def client_type_page(request: Request) -> Response:
@@ -228,17 +230,17 @@ async def client_type_page(request: Request) -> Response:
             if form.get("client_type") != answers.get("client_type"):
                 journeys.forget(request, JOURNEY)
             journeys.save(request, JOURNEY, client_type=form.get("client_type"))
-            return go("service")
+            return go(request, "service")
         form.error("client_type", "Select the type of client")
     options = [(str(value), label) for value, label in CLIENT_TYPE_LABELS.items()]
     return ask(request, form, question="What type of client is this?", name="client_type", field="radios",
-               options=options, back=BASE)
+               options=options, back=path_for(request, "track_requests"))
 
 
 async def service_page(request: Request) -> Response:
     require_agent(request)
     answers = journeys.answers(request, JOURNEY)
-    if early := not_reached(answers, "service"):
+    if early := not_reached(request, answers, "service"):
         return early
     options = service_options(answers["client_type"])
     form = await posted(request, "service") or Form(values={"service": answers.get("service_choice", "")})
@@ -250,18 +252,18 @@ async def service_page(request: Request) -> Response:
             journeys.save(request, JOURNEY, service_choice=choice)
             if choice in BY_KEY:
                 set_service(request, journeys.answers(request, JOURNEY), choice)
-            return go({ITSA_OPTION: "agent-role", TRUST_OPTION: "trust-taxable"}.get(choice, "client-id"))
+            return go(request, {ITSA_OPTION: "agent-role", TRUST_OPTION: "trust-taxable"}.get(choice, "client-id"))
         form.error("service", "Select the tax service you want your client to authorise you for")
     return ask(request, form, question="What do you want your client to authorise you for?", name="service",
                field="radios", options=options, hint="You need to send a separate request for each tax service.",
-               back=step_url("client-type"))
+               back=path_for(request, step_route("client-type")))
 
 
 async def agent_role_page(request: Request) -> Response:
     require_agent(request)
     answers = journeys.answers(request, JOURNEY)
-    if early := not_reached(answers, "agent-role") or (
-            None if answers.get("service_choice") == ITSA_OPTION else go("service")):
+    if early := not_reached(request, answers, "agent-role") or (
+            None if answers.get("service_choice") == ITSA_OPTION else go(request, "service")):
         return early
     current = {handshake.ITSA_MAIN: "main", handshake.ITSA_SUPPORTING: "supporting"}
     form = await posted(request, "role") or Form(values={"role": current.get(answers.get("service", ""), "")})
@@ -269,21 +271,21 @@ async def agent_role_page(request: Request) -> Response:
         roles = {value: key for key, value in current.items()}
         if form.get("role") in roles:
             set_service(request, answers, roles[form.get("role")])
-            return go("client-id")
+            return go(request, "client-id")
         form.error("role", "Select how you want to act for your client")
     options = [("main", "As their main agent", "You can do everything for your client's Income Tax, including "
                 "submitting their tax return"),
                ("supporting", "As a supporting agent", "You can send quarterly updates and make adjustments, "
                 "but you cannot submit their tax return")]
     return ask(request, form, question="How do you want to act for your client?", name="role", field="radios",
-               options=options, back=step_url("service"))
+               options=options, back=path_for(request, step_route("service")))
 
 
 async def trust_taxable_page(request: Request) -> Response:
     require_agent(request)
     answers = journeys.answers(request, JOURNEY)
-    if early := not_reached(answers, "trust-taxable") or (
-            None if answers.get("service_choice") == TRUST_OPTION else go("service")):
+    if early := not_reached(request, answers, "trust-taxable") or (
+            None if answers.get("service_choice") == TRUST_OPTION else go(request, "service")):
         return early
     current = {"HMRC-TERS-ORG": "yes", "HMRC-TERSNT-ORG": "no"}
     form = await posted(request, "taxable") or Form(values={"taxable": current.get(answers.get("service", ""), "")})
@@ -291,21 +293,21 @@ async def trust_taxable_page(request: Request) -> Response:
         keys = {value: key for key, value in current.items()}
         if form.get("taxable") in keys:
             set_service(request, answers, keys[form.get("taxable")])
-            return go("client-id")
+            return go(request, "client-id")
         form.error("taxable", "Select yes if your client's trust or estate is taxable")
     return ask(request, form, question="Is your client's trust or estate taxable?", name="taxable", field="radios",
-               options=[("yes", "Yes"), ("no", "No")], inline=True, back=step_url("service"))
+               options=[("yes", "Yes"), ("no", "No")], inline=True, back=path_for(request, step_route("service")))
 
 
-def back_from_client_id(answers: dict[str, Any]) -> str:
-    return step_url({ITSA_OPTION: "agent-role", TRUST_OPTION: "trust-taxable"}.get(answers["service_choice"],
-                                                                                   "service"))
+def back_from_client_id(request: Request, answers: dict[str, Any]) -> str:
+    step = {ITSA_OPTION: "agent-role", TRUST_OPTION: "trust-taxable"}.get(answers["service_choice"], "service")
+    return path_for(request, step_route(step))
 
 
 async def client_id_page(request: Request) -> Response:
     viewer = require_agent(request)
     answers = journeys.answers(request, JOURNEY)
-    if early := not_reached(answers, "client-id"):
+    if early := not_reached(request, answers, "client-id"):
         return early
     service = BY_KEY[answers["service"]]
     kind = identifiers.IdentifierKind(service.identifier)
@@ -320,20 +322,20 @@ async def client_id_page(request: Request) -> Response:
             if value != answers.get("identifier"):
                 journeys.forget(request, JOURNEY, *LOOKUP)
             journeys.save(request, JOURNEY, identifier=value)
-            return go("known-fact") if service.known_fact else look_up_and_continue(request, viewer)
+            return go(request, "known-fact") if service.known_fact else look_up_and_continue(request, viewer)
     return ask(request, form, question=f"What is your client's {identifiers.LABELS[kind]}?", name="identifier",
-               field="text", hint=CLIENT_ID_HINTS.get(kind), back=back_from_client_id(answers),
+               field="text", hint=CLIENT_ID_HINTS.get(kind), back=back_from_client_id(request, answers),
                input={"classes": "govuk-input--width-20", "spellcheck": False, "autocomplete": "off"})
 
 
 async def known_fact_page(request: Request) -> Response:
     viewer = require_agent(request)
     answers = journeys.answers(request, JOURNEY)
-    if early := not_reached(answers, "known-fact"):
+    if early := not_reached(request, answers, "known-fact"):
         return early
     service = BY_KEY[answers["service"]]
     if service.known_fact is None:
-        return go(first_missing(answers))
+        return go(request, first_missing(answers))
     question = FACT_QUESTIONS[service.known_fact]
     names = ("date-day", "date-month", "date-year") if question.field == "date" else (question.field,)
     form = await posted(request, *names) or fact_form(question, answers.get("known_fact", ""))
@@ -343,7 +345,8 @@ async def known_fact_page(request: Request) -> Response:
     hint = ITSA_POSTCODE_HINT if service.regime == "ITSA" else question.hint
     widths = {"postcode": "govuk-input--width-10", "email": "govuk-input--width-30"}
     return ask(request, form, question=question.question, name=question.field,
-               field="date" if question.field == "date" else "text", hint=hint, back=step_url("client-id"),
+               field="date" if question.field == "date" else "text", hint=hint,
+               back=path_for(request, step_route("client-id")),
                input={"classes": widths.get(question.field, ""), "spellcheck": False,
                       "autocomplete": "off", "type": "email" if question.field == "email" else "text"})
 
@@ -351,7 +354,7 @@ async def known_fact_page(request: Request) -> Response:
 async def confirm_client_page(request: Request) -> Response:
     viewer = require_agent(request)
     answers = journeys.answers(request, JOURNEY)
-    if early := not_reached(answers, "confirm-client"):
+    if early := not_reached(request, answers, "confirm-client"):
         return early
     taxpayer = db_session(request).get(Taxpayer, answers["taxpayer_id"])
     assert taxpayer is not None  # set by a successful look-up in this session
@@ -363,7 +366,7 @@ async def confirm_client_page(request: Request) -> Response:
     service = BY_KEY[answers["service"]]
     return ask(request, form, question=f"Is {taxpayer.name} the client you want authorisation from?",
                name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True,
-               back=step_url("known-fact" if service.known_fact else "client-id"))
+               back=path_for(request, step_route("known-fact" if service.known_fact else "client-id")))
 
 
 def client_confirmed(request: Request, viewer: Viewer, answers: dict[str, Any], taxpayer: Taxpayer,
@@ -371,15 +374,15 @@ def client_confirmed(request: Request, viewer: Viewer, answers: dict[str, Any], 
     """On to "Check your answers", unless the firm may not ask this client now (domain.md §2.4)."""
     if not right_client:
         journeys.forget(request, JOURNEY, "identifier", "known_fact", *LOOKUP)
-        return go("client-id")
+        return go(request, "client-id")
     assert viewer.firm_id is not None
     try:
         handshake.check_can_request(db_session(request), firm_id=viewer.firm_id,
                                          service=BY_KEY[answers["service"]], taxpayer=taxpayer, today=date.today())
     except Refused as refused:
-        return go(EXITS[refused.reason])
+        return go(request, EXITS[refused.reason])
     journeys.save(request, JOURNEY, confirmed=True)
-    return go("check-your-answers")
+    return go(request, "check-your-answers")
 
 
 def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -400,13 +403,13 @@ async def check_answers_page(request: Request) -> Response:
     answers = journeys.answers(request, JOURNEY)
     if request.method == "POST":
         return await send(request, viewer, answers)
-    if early := not_reached(answers, "check-your-answers"):
+    if early := not_reached(request, answers, "check-your-answers"):
         return early
     db = db_session(request)
     taxpayer = db.get(Taxpayer, answers["taxpayer_id"])
     assert taxpayer is not None
     return render(request, "agent_requests/check_answers.html", {
-        "client_name": taxpayer.name, "rows": answer_rows(answers), "step_url": step_url})
+        "client_name": taxpayer.name, "rows": answer_rows(answers), "step_route": step_route})
 
 
 async def send(request: Request, viewer: Viewer, answers: dict[str, Any]) -> Response:
@@ -414,26 +417,26 @@ async def send(request: Request, viewer: Viewer, answers: dict[str, Any]) -> Res
     if first_missing(answers) != "check-your-answers":
         sent = journeys.answers(request, SENT).get("request_id")
         if not answers and sent:  # a second click on "Confirm and send"
-            return RedirectResponse(f"{BASE}/{sent}/sent", status_code=303)
-        return go(first_missing(answers))
+            return redirect_to(request, "request_sent", request_id=sent)
+        return go(request, first_missing(answers))
     db = db_session(request)
     found = look_up(db, viewer, answers)
     if found == "client-not-found":
         journeys.forget(request, JOURNEY, *LOOKUP)
     if isinstance(found, str):  # too many attempts keeps the answers, to send once the wait is over
-        return go(found)
+        return go(request, found)
     if found.id != answers["taxpayer_id"]:
         journeys.save(request, JOURNEY, taxpayer_id=found.id, confirmed=False)
-        return go("confirm-client")
+        return go(request, "confirm-client")
     try:
         created = handshake.create_request(db, firm_id=viewer.firm_id, user_id=viewer.user_id,
                                                 service=BY_KEY[answers["service"]], taxpayer=found,
                                                 today=date.today())
     except Refused as refused:
-        return go(EXITS[refused.reason])
+        return go(request, EXITS[refused.reason])
     journeys.forget(request, JOURNEY)
     journeys.save(request, SENT, request_id=created.id)
-    return RedirectResponse(f"{BASE}/{created.id}/sent", status_code=303)
+    return redirect_to(request, "request_sent", request_id=created.id)
 
 
 # --- ask a client for authorisation: the exits ---------------------------------------------------------------------
@@ -443,9 +446,9 @@ async def client_not_found(request: Request) -> Response:
     require_agent(request)
     answers = journeys.answers(request, JOURNEY)
     if not answers.get("identifier") or chosen_service(answers) is None:
-        return go(first_missing(answers))
+        return go(request, first_missing(answers))
     return render(request, "agent_requests/client_not_found.html", {
-        "rows": answer_rows(answers), "step_url": step_url})
+        "rows": answer_rows(answers), "step_route": step_route})
 
 
 async def too_many_attempts(request: Request) -> Response:
@@ -458,20 +461,20 @@ async def refused_page(request: Request) -> Response:
     answers = journeys.answers(request, JOURNEY)
     taxpayer = db_session(request).get(Taxpayer, answers["taxpayer_id"]) if answers.get("taxpayer_id") else None
     service = chosen_service(answers)
-    template = request.url.path.removeprefix(NEW + "/").replace("-", "_")
+    template = request.url.path.rsplit("/", 1)[-1].replace("-", "_")
     return render(request, f"agent_requests/{template}.html", {
         "client_name": taxpayer.name if taxpayer else "your client",
         "service_name": service.name if service else "this tax service"})
 
 
 
-def question(path: str, handler: Any) -> Route:
-    return Route(f"{NEW}/{path}", handler, methods=["GET", "POST"])
+def question(step: str, handler: Any) -> Route:
+    return Route(f"/authorisation-requests/new/{step}", handler, methods=["GET", "POST"], name=step_route(step))
 
 
 
 routes = [
-    Route(NEW, start, name="new_authorisation_request"),
+    Route("/authorisation-requests/new", start, name="new_authorisation_request"),
     question("client-type", client_type_page),
     question("service", service_page),
     question("agent-role", agent_role_page),
@@ -480,8 +483,8 @@ routes = [
     question("known-fact", known_fact_page),
     question("confirm-client", confirm_client_page),
     question("check-your-answers", check_answers_page),
-    Route(f"{NEW}/client-not-found", client_not_found),
-    Route(f"{NEW}/too-many-attempts", too_many_attempts),
-    Route(f"{NEW}/already-pending", refused_page),
-    Route(f"{NEW}/already-authorised", refused_page),
+    Route("/authorisation-requests/new/client-not-found", client_not_found, name=step_route("client-not-found")),
+    Route("/authorisation-requests/new/too-many-attempts", too_many_attempts, name=step_route("too-many-attempts")),
+    Route("/authorisation-requests/new/already-pending", refused_page, name=step_route("already-pending")),
+    Route("/authorisation-requests/new/already-authorised", refused_page, name=step_route("already-authorised")),
 ]

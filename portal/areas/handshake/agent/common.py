@@ -21,9 +21,6 @@ from portal.web.forms import Form, read_form
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
-BASE = "/authorisation-requests"
-NEW = BASE + "/new"
-
 
 def absolute(request: Request, path: str) -> str:
     return str(request.base_url).rstrip("/") + path
