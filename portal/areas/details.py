@@ -18,13 +18,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
-from portal.domain import audit
+from portal.domain import taxpayers
 from portal.domain.models import Taxpayer
 from portal.domain.people import Authority
 from portal.domain.services import CLIENT_TYPE_LABELS
+from portal.domain.taxpayers import DETAILS_FIELDS, DetailsPart, details_values
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
+from portal.web.forms import Form, check_uk_address, read_form
 from portal.web.gate import require_authority
 from portal.web.links import redirect_to
 from portal.web.rendering import render
@@ -62,25 +63,23 @@ def check_contact(form: Form) -> None:
 class Part:
     """One changeable part of the details: its fields, their checks, and how it is named."""
 
-    slug: str
-    fields: tuple[str, ...]
+    slug: DetailsPart  # what portal.domain.taxpayers calls it; its fields and audit action are the domain's
     check: Callable[[Form], None]
     template: str
-    audit_action: str
     saved_heading: str
     what: str  # in a sentence: "postal address"
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return DETAILS_FIELDS[self.slug]
+
 
 PARTS: dict[str, Part] = {
-    "address": Part("address", ADDRESS_FIELDS, check_uk_address,
-                    "details/address.html", "address_changed", "Address updated", "postal address"),
-    "contact": Part("contact", ("email", "phone"), check_contact,
-                    "details/contact.html", "contact_details_changed", "Contact details updated", "contact details"),
+    "address": Part(DetailsPart.ADDRESS, check_uk_address, "details/address.html", "Address updated",
+                    "postal address"),
+    "contact": Part(DetailsPart.CONTACT, check_contact, "details/contact.html", "Contact details updated",
+                    "contact details"),
 }
-
-
-def current_values(taxpayer: Taxpayer, part: Part) -> dict[str, str]:
-    return {name: str(getattr(taxpayer, name) or "") for name in part.fields}
 
 
 def checked_answers(request: Request, authority: Authority, part: Part) -> dict[str, str] | None:
@@ -127,7 +126,7 @@ async def question(request: Request) -> Response:
     authority, part = changer(request)
     context = _context(authority, part=part)
     if request.method == "GET":
-        values = checked_answers(request, authority, part) or current_values(authority.taxpayer, part)
+        values = checked_answers(request, authority, part) or details_values(authority.taxpayer, part.slug)
         return render(request, part.template, {**context, "form": Form(values=values)})
     form = await read_form(request, *part.fields)
     part.check(form)
@@ -144,16 +143,8 @@ async def check_answers(request: Request) -> Response:
         return redirect_to(request, "details_question", client_id=authority.taxpayer.id, part=part.slug)
     if request.method == "GET":
         return render(request, "details/check.html", _context(authority, part=part, answers=answers))
-    viewer = require_viewer(request)
-    taxpayer = authority.taxpayer
-    old = current_values(taxpayer, part)
-    for name, value in answers.items():
-        setattr(taxpayer, name, value)
-    db = db_session(request)
-    db.add(taxpayer)
-    audit.record(db, part.audit_action, authority=authority.kind, actor_user_id=viewer.user_id,
-                 firm_id=viewer.firm_id if authority.kind == "agent" else None, taxpayer_id=taxpayer.id,
-                 old=old, new=answers)
+    taxpayers.change_details(db_session(request), authority=authority, viewer=require_viewer(request),
+                             part=part.slug, values=answers)
     journeys.forget(request, journey(authority), part.slug)
     return redirect_to(request, "details_saved", client_id=authority.taxpayer.id, part=part.slug)
 

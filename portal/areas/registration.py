@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.areas.accounts import safe_next
-from portal.domain import audit, identifiers, ratelimits
+from portal.domain import audit, firms, identifiers, taxpayers
 from portal.domain.accounts import MAX_EMAIL_LENGTH, hash_password
 from portal.domain.identifiers import IdentifierKind
-from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
+from portal.domain.models import Taxpayer, User, utcnow
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
@@ -33,10 +31,6 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 MAX_FIRM_NAME_LENGTH = 160
 MAX_AMLS_NUMBER_LENGTH = 40
-LINK_ATTEMPTS_ALLOWED = 5
-LINK_WINDOW = timedelta(minutes=15)
-CREATE_ATTEMPTS = 5
-LINK_UID_ALPHABET = "ABCDEFGHJKLMNOPRSTUWXYZ123456789"  # no I, Q, V or 0: nothing that reads as another
 JOURNEY = "register"
 # Something before and after one @, and a dot in the domain: plausible, not proof (only a sent email proves it).
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -75,68 +69,7 @@ LINK_FAILED = "We could not find a tax account with those details"
 
 
 def email_taken(db: Session, email: str) -> bool:
-    return bool(db.execute(select(exists().where(User.email == email.lower()))).scalar())
-
-
-def find_linkable(db: Session, kind: IdentifierKind, value: str, postcode: str) -> Taxpayer | None:
-    if kind is IdentifierKind.NINO:  # stored with its suffix; a person may type it with or without one
-        values = [value + suffix for suffix in "ABCD"] + [value]
-    else:
-        values = [value]
-    taxpayer = db.execute(
-        select(Taxpayer)
-        .join(TaxpayerIdentifier, TaxpayerIdentifier.taxpayer_id == Taxpayer.id)
-        .where(TaxpayerIdentifier.kind == kind, TaxpayerIdentifier.value.in_(values))
-    ).scalars().first()
-    if taxpayer is None or identifiers.normalise_postcode(taxpayer.postcode) != postcode:
-        return None
-    return taxpayer
-
-
-def claim_taxpayer(db: Session, taxpayer_id: int, user_id: int) -> bool:
-    """Only an unclaimed account: a conditional update, so two people racing for it cannot both win."""
-    result = db.execute(
-        update(Taxpayer).where(Taxpayer.id == taxpayer_id, Taxpayer.owner_user_id.is_(None))
-        .values(owner_user_id=user_id)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def has_membership(db: Session, user_id: int) -> bool:
-    return bool(db.execute(select(exists().where(Membership.user_id == user_id))).scalar())
-
-
-def create_firm(db: Session, user_id: int, answers: dict[str, str]) -> Firm | None:
-    """A new firm with a fresh ARN and client-link code, its creator as administrator; None if the person
-    already belongs to a firm. The unique constraints are the final word on collisions and double clicks."""
-    for _ in range(CREATE_ATTEMPTS):
-        firm = Firm(arn=_unused_arn(db), link_uid=_unused_link_uid(db), **answers)
-        try:
-            with db.begin_nested():
-                db.add(firm)
-                db.flush()
-                db.add(Membership(firm_id=firm.id, user_id=user_id, role="admin"))
-                db.flush()
-        except IntegrityError:
-            if has_membership(db, user_id):
-                return None
-            continue
-        return firm
-    raise RuntimeError("could not find a free Agent Reference Number")
-
-
-def _unused_arn(db: Session) -> str:
-    while True:
-        arn = identifiers.make_arn(secrets.randbelow(10**7))
-        if not db.execute(select(exists().where(Firm.arn == arn))).scalar():
-            return arn
-
-
-def _unused_link_uid(db: Session) -> str:
-    while True:
-        uid = "".join(secrets.choice(LINK_UID_ALPHABET) for _ in range(8))
-        if not db.execute(select(exists().where(Firm.link_uid == uid))).scalar():
-            return uid
+    return bool(db.execute(select(exists().where(col(User.email) == email.lower()))).scalar())
 
 
 # --- validation ----------------------------------------------------------------------------------------------------
@@ -261,9 +194,9 @@ def first_unanswered(answers: dict[str, Any]) -> Question | None:
     return None
 
 
-def _firm_details(answers: dict[str, Any]) -> dict[str, str]:
+def _firm_details(answers: dict[str, Any]) -> firms.FirmDetails:
     renamed = {"firm_name": "name", "contact_email": "email"}
-    return {renamed.get(name, name): str(answers[name]) for q in QUESTIONS for name in q.fields}
+    return firms.FirmDetails(**{renamed.get(name, name): str(answers[name]) for q in QUESTIONS for name in q.fields})
 
 
 def _next_page(request: Request, answers: dict[str, Any], slug: str) -> RedirectResponse:
@@ -325,9 +258,8 @@ def _create_user(request: Request, db: Session, form: Form) -> User | None:
 async def link_tax_account(request: Request) -> Response:
     viewer = require_viewer(request)
     db = db_session(request)
-    key = ratelimits.limit_key("link-tax-account", str(viewer.user_id))
     now = utcnow()
-    if ratelimits.is_limited(db, key=key, limit=LINK_ATTEMPTS_ALLOWED, window=LINK_WINDOW, now=now):
+    if taxpayers.link_locked(db, user_id=viewer.user_id, now=now):
         return render(request, "registration/link_locked.html", status_code=429)
     if request.method == "GET":
         return render(request, "registration/link_tax_account.html", {"form": Form(), "kinds": LINKABLE_KINDS})
@@ -335,15 +267,13 @@ async def link_tax_account(request: Request) -> Response:
     answer = _check_link(form)
     if answer is None:
         return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
-    taxpayer = find_linkable(db, *answer)
-    if taxpayer is not None and taxpayer.owner_user_id == viewer.user_id:
-        return redirect_to(request, "tax_account_linked", taxpayer_id=taxpayer.id)
-    if taxpayer is None or not claim_taxpayer(db, taxpayer.id, viewer.user_id):
-        ratelimits.record_attempt(db, key=key, window=LINK_WINDOW, now=now)
-        audit.record(db, "tax_account_link_failed", authority="self", actor_user_id=viewer.user_id)
+    kind, value, postcode = answer
+    try:
+        taxpayer = taxpayers.link_tax_account(db, user_id=viewer.user_id, kind=kind, value=value, postcode=postcode,
+                                              now=now)
+    except taxpayers.Refused:
         form.error("reference", LINK_FAILED)
         return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
-    audit.record(db, "tax_account_linked", authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id)
     return redirect_to(request, "tax_account_linked", taxpayer_id=taxpayer.id)
 
 
@@ -394,11 +324,10 @@ async def check_answers(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "registration/check_answers.html", {"answers": answers})
     db = db_session(request)
-    firm = create_firm(db, viewer.user_id, _firm_details(answers))
-    if firm is None:
+    try:
+        firms.create_firm(db, user_id=viewer.user_id, details=_firm_details(answers))
+    except firms.Refused:  # a double click, or another tab, registered first
         return render(request, "registration/already_registered.html")
-    audit.record(db, "agent_services_account_created", authority="self", actor_user_id=viewer.user_id,
-                 firm_id=firm.id, arn=firm.arn)
     journeys.forget(request, JOURNEY)
     return redirect_to(request, "register_complete")
 

@@ -8,7 +8,7 @@ from datetime import date
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from portal.domain import identifiers
+from portal.domain import identifiers, taxpayers
 from portal.domain.models import Taxpayer
 
 MAX_FIELD_LENGTH = 1000
@@ -63,7 +63,7 @@ def read_date(form: Form, name: str, label: str) -> date | None:
         return None
 
 
-ADDRESS_FIELDS = ("address_line1", "address_line2", "town", "postcode")
+ADDRESS_FIELDS = taxpayers.ADDRESS_FIELDS
 
 
 def _column_length(column: str) -> int:
