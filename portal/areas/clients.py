@@ -18,6 +18,7 @@ from portal.domain import identifiers
 from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 from portal.domain.sql import comma_list
@@ -74,10 +75,8 @@ class ObligationRow:
     fulfilled_on: date | None
 
     @property
-    def status(self) -> str:
-        if self.fulfilled_on is not None:
-            return "fulfilled"
-        return "overdue" if self.due_date < date.today() else "due"
+    def status(self) -> ObligationStatus:
+        return obligation_status(due_date=self.due_date, fulfilled_on=self.fulfilled_on)
 
 
 @dataclass(frozen=True)
@@ -267,8 +266,8 @@ async def overview(request: Request) -> Response:
         "authority": authority,
         "client": authority.taxpayer,
         "obligations": obligations,
-        "open_obligations": [o for o in obligations if o.status != "fulfilled"][::-1],
-        "fulfilled_obligations": [o for o in obligations if o.status == "fulfilled"],
+        "open_obligations": [o for o in obligations if o.status is not ObligationStatus.FULFILLED][::-1],
+        "fulfilled_obligations": [o for o in obligations if o.status is ObligationStatus.FULFILLED],
         "references": list_identifiers(db, authority.taxpayer.id, authority.regimes),
         "services": [BY_KEY[key] for key in authority.services],
         "client_types": CLIENT_TYPE_LABELS,

@@ -20,10 +20,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import submissions, tax_calculation
-from portal.domain.models import Business, Firm, Obligation, Submission, User
+from portal.domain.models import Business, Obligation, Submission
+from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority
 from portal.domain.services import Action
-from portal.domain.submissions import receipt_for
+from portal.domain.submissions import receipt_for, sender_of
 from portal.domain.times import uk_time
 from portal.web import journeys
 from portal.web.db import db_session
@@ -53,10 +54,8 @@ class ObligationRow:
     reference: str | None
 
     @property
-    def status(self) -> str:
-        if self.obligation.fulfilled_on is not None or self.reference is not None:
-            return "submitted"
-        return "overdue" if self.obligation.due_date < date.today() else "due"
+    def status(self) -> ObligationStatus:
+        return obligation_status(due_date=self.obligation.due_date, fulfilled_on=self.obligation.fulfilled_on)
 
 
 @dataclass
@@ -175,13 +174,6 @@ def declaration_figures(declaration: Obligation, profits: list[BusinessProfit]) 
 def _rates_label(tax_year: str) -> str:
     start = int(tax_year[:4])  # "2025-26"
     return f"{start} to {start + 1}"
-
-
-def sender_of(db: Session, submission: Submission) -> str:
-    person = db.get(User, submission.submitted_by_user_id)
-    firm = db.get(Firm, submission.firm_id) if submission.firm_id else None
-    name = person.name if person else "Unknown"
-    return f"{name} of {firm.name}" if firm else name
 
 
 def _obligation(request: Request, db: Session, authority: Authority, kind: str) -> Obligation:

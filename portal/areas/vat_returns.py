@@ -18,7 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import submissions, vat
-from portal.domain.models import Firm, Obligation, Submission, User
+from portal.domain.models import Obligation, Submission
+from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority
 from portal.domain.services import Action
 from portal.domain.times import uk_time
@@ -49,10 +50,8 @@ class VatObligationRow:
     figures: dict[str, Any] | None
 
     @property
-    def status(self) -> str:
-        if self.fulfilled_on is not None:
-            return "fulfilled"
-        return "overdue" if self.due_date < date.today() else "due"
+    def status(self) -> ObligationStatus:
+        return obligation_status(due_date=self.due_date, fulfilled_on=self.fulfilled_on)
 
     @property
     def vat_return(self) -> vat.VatReturn | None:
@@ -80,13 +79,6 @@ def vat_obligations(db: Session, taxpayer_id: int) -> list[VatObligationRow]:
         .order_by(Obligation.due_date, Obligation.id)
     )
     return [VatObligationRow(*row) for row in rows]
-
-
-def submitted_by(db: Session, submission: Submission) -> str:
-    person = db.get(User, submission.submitted_by_user_id)
-    name = person.name if person else "Unknown"
-    firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
-    return f"{name}, {firm.name}" if firm else name
 
 
 # --- the boxes as shown ------------------------------------------------------------------------------------------
@@ -158,8 +150,8 @@ async def obligations(request: Request) -> Response:
     rows = vat_obligations(db_session(request), authority.taxpayer.id)
     context = {
         "title": f"VAT – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
-        "open_rows": [row for row in rows if row.status != "fulfilled"],
-        "fulfilled_rows": [row for row in rows if row.status == "fulfilled"][::-1],
+        "open_rows": [row for row in rows if row.status is not ObligationStatus.FULFILLED],
+        "fulfilled_rows": [row for row in rows if row.status is ObligationStatus.FULFILLED][::-1],
         "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "box5_text": box5_text,
     }
     return render(request, "vat_returns/obligations.html", context)
@@ -221,8 +213,9 @@ async def receipt(request: Request) -> Response:
         raise HTTPException(status_code=404)
     vat_return = vat.VatReturn.from_figures(submission.figures)
     context = page_context(authority, obligation, "VAT return submitted", submission=submission,
-                           submitted_at=uk_time(submission.submitted_at), submitted_by=submitted_by(db, submission),
-                           rows=box_rows(vat_return), vat_return=vat_return)
+                           submitted_at=uk_time(submission.submitted_at),
+                           submitted_by=submissions.sender_of(db, submission), rows=box_rows(vat_return),
+                           vat_return=vat_return)
     return render(request, "vat_returns/receipt.html", context)
 
 

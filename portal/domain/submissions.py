@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from portal.domain import audit
-from portal.domain.models import Obligation, Submission
+from portal.domain.models import Firm, Obligation, Submission, User
 from portal.domain.people import Authority, Viewer
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0 or 1 to misread on a phone call
@@ -23,6 +23,15 @@ def new_reference() -> str:
 
 def receipt_for(db: Session, obligation_id: int) -> Submission | None:
     return db.execute(select(Submission).where(Submission.obligation_id == obligation_id)).scalar_one_or_none()
+
+
+def sender_of(db: Session, submission: Submission) -> str:
+    """Who sent it, as a receipt names them: "Amira Reed, Harbour & Reed Tax Advisers LLP" for an agent (as the
+    activity pages write it), the person's name alone when they sent it for themselves."""
+    person = db.get(User, submission.submitted_by_user_id)
+    name = person.name if person else "Unknown"
+    firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
+    return f"{name}, {firm.name}" if firm else name
 
 
 def submit_once(db: Session, *, obligation: Obligation, viewer: Viewer, authority: Authority,
