@@ -14,7 +14,7 @@ from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.models import User, utcnow
 from portal.domain.people import Viewer
 from portal.web.db import db_session
-from portal.web.forms import Form, read_form
+from portal.web.forms import Form, read_form, too_long
 from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import Sessions, current_viewer
@@ -41,7 +41,7 @@ async def sign_in(request: Request) -> Response:
     if not form.get("email"):
         form.error("email", "Enter your email address")
     elif len(form.get("email")) > MAX_EMAIL_LENGTH:
-        form.error("email", f"Email address must be {MAX_EMAIL_LENGTH} characters or fewer")
+        form.error("email", too_long("Email address", MAX_EMAIL_LENGTH))
     if not form.get("password"):
         form.error("password", "Enter your password")
     if not form.ok:

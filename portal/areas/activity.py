@@ -26,7 +26,7 @@ from portal.domain.sql import contains_pattern
 from portal.domain.times import aware
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form
+from portal.web.forms import Form, check_length
 from portal.web.gate import require_authority
 from portal.web.links import path_for
 from portal.web.rendering import render
@@ -176,8 +176,7 @@ def firm_people(db: Session, firm_id: int) -> list[tuple[str, str]]:
 def filter_form(request: Request, people: list[tuple[str, str]]) -> tuple[Form, FirmFilter]:
     form = Form(values={"client": request.query_params.get("client", "").strip(),
                         "person": request.query_params.get("person", "").strip()})
-    if len(form.get("client")) > MAX_CLIENT_SEARCH_LENGTH:
-        form.error("client", f"Client name must be {MAX_CLIENT_SEARCH_LENGTH} characters or fewer")
+    check_length(form, "client", "Client name", MAX_CLIENT_SEARCH_LENGTH)
     client = "" if form.errors else form.get("client")
     person = form.get("person") if form.get("person") in {value for value, _ in people} else ""
     form.values["person"] = person

@@ -25,7 +25,7 @@ from portal.domain.sql import comma_list
 from portal.web import pagination
 from portal.web.db import connection, db_session
 from portal.web.formatting import govuk_date
-from portal.web.forms import Form
+from portal.web.forms import Form, check_length
 from portal.web.gate import require_authority
 from portal.web.links import path_for, redirect_to
 from portal.web.prepared import PreparedRead
@@ -227,8 +227,7 @@ def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[
 def _search_form(request: Request) -> tuple[Form, str, str]:
     form = Form(values={"q": request.query_params.get("q", "").strip(),
                         "service": request.query_params.get("service", "")})
-    if len(form.get("q")) > MAX_SEARCH_LENGTH:
-        form.error("q", f"Search must be {MAX_SEARCH_LENGTH} characters or fewer")
+    check_length(form, "q", "Search", MAX_SEARCH_LENGTH)
     regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
     text = "" if form.errors else form.get("q")
     return form, text, regime

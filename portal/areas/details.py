@@ -25,7 +25,7 @@ from portal.domain.services import CLIENT_TYPE_LABELS
 from portal.domain.taxpayers import DETAILS_FIELDS, DetailsPart, details_values
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import Form, check_uk_address, read_form
+from portal.web.forms import Form, check_uk_address, column_length, read_form, too_long
 from portal.web.gate import require_authority
 from portal.web.links import redirect_to
 from portal.web.rendering import render
@@ -35,26 +35,14 @@ _PHONE_RE = re.compile(r"[0-9 +()]+")
 MIN_PHONE_DIGITS = 7
 
 
-def max_length(column: str) -> int:
-    """The column's length in the model, so no value PostgreSQL would refuse ever reaches it."""
-    length = Taxpayer.__table__.c[column].type.length  # type: ignore[attr-defined]
-    assert isinstance(length, int)
-    return length
-
-
 # --- forms and validation ------------------------------------------------------------------------------------------
-
-
-def _length(form: Form, name: str, label: str) -> None:
-    if len(form.get(name)) > (limit := max_length(name)):
-        form.error(name, f"{label} must be {limit} characters or fewer")
 
 
 def check_contact(form: Form) -> None:
     check_email(form, "email", "Enter an email address")
     phone = form.get("phone")
-    if len(phone) > (limit := max_length("phone")):
-        form.error("phone", f"Phone number must be {limit} characters or fewer")
+    if len(phone) > (limit := column_length(Taxpayer, "phone")):
+        form.error("phone", too_long("Phone number", limit))
     elif phone and (not _PHONE_RE.fullmatch(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS):
         form.error("phone", "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
 

@@ -21,7 +21,7 @@ from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, User, utcnow
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
+from portal.web.forms import ADDRESS_FIELDS, Form, check_length, check_uk_address, read_form, too_long
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
@@ -84,7 +84,7 @@ def check_email(form: Form, name: str, empty: str) -> None:
     if not value:
         form.error(name, empty)
     elif len(value) > MAX_EMAIL_LENGTH:
-        form.error(name, f"Email address must be {MAX_EMAIL_LENGTH} characters or fewer")
+        form.error(name, too_long("Email address", MAX_EMAIL_LENGTH))
     elif not is_plausible_email(value):
         form.error(name, "Enter an email address in the correct format, like name@example.com")
 
@@ -92,8 +92,8 @@ def check_email(form: Form, name: str, empty: str) -> None:
 def _check_sign_up(form: Form) -> None:
     if not form.get("name"):
         form.error("name", "Enter your full name")
-    elif len(form.get("name")) > MAX_NAME_LENGTH:
-        form.error("name", f"Full name must be {MAX_NAME_LENGTH} characters or fewer")
+    else:
+        check_length(form, "name", "Full name", MAX_NAME_LENGTH)
     check_email(form, "email", "Enter your email address")
     password = form.get("password")
     if not password:
@@ -101,7 +101,7 @@ def _check_sign_up(form: Form) -> None:
     elif len(password) < MIN_PASSWORD_LENGTH:
         form.error("password", f"Password must be {MIN_PASSWORD_LENGTH} characters or more")
     elif len(password) > MAX_PASSWORD_LENGTH:
-        form.error("password", f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer")
+        form.error("password", too_long("Password", MAX_PASSWORD_LENGTH))
     if not form.get("confirm_password"):
         form.error("confirm_password", "Enter your password again")
     elif form.get("confirm_password") != password:
@@ -149,17 +149,12 @@ QUESTIONS: tuple[Question, ...] = (
 BY_SLUG = {q.slug: q for q in QUESTIONS}
 
 
-def _length(form: Form, name: str, label: str, limit: int) -> None:
-    if len(form.get(name)) > limit:
-        form.error(name, f"{label} must be {limit} characters or fewer")
-
-
 def check_question(slug: str, form: Form) -> None:
     """Checks one page's answers and tidies them (postcode and AMLS number normalised) in place."""
     if slug == "firm-name":
         if not form.get("firm_name"):
             form.error("firm_name", "Enter your firm's name")
-        _length(form, "firm_name", "Your firm's name", MAX_FIRM_NAME_LENGTH)
+        check_length(form, "firm_name", "Your firm's name", MAX_FIRM_NAME_LENGTH)
     elif slug == "contact-email":
         check_email(form, "contact_email", "Enter your firm's contact email address")
     elif slug == "address":
@@ -175,7 +170,7 @@ def _check_supervision(form: Form) -> None:
     if not number:
         form.error("amls_number", "Enter your anti-money laundering supervision registration number")
     elif len(number) > MAX_AMLS_NUMBER_LENGTH:
-        form.error("amls_number", f"Registration number must be {MAX_AMLS_NUMBER_LENGTH} characters or fewer")
+        form.error("amls_number", too_long("Registration number", MAX_AMLS_NUMBER_LENGTH))
     elif body == HMRC_SUPERVISOR:
         if not identifiers.is_valid_amls_hmrc_number(number):
             form.error("amls_number", "Enter your HMRC anti-money laundering supervision registration number "

@@ -24,7 +24,7 @@ from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES, regime_name
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form
+from portal.web.forms import Form, too_long
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
@@ -195,7 +195,7 @@ def read_filters(request: Request) -> tuple[Form, Filters]:
     within = _days(form)
     name = form.get("client")
     if len(name) > MAX_NAME_LENGTH:
-        form.error("client", f"Client name must be {MAX_NAME_LENGTH} characters or fewer")
+        form.error("client", too_long("Client name", MAX_NAME_LENGTH))
         name = ""
     return form, Filters(regime, status, within, name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlmodel import SQLModel
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
@@ -30,6 +31,23 @@ class Form:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def too_long(label: str, limit: int) -> str:
+    """The GOV.UK message for text over its limit, the one wording every form uses."""
+    return f"{label} must be {limit} characters or fewer"
+
+
+def check_length(form: Form, name: str, label: str, limit: int) -> None:
+    if len(form.get(name)) > limit:
+        form.error(name, too_long(label, limit))
+
+
+def column_length(model: type[SQLModel], column: str) -> int:
+    """A text column's length in the model, so no value PostgreSQL would refuse ever reaches it."""
+    length = model.__table__.c[column].type.length  # type: ignore[attr-defined]  # SQLModel leaves __table__ untyped
+    assert isinstance(length, int)
+    return length
 
 
 async def read_form(request: Request, *names: str) -> Form:
@@ -66,14 +84,6 @@ def read_date(form: Form, name: str, label: str) -> date | None:
 ADDRESS_FIELDS = taxpayers.ADDRESS_FIELDS
 
 
-def _column_length(column: str) -> int:
-    # Taxpayer and Firm hold addresses in columns of the same lengths; reading them from the model means no
-    # value PostgreSQL would refuse ever gets through.
-    length = Taxpayer.__table__.c[column].type.length  # type: ignore[attr-defined]
-    assert isinstance(length, int)
-    return length
-
-
 def check_uk_address(form: Form) -> None:
     """The GOV.UK address questions (portal/templates/components/fields.html address_fields), with the
     postcode normalised in place."""
@@ -83,8 +93,8 @@ def check_uk_address(form: Form) -> None:
         form.error("town", "Enter town or city")
     for name, label in (("address_line1", "Address line 1"), ("address_line2", "Address line 2"),
                         ("town", "Town or city")):
-        if len(form.get(name)) > (limit := _column_length(name)):
-            form.error(name, f"{label} must be {limit} characters or fewer")
+        # Taxpayer and Firm hold addresses in columns of the same lengths.
+        check_length(form, name, label, column_length(Taxpayer, name))
     postcode = form.get("postcode")
     if not postcode:
         form.error("postcode", "Enter postcode")
@@ -94,5 +104,5 @@ def check_uk_address(form: Form) -> None:
         normalised = identifiers.normalise_postcode(postcode)
         # "BFPO 1234" is valid but one longer than the column: kept without its space (postcode comparisons
         # normalise both sides, so it still matches as a known fact).
-        fits = len(normalised) <= _column_length("postcode")
+        fits = len(normalised) <= column_length(Taxpayer, "postcode")
         form.values["postcode"] = normalised if fits else normalised.replace(" ", "")

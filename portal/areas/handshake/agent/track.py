@@ -17,7 +17,7 @@ from portal.domain.handshake import AGENT_STATUS_TEXT, Refused, Status
 from portal.domain.services import BY_KEY
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form
+from portal.web.forms import Form, check_length
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 
@@ -81,8 +81,7 @@ async def cancelled_page(request: Request) -> Response:
 def filter_form(request: Request) -> tuple[Form, str, str]:
     form = Form(values={"client": request.query_params.get("client", "").strip(),
                         "status": request.query_params.get("status", "")})
-    if len(form.get("client")) > MAX_NAME_FILTER:
-        form.error("client", f"Client name must be {MAX_NAME_FILTER} characters or fewer")
+    check_length(form, "client", "Client name", MAX_NAME_FILTER)
     status = form.get("status") if form.get("status") in dict(STATUS_FILTERS) else ""
     return form, ("" if form.errors else form.get("client")), status
 
