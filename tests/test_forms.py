@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.web.forms import Form, check_uk_address
+from portal.web.forms import Form, check_length, check_uk_address, too_long
 
 
 def _address(**values: str) -> Form:
@@ -31,8 +31,6 @@ def test_each_missing_or_overlong_answer_has_its_own_message() -> None:
 
 
 def test_one_wording_for_text_over_its_limit() -> None:
-    from portal.web.forms import check_length, too_long
-
     form = Form(values={"name": "x" * 11, "town": "Leeds"})
     check_length(form, "name", "Full name", 10)
     check_length(form, "town", "Town or city", 10)
