@@ -6,7 +6,7 @@ from datetime import date
 from urllib.parse import quote
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +27,7 @@ from portal.web.sessions import current_viewer, require_viewer
 def find_link_firm(db: Session, uid: str, name: str, url_part: str) -> Firm | None:
     if url_part not in URL_PARTS or not (uid.isascii() and uid.isalnum()) or len(uid) > 8:
         return None
-    firm = db.execute(select(Firm).where(Firm.link_uid == uid)).scalar_one_or_none()
+    firm: Firm | None = db.execute(select(Firm).where(col(Firm.link_uid) == uid)).scalar_one_or_none()
     if firm is None or normalise_agency_name(firm.name) != name:
         return None
     return firm
@@ -35,19 +35,19 @@ def find_link_firm(db: Session, uid: str, name: str, url_part: str) -> Firm | No
 
 def requests_for_link(db: Session, *, firm_id: int, url_part: str, user_id: int) -> list[AuthorisationRequest]:
     """This firm's requests for this link's services to any taxpayer the person owns, newest first."""
-    owned = select(Taxpayer.id).where(Taxpayer.owner_user_id == user_id)
+    owned = select(col(Taxpayer.id)).where(col(Taxpayer.owner_user_id) == user_id)
     return list(db.execute(
         select(AuthorisationRequest).where(
-            AuthorisationRequest.firm_id == firm_id, AuthorisationRequest.service.in_(URL_PARTS[url_part]),
-            AuthorisationRequest.taxpayer_id.in_(owned))
-        .order_by(AuthorisationRequest.created_at.desc(), AuthorisationRequest.id.desc())
+            col(AuthorisationRequest.firm_id) == firm_id, col(AuthorisationRequest.service).in_(URL_PARTS[url_part]),
+            col(AuthorisationRequest.taxpayer_id).in_(owned))
+        .order_by(col(AuthorisationRequest.created_at).desc(), col(AuthorisationRequest.id).desc())
     ).scalars())
 
 
 def pick_request(found: list[AuthorisationRequest], today: date) -> AuthorisationRequest | None:
     """The pending one, otherwise the most recent, so the person is told exactly what happened to it."""
     pending = [r for r in found if effective_status(r, today) is Status.PENDING]
-    return (pending or found or [None])[0]
+    return (pending or found)[0] if pending or found else None
 
 
 def _link(request: Request, db: Session) -> tuple[Firm, str]:

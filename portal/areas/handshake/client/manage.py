@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +31,7 @@ HISTORY_LIMIT = 50
 
 def owned_taxpayers(db: Session, user_id: int) -> list[Taxpayer]:
     return list(db.execute(
-        select(Taxpayer).where(Taxpayer.owner_user_id == user_id).order_by(Taxpayer.name, Taxpayer.id)
+        select(Taxpayer).where(col(Taxpayer.owner_user_id) == user_id).order_by(col(Taxpayer.name), col(Taxpayer.id))
     ).scalars())
 
 
@@ -72,10 +72,10 @@ class TaxpayerSection:
 
 def current_requests(db: Session, taxpayer_id: int, today: date) -> list[CurrentRequest]:
     rows = db.execute(
-        select(AuthorisationRequest, Firm).join(Firm, Firm.id == AuthorisationRequest.firm_id)
-        .where(AuthorisationRequest.taxpayer_id == taxpayer_id, AuthorisationRequest.status == Status.PENDING,
-               AuthorisationRequest.expires_on >= today)
-        .order_by(AuthorisationRequest.expires_on, AuthorisationRequest.id)
+        select(AuthorisationRequest, Firm).join(Firm, col(Firm.id) == col(AuthorisationRequest.firm_id))
+        .where(col(AuthorisationRequest.taxpayer_id) == taxpayer_id, col(AuthorisationRequest.status) == Status.PENDING,
+               col(AuthorisationRequest.expires_on) >= today)
+        .order_by(col(AuthorisationRequest.expires_on), col(AuthorisationRequest.id))
     ).all()
     return [CurrentRequest(firm.name, service_name(r.service), ROLES.get(r.service, ""), r.expires_on,
                            client_link(firm, BY_KEY[r.service].url_part) + "/respond") for r, firm in rows]
@@ -83,14 +83,14 @@ def current_requests(db: Session, taxpayer_id: int, today: date) -> list[Current
 
 def authorised(db: Session, taxpayer_id: int) -> list[Authorised]:
     agents = db.execute(
-        select(Authorisation, Firm.name).join(Firm, Firm.id == Authorisation.firm_id)
-        .where(Authorisation.taxpayer_id == taxpayer_id, Authorisation.ended_at.is_(None))
-        .order_by(Authorisation.started_at, Authorisation.id)
+        select(Authorisation, col(Firm.name)).join(Firm, col(Firm.id) == col(Authorisation.firm_id))
+        .where(col(Authorisation.taxpayer_id) == taxpayer_id, col(Authorisation.ended_at).is_(None))
+        .order_by(col(Authorisation.started_at), col(Authorisation.id))
     ).all()
     helpers = db.execute(
-        select(HelperLink, User.name).join(User, User.id == HelperLink.helper_user_id)
-        .where(HelperLink.taxpayer_id == taxpayer_id, HelperLink.status == "active")
-        .order_by(HelperLink.accepted_at, HelperLink.id)
+        select(HelperLink, col(User.name)).join(User, col(User.id) == col(HelperLink.helper_user_id))
+        .where(col(HelperLink.taxpayer_id) == taxpayer_id, col(HelperLink.status) == "active")
+        .order_by(col(HelperLink.accepted_at), col(HelperLink.id))
     ).all()
     return [Authorised(name, service_name(a.service), ROLES.get(a.service, "").capitalize(), aware(a.started_at),
                        "remove_agent", {"authorisation_id": a.id}) for a, name in agents] + [
@@ -109,20 +109,20 @@ REQUEST_EVENTS = {Status.ACCEPTED: "You accepted the request", Status.DEAUTHORIS
 def history(db: Session, taxpayer_id: int, today: date) -> list[HistoryEvent]:
     """Accepted, declined, expired, cancelled and no-longer-authorised events, newest first."""
     requests = db.execute(
-        select(AuthorisationRequest, Firm.name).join(Firm, Firm.id == AuthorisationRequest.firm_id)
-        .where(AuthorisationRequest.taxpayer_id == taxpayer_id,
-               (AuthorisationRequest.status != Status.PENDING) | (AuthorisationRequest.expires_on < today))
-        .order_by(AuthorisationRequest.created_at.desc()).limit(HISTORY_LIMIT)
+        select(AuthorisationRequest, col(Firm.name)).join(Firm, col(Firm.id) == col(AuthorisationRequest.firm_id))
+        .where(col(AuthorisationRequest.taxpayer_id) == taxpayer_id,
+               (col(AuthorisationRequest.status) != Status.PENDING) | (col(AuthorisationRequest.expires_on) < today))
+        .order_by(col(AuthorisationRequest.created_at).desc()).limit(HISTORY_LIMIT)
     ).all()
     ended = db.execute(
-        select(Authorisation, Firm.name).join(Firm, Firm.id == Authorisation.firm_id)
-        .where(Authorisation.taxpayer_id == taxpayer_id, Authorisation.ended_at.is_not(None))
-        .order_by(Authorisation.ended_at.desc()).limit(HISTORY_LIMIT)
+        select(Authorisation, col(Firm.name)).join(Firm, col(Firm.id) == col(Authorisation.firm_id))
+        .where(col(Authorisation.taxpayer_id) == taxpayer_id, col(Authorisation.ended_at).is_not(None))
+        .order_by(col(Authorisation.ended_at).desc()).limit(HISTORY_LIMIT)
     ).all()
     helpers = db.execute(
-        select(HelperLink, User.name).join(User, User.id == HelperLink.helper_user_id)
-        .where(HelperLink.taxpayer_id == taxpayer_id, HelperLink.status == "ended")
-        .order_by(HelperLink.ended_at.desc()).limit(HISTORY_LIMIT)
+        select(HelperLink, col(User.name)).join(User, col(User.id) == col(HelperLink.helper_user_id))
+        .where(col(HelperLink.taxpayer_id) == taxpayer_id, col(HelperLink.status) == "ended")
+        .order_by(col(HelperLink.ended_at).desc()).limit(HISTORY_LIMIT)
     ).all()
     events = [_request_event(r, name, today) for r, name in requests] + [
         HistoryEvent(aware(a.ended_at), name, service_name(a.service),
