@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.convertors import Convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.convertors import Convertor
 from starlette.routing import BaseRoute, NoMatchFound, Route
 
 Query = Mapping[str, object] | Sequence[tuple[str, object]]
