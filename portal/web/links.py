@@ -6,14 +6,18 @@ the `path_for` global (portal.web.rendering), which is `PathFinder` below. Both 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
+from starlette.convertors import Convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, NoMatchFound, Route
 
 Query = Mapping[str, object] | Sequence[tuple[str, object]]
+PARAM = re.compile(r"{(\w+)}")  # a parameter in a route's path_format, as starlette.routing writes them
 
 
 def path_for(request: Request, name: str, /, *, query: Query | None = None, **params: object) -> str:
@@ -36,28 +40,43 @@ def query_string(query: Query) -> str:
 class PathFinder:
     """`path_for(name, **params)` for templates: Starlette's answer, without its walk over every route per call.
 
-    Router.url_path_for asks each of the ~80 routes in turn; the client list calls this for every row. The route
-    that answers a name and a set of parameter names never changes, so it is looked up once and then asked alone.
+    Router.url_path_for asks each of the ~80 routes in turn (about 11µs); the client list calls this twice a row.
+    The route that answers a name and a set of parameter names never changes, so it is found once; after that a
+    path is the route's own format filled with its own convertors' strings (about 1µs; tests/test_links.py checks
+    the two agree on every route).
     """
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self._routes = routes
-        self._found: dict[tuple[str, frozenset[str]], Route] = {}
+        self._found: dict[tuple[str, tuple[str, ...]], Callable[[dict[str, Any]], str]] = {}
 
-    def __call__(self, name: str, /, **params: object) -> str:
-        key = (name, frozenset(params))
-        route = self._found.get(key)
-        if route is None:
-            route = self._find(name, params)
-            self._found[key] = route
-        return str(route.url_path_for(name, **params))
+    def __call__(self, name: str, /, **params: Any) -> str:
+        key = (name, tuple(params))  # in the order a template passes them: one entry per order, found alike
+        build = self._found.get(key)
+        if build is None:
+            build = self._found[key] = self._builder(name, params)
+        return build(params)
 
-    def _find(self, name: str, params: dict[str, object]) -> Route:
+    def _builder(self, name: str, params: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
         for route in self._routes:
             if isinstance(route, Route):
                 try:
-                    route.url_path_for(name, **params)
+                    path = route.url_path_for(name, **params)  # Starlette's own checks: name, parameter names
                 except NoMatchFound:
                     continue
-                return route
+                return _builder(route.path_format, route.param_convertors, str(path))
         raise NoMatchFound(name, params)
+
+
+def _builder(path_format: str, convertors: dict[str, Convertor[Any]], path: str) -> Callable[[dict[str, Any]], str]:
+    """A function from parameters to the path: the format's text between parameters, each parameter in its
+    convertor's string; a route with one parameter (most of them) is a prefix, a string and a suffix."""
+    if not convertors:
+        return lambda params: path
+    parts = PARAM.split(path_format)  # text, name, text, name, ..., text
+    if len(parts) == 3:
+        before, key, after = parts
+        to_string = convertors[key].to_string
+        return lambda params: before + to_string(params[key]) + after
+    return lambda params: path_format.format_map(
+        {key: convertors[key].to_string(value) for key, value in params.items()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +66,38 @@ class _CodeGenerator(CodeGenerator):
         if finalize.src is not None:
             self.write(finalize.src)
 
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        """`path_for(...)` goes straight to environment.path_for, and with constant arguments becomes its path.
+
+        Through Jinja's context.call, which looks for pass_context markers first, the ~35 links of a page of the
+        client list doubled its render; called directly each costs about a microsecond, and a constant one
+        (the menu, the footer, most links) nothing at all. A template therefore cannot rebind `path_for`.
+        """
+        name = node.node
+        if (forward_caller or not isinstance(name, nodes.Name) or name.name != "path_for" or len(node.args) != 1
+                or node.dyn_args is not None or any(iskeyword(kwarg.key) for kwarg in node.kwargs)):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        values = [node.args[0], *(kwarg.value for kwarg in node.kwargs)]
+        if node.dyn_kwargs is None and all(isinstance(value, nodes.Const) for value in values):
+            path_for = self.environment.path_for  # type: ignore[attr-defined]
+            self.write(repr(path_for(node.args[0].value, **{kwarg.key: kwarg.value.value for kwarg in node.kwargs})))
+            return
+        self.write("environment.path_for(")
+        self.visit(node.args[0], frame)
+        for kwarg in node.kwargs:
+            self.write(f", {kwarg.key}=")
+            self.visit(kwarg.value, frame)
+        if node.dyn_kwargs is not None:
+            self.write(", **")
+            self.visit(node.dyn_kwargs, frame)
+        self.write(")")
+
 
 class PortalEnvironment(jinja2.Environment):
     code_generator_class = _CodeGenerator
     escape_output = staticmethod(escape_output)
+    path_for: PathFinder
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         # A plain dict, not Jinja's ChainMap over env.globals: each render, include and import compares these
@@ -80,6 +109,11 @@ class PortalEnvironment(jinja2.Environment):
 ContextProcessor = Callable[[Request], dict[str, Any]]
 
 
+# GOV.UK components are our own small macros with GOV.UK's classes and parameter names (templates/components/,
+# one a file), not govuk-frontend-jinja's. Measured on these machines (shared/recipe.md), a whole page through its
+# template.html served about 470 requests/s against about 9,000 for a small plain template (it renders header and
+# footer twice through caller()); our layout with GOV.UK classes, and macros only where they earn their keep, costs
+# far less. So nothing imports it, and it was dropped from the dependencies.
 def make_templates(
     static: StaticAssets, context_processors: list[ContextProcessor], path_for: PathFinder
 ) -> Jinja2Templates:
@@ -87,12 +121,7 @@ def make_templates(
         loader=jinja2.ChoiceLoader(
             [
                 jinja2.FileSystemLoader(PACKAGE / "templates"),
-                jinja2.PrefixLoader(
-                    {
-                        "partials": jinja2.FileSystemLoader(PACKAGE / "partials"),
-                        "govuk_frontend_jinja": jinja2.PackageLoader("govuk_frontend_jinja"),
-                    }
-                ),
+                jinja2.PrefixLoader({"partials": jinja2.FileSystemLoader(PACKAGE / "partials")}),
             ]
         ),
         autoescape=True,
@@ -104,6 +133,7 @@ def make_templates(
     # Templates ask the authority what to offer with the same Action names the handlers check.
     # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
     env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action, path_for=path_for)
+    env.path_for = path_for  # what compiled templates call (_CodeGenerator.visit_Call)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)
 
