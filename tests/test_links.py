@@ -24,6 +24,7 @@ from portal.app import create_app
 from portal.devdata import demo
 from portal.domain.sql import make_engine, unit_of_work
 from portal.settings import Settings
+from portal.web.convertors import IdConvertor
 from portal.web.links import PathFinder
 from tests.conftest import _check_html_and_links
 from tests.factories import sign_in
@@ -54,7 +55,8 @@ def test_a_link_to_no_route_or_a_form_with_the_wrong_method_is_caught(app) -> No
 
 def test_every_route_gives_the_same_path_through_path_for_as_through_starlette(app) -> None:  # type: ignore[no-untyped-def]
     path_for = PathFinder(app.routes)
-    samples = {IntegerConvertor: 2147483647, StringConvertor: "a-b_c", PathConvertor: "app/x.css"}
+    samples = {IntegerConvertor: 2147483647, IdConvertor: 2147483647, StringConvertor: "a-b_c",
+               PathConvertor: "app/x.css"}
     for route in app.routes:
         assert isinstance(route, Route) and route.name
         params = {name: samples[type(convertor)] for name, convertor in route.param_convertors.items()}
