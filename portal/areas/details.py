@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.registration import check_email
 from portal.domain import taxpayers
 from portal.domain.models import Taxpayer
 from portal.domain.people import Authority
@@ -25,7 +24,7 @@ from portal.domain.services import CLIENT_TYPE_LABELS
 from portal.domain.taxpayers import DETAILS_FIELDS, DetailsPart, details_values
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import Form, check_uk_address, column_length, read_form, too_long
+from portal.web.forms import Form, check_email, check_uk_address, column_length, read_form, too_long
 from portal.web.gate import require_authority
 from portal.web.links import redirect_to
 from portal.web.rendering import render

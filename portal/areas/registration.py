@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +15,20 @@ from starlette.routing import Route
 
 from portal.areas.accounts import safe_next
 from portal.domain import audit, firms, identifiers, taxpayers
-from portal.domain.accounts import MAX_EMAIL_LENGTH, hash_password
+from portal.domain.accounts import hash_password
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, User, utcnow
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import ADDRESS_FIELDS, Form, check_length, check_uk_address, read_form, too_long
+from portal.web.forms import (
+    ADDRESS_FIELDS,
+    Form,
+    check_email,
+    check_length,
+    check_uk_address,
+    read_form,
+    too_long,
+)
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
@@ -32,8 +39,6 @@ MAX_PASSWORD_LENGTH = 128
 MAX_FIRM_NAME_LENGTH = 160
 MAX_AMLS_NUMBER_LENGTH = 40
 JOURNEY = "register"
-# Something before and after one @, and a dot in the domain: plausible, not proof (only a sent email proves it).
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 HMRC_SUPERVISOR = "HM Revenue and Customs (HMRC)"
 AML_SUPERVISORS: tuple[str, ...] = (
@@ -73,20 +78,6 @@ def email_taken(db: Session, email: str) -> bool:
 
 
 # --- validation ----------------------------------------------------------------------------------------------------
-
-
-def is_plausible_email(value: str) -> bool:
-    return len(value) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.fullmatch(value))
-
-
-def check_email(form: Form, name: str, empty: str) -> None:
-    value = form.get(name)
-    if not value:
-        form.error(name, empty)
-    elif len(value) > MAX_EMAIL_LENGTH:
-        form.error(name, too_long("Email address", MAX_EMAIL_LENGTH))
-    elif not is_plausible_email(value):
-        form.error(name, "Enter an email address in the correct format, like name@example.com")
 
 
 def _check_sign_up(form: Form) -> None:

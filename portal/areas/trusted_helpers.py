@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.registration import check_email
 from portal.domain import trusted_helpers
 from portal.domain.accounts import token_hash
 from portal.domain.models import HelperLink, Taxpayer, User
@@ -31,7 +30,7 @@ from portal.domain.trusted_helpers import (
 )
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import Form, read_form
+from portal.web.forms import Form, check_email, read_form
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer

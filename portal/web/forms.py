@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from portal.domain import identifiers, taxpayers
+from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.models import Taxpayer
 
 MAX_FIELD_LENGTH = 1000
@@ -79,6 +81,25 @@ def read_date(form: Form, name: str, label: str) -> date | None:
     except ValueError:
         form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
         return None
+
+
+# Something before and after one @, and a dot in the domain: plausible, not proof (only a sent email proves it).
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def is_plausible_email(value: str) -> bool:
+    return len(value) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.fullmatch(value))
+
+
+def check_email(form: Form, name: str, empty: str) -> None:
+    """An email address a person types (their own, their firm's, their helper's, a client's contact)."""
+    value = form.get(name)
+    if not value:
+        form.error(name, empty)
+    elif len(value) > MAX_EMAIL_LENGTH:
+        form.error(name, too_long("Email address", MAX_EMAIL_LENGTH))
+    elif not is_plausible_email(value):
+        form.error(name, "Enter an email address in the correct format, like name@example.com")
 
 
 ADDRESS_FIELDS = taxpayers.ADDRESS_FIELDS
