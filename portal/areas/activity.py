@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
-from portal.domain.people import Viewer
+from portal.domain.people import Viewer, with_firm
 from portal.domain.services import BY_KEY
 from portal.domain.sql import contains_pattern
 from portal.domain.times import aware
@@ -112,7 +112,7 @@ def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> st
     if authority == "self":
         return "You"
     if authority == "agent":
-        return f"{person or 'Someone'}, {firm}" if firm else (person or "An agent")
+        return with_firm(person or "Someone", firm) if firm else (person or "An agent")
     if authority == "helper":
         return f"{person or 'Someone'} (trusted helper)"
     return person or "HMRC"

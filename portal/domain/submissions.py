@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from portal.domain import audit
 from portal.domain.models import Firm, Obligation, Submission, User
-from portal.domain.people import Authority, Viewer
+from portal.domain.people import Authority, Viewer, with_firm
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0 or 1 to misread on a phone call
 
@@ -26,12 +26,11 @@ def receipt_for(db: Session, obligation_id: int) -> Submission | None:
 
 
 def sender_of(db: Session, submission: Submission) -> str:
-    """Who sent it, as a receipt names them: "Amira Reed, Harbour & Reed Tax Advisers LLP" for an agent (as the
-    activity pages write it), the person's name alone when they sent it for themselves."""
+    """Who sent it, as a receipt names them (people.with_firm): the agent and their firm, or the person alone."""
     person = db.get(User, submission.submitted_by_user_id)
     name = person.name if person else "Unknown"
     firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
-    return f"{name}, {firm.name}" if firm else name
+    return with_firm(name, firm.name if firm else None)
 
 
 def submit_once(db: Session, *, obligation: Obligation, viewer: Viewer, authority: Authority,
