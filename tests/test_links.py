@@ -130,3 +130,15 @@ def test_every_link_an_agent_a_taxpayer_and_a_helper_are_offered_leads_to_a_rout
         per_route, found = _walk(client, app, start)
     assert expected <= set(per_route), f"not reached: {expected - set(per_route)}"
     assert found and not [(page, link) for page, link in found if route_of(app, link.method, link.path) is None]
+
+
+def test_path_for_in_a_template_gives_the_same_path_however_it_is_called(app) -> None:  # type: ignore[no-untyped-def]
+    """The code generator folds constant calls and calls the PathFinder directly; the answer must not change."""
+    env = app.state.templates.env
+    source = ('{{ path_for("vat_return", client_id=7, obligation_id=8) }}|{{ path_for("vat_return", client_id=c,'
+              ' obligation_id=o) }}|{{ path_for(name, **params) }}|{% set p = path_for %}{{ p("clients") }}')
+    rendered = env.from_string(source).render(c=7, o=8, name="remove_helper", params={"link_id": 3})
+    assert rendered.split("|") == ["/clients/7/vat/returns/8", "/clients/7/vat/returns/8",
+                                   "/manage-your-tax-agents/remove-helper/3", "/clients"]
+    with pytest.raises(NoMatchFound):
+        env.from_string('{{ path_for("no_such_route") }}')  # a constant typo fails when the template compiles

@@ -78,10 +78,12 @@ class _CodeGenerator(CodeGenerator):
                 or node.dyn_args is not None or any(iskeyword(kwarg.key) for kwarg in node.kwargs)):
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
-        values = [node.args[0], *(kwarg.value for kwarg in node.kwargs)]
-        if node.dyn_kwargs is None and all(isinstance(value, nodes.Const) for value in values):
-            path_for = self.environment.path_for  # type: ignore[attr-defined]
-            self.write(repr(path_for(node.args[0].value, **{kwarg.key: kwarg.value.value for kwarg in node.kwargs})))
+        route, constants = node.args[0], [kwarg.value for kwarg in node.kwargs]
+        if (node.dyn_kwargs is None and isinstance(route, nodes.Const)
+                and all(isinstance(value, nodes.Const) for value in constants)):
+            assert isinstance(self.environment, PortalEnvironment)
+            params = {kwarg.key: kwarg.value.as_const() for kwarg in node.kwargs}
+            self.write(repr(self.environment.path_for(route.value, **params)))
             return
         self.write("environment.path_for(")
         self.visit(node.args[0], frame)
