@@ -32,6 +32,7 @@ from portal.settings import Settings
 from portal.web import errors
 from portal.web.compression import CompressionMiddleware
 from portal.web.db import UnitOfWorkMiddleware
+from portal.web.links import PathFinder
 from portal.web.rendering import make_templates
 from portal.web.security import CSRFMiddleware, SecurityHeadersMiddleware
 from portal.web.sessions import Sessions
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.static = static
-    app.state.templates = make_templates(static, context_processors=[template_context])
+    app.state.templates = make_templates(static, context_processors=[template_context], path_for=PathFinder(app.routes))
     app.state.sessions = Sessions(settings)
     app.state.security_headers = SecurityHeadersMiddleware(app, settings).headers
     return app

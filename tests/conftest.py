@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from xml.etree.ElementTree import Element
 
 import html5lib
 import httpx2 as httpx
@@ -13,12 +14,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from portal.app import create_app
 from portal.domain.sql import make_engine, unit_of_work
 from portal.settings import Settings
 from tests import factories
+from tests.links import links_in, unrouted
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -84,17 +87,29 @@ def db(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def _check_html(response: httpx.Response) -> None:
+def _check_html(response: httpx.Response) -> Element | None:
     """Every HTML response must parse: a whole document as a document, an htmx partial as a fragment."""
     if not response.headers.get("content-type", "").startswith("text/html"):
-        return
+        return None
     response.read()
     parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
     body = response.text
     if body.lstrip().lower().startswith("<!doctype"):
-        parser.parse(body)
-    else:
-        parser.parseFragment(body)
+        return parser.parse(body)  # type: ignore[no-any-return]
+    return parser.parseFragment(body)  # type: ignore[no-any-return]
+
+
+def _check_html_and_links(app: Starlette) -> Callable[[httpx.Response], None]:
+    """...and every link and form on it leads to a route of the app (tests/links.py): a typo fails here, not
+    only in the end-to-end tests."""
+
+    def check(response: httpx.Response) -> None:
+        tree = _check_html(response)
+        if tree is not None:
+            broken = unrouted(app, links_in(tree))
+            assert not broken, f"{response.request.url.path} links to no route: {broken}"
+
+    return check
 
 
 @pytest.fixture
@@ -105,7 +120,7 @@ def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
-        test_client.event_hooks["response"].append(_check_html)
+        test_client.event_hooks["response"].append(_check_html_and_links(app))
         yield test_client
 
 

@@ -22,7 +22,7 @@ def _client_routes() -> list[Route]:
 def _url(route: Route, client_id: int) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
-        return str(client_id) if name == "client_id" else ("1" if match.group(2) == "int" else "vat")
+        return str(client_id) if name == "client_id" else ("1" if match.group(2) in ("int", "id") else "vat")
 
     return re.sub(r"\{(\w+)(?::(\w+))?\}", value, route.path)
 

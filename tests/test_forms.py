@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.web.forms import Form, check_uk_address
+from portal.web.forms import Form, check_length, check_uk_address, too_long
 
 
 def _address(**values: str) -> Form:
@@ -28,3 +28,10 @@ def test_each_missing_or_overlong_answer_has_its_own_message() -> None:
     assert form.errors == {"address_line1": "Enter address line 1, typically the building and street",
                            "town": "Town or city must be 60 characters or fewer",
                            "postcode": "Enter a real postcode"}
+
+
+def test_one_wording_for_text_over_its_limit() -> None:
+    form = Form(values={"name": "x" * 11, "town": "Leeds"})
+    check_length(form, "name", "Full name", 10)
+    check_length(form, "town", "Town or city", 10)
+    assert form.errors == {"name": "Full name must be 10 characters or fewer"} == {"name": too_long("Full name", 10)}

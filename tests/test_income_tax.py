@@ -124,7 +124,7 @@ def test_a_main_agent_sends_the_last_update_then_sees_the_calculation_and_submit
     sent = _post(client, year.update_url() + "/check")
     assert sent.status_code == 303 and sent.headers["location"] == year.update_url() + "/receipt"
     receipt = client.get(sent.headers["location"]).text
-    assert "Quarterly update sent" in receipt and "of Harbour Tax" in receipt
+    assert "Quarterly update sent" in receipt and "Test Person, Harbour Tax" in receipt  # one wording for every receipt
 
     # £30,000 profit: taxable £17,430 at 20% = £3,486.00; Class 4 6% of £17,430 = £1,045.80.
     page = client.get(year.declaration_url).text

@@ -47,3 +47,18 @@ def test_the_rule_catches_a_starlette_import(tmp_path: Path) -> None:
     stray = tmp_path / "stray.py"
     stray.write_text("from starlette.requests import Request\nfrom portal import web\n")
     assert refused(imported_modules(stray), ("starlette", "portal.web")) == ["portal.web", "starlette.requests"]
+
+
+MAX_MODULE_LINES = 420  # issue 8: a module past ~400 lines becomes a package
+
+
+def line_counts() -> dict[str, int]:
+    """Lines per module of portal/, migrations aside (Alembic writes those)."""
+    return {str(path.relative_to(PORTAL)): len(path.read_text().splitlines()) for path in sorted(PORTAL.rglob("*.py"))
+            if "migrations" not in path.relative_to(PORTAL).parts}
+
+
+def test_no_module_is_too_long_to_find_your_way_around() -> None:
+    counts = line_counts()
+    assert len(counts) > 40 and "areas/clients.py" in counts
+    assert {name: lines for name, lines in counts.items() if lines > MAX_MODULE_LINES} == {}

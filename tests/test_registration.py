@@ -10,8 +10,8 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from portal.app import create_app
-from portal.areas.registration import LINK_UID_ALPHABET
 from portal.domain import identifiers
+from portal.domain.firms import LINK_UID_ALPHABET
 from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
 from portal.domain.sql import unit_of_work
 from portal.settings import Settings
@@ -300,7 +300,7 @@ def test_a_new_arn_never_reuses_one_that_is_taken(client: TestClient, engine: En
     with unit_of_work(engine) as db:
         taken = factories.firm(db, "Existing Firm")
     serials = iter([int(taken.arn[4:]), 1234567])
-    monkeypatch.setattr("portal.areas.registration.secrets.randbelow", lambda _n: next(serials))
+    monkeypatch.setattr("portal.domain.firms.secrets.randbelow", lambda _n: next(serials))
     _sign_up(client)
     _register(client)
     with engine.connect() as connection:

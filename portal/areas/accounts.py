@@ -14,13 +14,15 @@ from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.models import User, utcnow
 from portal.domain.people import Viewer
 from portal.web.db import db_session
-from portal.web.forms import Form, read_form
+from portal.web.forms import Form, read_form, too_long
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import Sessions, current_viewer
 
 
 def home_for(viewer: Viewer) -> str:
-    return "/clients" if viewer.is_agent else "/account"
+    """The name of the route a signed-in person starts from."""
+    return "clients" if viewer.is_agent else "account"
 
 
 def safe_next(target: str) -> str | None:
@@ -39,7 +41,7 @@ async def sign_in(request: Request) -> Response:
     if not form.get("email"):
         form.error("email", "Enter your email address")
     elif len(form.get("email")) > MAX_EMAIL_LENGTH:
-        form.error("email", f"Email address must be {MAX_EMAIL_LENGTH} characters or fewer")
+        form.error("email", too_long("Email address", MAX_EMAIL_LENGTH))
     if not form.get("password"):
         form.error("password", "Enter your password")
     if not form.ok:
@@ -49,7 +51,7 @@ async def sign_in(request: Request) -> Response:
     if user is None:
         form.values["password"] = ""  # never echo a password back into the page
         return render(request, "auth/sign_in.html", {"form": form, "next_url": next_url})
-    response = RedirectResponse(next_url or "/", status_code=303)
+    response = RedirectResponse(next_url, status_code=303) if next_url else redirect_to(request, "start")
     sessions.start(db, user, response)
     audit.record(db, "signed_in", authority="self", actor_user_id=user.id)
     return response
@@ -76,7 +78,7 @@ def _check_credentials(request: Request, db: Session, sessions: Sessions, form: 
 
 async def sign_out(request: Request) -> Response:
     viewer = current_viewer(request)
-    response = RedirectResponse("/signed-out", status_code=303)
+    response = redirect_to(request, "signed_out")
     if viewer is not None:
         db = db_session(request)
         request.app.state.sessions.end(db, viewer, response)

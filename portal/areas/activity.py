@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -20,13 +20,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
-from portal.domain.people import Viewer
+from portal.domain.people import Viewer, with_firm
 from portal.domain.services import BY_KEY
 from portal.domain.sql import contains_pattern
+from portal.domain.times import aware
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form
+from portal.web.forms import Form, check_length
 from portal.web.gate import require_authority
+from portal.web.links import path_for
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -94,11 +96,6 @@ class ActivityRow:
     client_name: str | None = None
 
 
-def _aware(moment: datetime) -> datetime:
-    # Core reads on SQLite return UTC without an offset.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- queries -------------------------------------------------------------------------------------------------------
 
 
@@ -117,7 +114,7 @@ def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> st
     if authority == "self":
         return "You"
     if authority == "agent":
-        return f"{person or 'Someone'}, {firm}" if firm else (person or "An agent")
+        return with_firm(person or "Someone", firm) if firm else (person or "An agent")
     if authority == "helper":
         return f"{person or 'Someone'} (trusted helper)"
     return person or "HMRC"
@@ -130,7 +127,7 @@ def taxpayer_activity(db: Session, taxpayer_id: int, page: pagination.Page) -> l
         .outerjoin(User, col(User.id) == AuditEvent.actor_user_id)
         .outerjoin(Firm, col(Firm.id) == AuditEvent.firm_id)
         .where(col(AuditEvent.taxpayer_id) == taxpayer_id), page))
-    return [ActivityRow(_aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
+    return [ActivityRow(aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
             for at, action, kind, detail, person, firm in rows]
 
 
@@ -162,7 +159,7 @@ def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: paginatio
         .outerjoin(User, col(User.id) == AuditEvent.actor_user_id)
         .outerjoin(Taxpayer, col(Taxpayer.id) == AuditEvent.taxpayer_id)
         .where(*wanted.conditions(firm_id)), page))
-    return [ActivityRow(_aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
+    return [ActivityRow(aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
                         taxpayer_id, client)
             for at, action, kind, detail, person, taxpayer_id, client in rows]
 
@@ -183,8 +180,7 @@ def firm_people(db: Session, firm_id: int) -> list[tuple[str, str]]:
 def filter_form(request: Request, people: list[tuple[str, str]]) -> tuple[Form, FirmFilter]:
     form = Form(values={"client": request.query_params.get("client", "").strip(),
                         "person": request.query_params.get("person", "").strip()})
-    if len(form.get("client")) > MAX_CLIENT_SEARCH_LENGTH:
-        form.error("client", f"Client name must be {MAX_CLIENT_SEARCH_LENGTH} characters or fewer")
+    check_length(form, "client", "Client name", MAX_CLIENT_SEARCH_LENGTH)
     client = "" if form.errors else form.get("client")
     person = form.get("person") if form.get("person") in {value for value, _ in people} else ""
     form.values["person"] = person
@@ -205,7 +201,7 @@ async def taxpayer_page(request: Request) -> Response:
     db = db_session(request)
     taxpayer_id = authority.taxpayer.id
     page = _page(request, _count(db, [col(AuditEvent.taxpayer_id) == taxpayer_id]))
-    base = f"/clients/{taxpayer_id}/activity"
+    base = path_for(request, "client_activity", client_id=taxpayer_id)
 
     def href(number: int) -> str:
         return base + (f"?page={number}" if number > 1 else "")
@@ -230,10 +226,12 @@ async def firm_page(request: Request) -> Response:
     form, wanted = filter_form(request, people)
     page = _page(request, _count(db, wanted.conditions(viewer.firm_id), with_client=bool(wanted.client)))
 
+    base = path_for(request, "firm_activity")
+
     def href(number: int) -> str:
         params = {k: v for k, v in (("client", wanted.client), ("person", form.get("person"))) if v} | (
             {"page": number} if number > 1 else {})
-        return "/activity" + ("?" + urlencode(params) if params else "")
+        return base + ("?" + urlencode(params) if params else "")
 
     return render(request, "activity/firm.html", {
         "form": form, "rows": firm_activity(db, viewer.firm_id, wanted, page), "people": people,
@@ -242,6 +240,6 @@ async def firm_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/clients/{client_id:int}/activity", taxpayer_page, name="client_activity"),
+    Route("/clients/{client_id:id}/activity", taxpayer_page, name="client_activity"),
     Route("/activity", firm_page, name="firm_activity"),
 ]

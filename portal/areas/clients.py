@@ -11,21 +11,23 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import identifiers
 from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 from portal.domain.sql import comma_list, table_of
 from portal.web import pagination
 from portal.web.db import connection, db_session
 from portal.web.formatting import govuk_date
-from portal.web.forms import Form
+from portal.web.forms import Form, check_length
 from portal.web.gate import require_authority
+from portal.web.links import path_for, redirect_to
 from portal.web.prepared import PreparedRead
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
@@ -73,10 +75,8 @@ class ObligationRow:
     fulfilled_on: date | None
 
     @property
-    def status(self) -> str:
-        if self.fulfilled_on is not None:
-            return "fulfilled"
-        return "overdue" if self.due_date < date.today() else "due"
+    def status(self) -> ObligationStatus:
+        return obligation_status(due_date=self.due_date, fulfilled_on=self.fulfilled_on)
 
 
 @dataclass(frozen=True)
@@ -231,8 +231,7 @@ def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[
 def _search_form(request: Request) -> tuple[Form, str, str]:
     form = Form(values={"q": request.query_params.get("q", "").strip(),
                         "service": request.query_params.get("service", "")})
-    if len(form.get("q")) > MAX_SEARCH_LENGTH:
-        form.error("q", f"Search must be {MAX_SEARCH_LENGTH} characters or fewer")
+    check_length(form, "q", "Search", MAX_SEARCH_LENGTH)
     regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
     text = "" if form.errors else form.get("q")
     return form, text, regime
@@ -241,17 +240,18 @@ def _search_form(request: Request) -> tuple[Form, str, str]:
 async def index(request: Request) -> Response:
     viewer = require_viewer(request)
     if not viewer.is_agent:
-        return RedirectResponse("/account", status_code=303)
+        return redirect_to(request, "account")
     db = connection(request)
     form, text, regime = _search_form(request)
     search = ClientSearch(text, regime)
     rows, page = search_clients(db, viewer, search, pagination.page_number(request.query_params.get("page")))
 
     search_query = urlencode({k: v for k, v in (("q", text), ("service", regime)) if v})
+    base = path_for(request, "clients")
 
     def href(number: int) -> str:
         query = "&".join(part for part in (search_query, f"page={number}" if number > 1 else "") if part)
-        return "/clients?" + query if query else "/clients"
+        return base + "?" + query if query else base
 
     context = {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
@@ -269,8 +269,8 @@ async def overview(request: Request) -> Response:
         "authority": authority,
         "client": authority.taxpayer,
         "obligations": obligations,
-        "open_obligations": [o for o in obligations if o.status != "fulfilled"][::-1],
-        "fulfilled_obligations": [o for o in obligations if o.status == "fulfilled"],
+        "open_obligations": [o for o in obligations if o.status is not ObligationStatus.FULFILLED][::-1],
+        "fulfilled_obligations": [o for o in obligations if o.status is ObligationStatus.FULFILLED],
         "references": list_identifiers(db, authority.taxpayer.id, authority.regimes),
         "services": [BY_KEY[key] for key in authority.services],
         "client_types": CLIENT_TYPE_LABELS,
@@ -281,5 +281,5 @@ async def overview(request: Request) -> Response:
 
 routes = [
     Route("/clients", index, name="clients"),
-    Route("/clients/{client_id:int}", overview, name="client_overview"),
+    Route("/clients/{client_id:id}", overview, name="client_overview"),
 ]

@@ -14,18 +14,19 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.registration import check_email
-from portal.domain import audit
+from portal.domain import taxpayers
 from portal.domain.models import Taxpayer
 from portal.domain.people import Authority
 from portal.domain.services import CLIENT_TYPE_LABELS
+from portal.domain.taxpayers import DETAILS_FIELDS, DetailsPart, details_values
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
+from portal.web.forms import Form, check_email, check_uk_address, column_length, read_form, too_long
 from portal.web.gate import require_authority
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -33,74 +34,47 @@ _PHONE_RE = re.compile(r"[0-9 +()]+")
 MIN_PHONE_DIGITS = 7
 
 
-def max_length(column: str) -> int:
-    """The column's length in the model, so no value PostgreSQL would refuse ever reaches it."""
-    length = Taxpayer.__table__.c[column].type.length  # type: ignore[attr-defined]
-    assert isinstance(length, int)
-    return length
-
-
 # --- forms and validation ------------------------------------------------------------------------------------------
-
-
-def _length(form: Form, name: str, label: str) -> None:
-    if len(form.get(name)) > (limit := max_length(name)):
-        form.error(name, f"{label} must be {limit} characters or fewer")
 
 
 def check_contact(form: Form) -> None:
     check_email(form, "email", "Enter an email address")
     phone = form.get("phone")
-    if len(phone) > (limit := max_length("phone")):
-        form.error("phone", f"Phone number must be {limit} characters or fewer")
+    if len(phone) > (limit := column_length(Taxpayer, "phone")):
+        form.error("phone", too_long("Phone number", limit))
     elif phone and (not _PHONE_RE.fullmatch(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS):
         form.error("phone", "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
 
 
 def check_scottish_taxpayer(form: Form) -> None:
-    if form.get("scottish_taxpayer") not in YES_NO:
+    if form.get("scottish_taxpayer") not in taxpayers.YES_NO:
         form.error("scottish_taxpayer", "Select yes if the main home is in Scotland")
-
-
-YES_NO = {"yes": True, "no": False}
 
 
 @dataclass(frozen=True)
 class Part:
     """One changeable part of the details: its fields, their checks, and how it is named."""
 
-    slug: str
-    fields: tuple[str, ...]
+    slug: DetailsPart  # what portal.domain.taxpayers calls it; its fields and audit action are the domain's
     check: Callable[[Form], None]
     template: str
-    audit_action: str
     saved_heading: str
     what: str  # in a sentence: "postal address"
-    yes_no: bool = False  # one yes/no question held as a boolean column
-    personal_only: bool = False  # only an individual has it
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return DETAILS_FIELDS[self.slug]
 
 
 PARTS: dict[str, Part] = {
-    "address": Part("address", ADDRESS_FIELDS, check_uk_address,
-                    "details/address.html", "address_changed", "Address updated", "postal address"),
-    "contact": Part("contact", ("email", "phone"), check_contact,
-                    "details/contact.html", "contact_details_changed", "Contact details updated", "contact details"),
-    # Decides the Income Tax rates on non-savings income (domain.md §9.2); a person, never a company or trust.
-    "scottish-taxpayer": Part("scottish-taxpayer", ("scottish_taxpayer",), check_scottish_taxpayer,
-                              "details/scottish_taxpayer.html", "scottish_taxpayer_changed",
-                              "Scottish taxpayer status updated", "Scottish taxpayer status", yes_no=True,
-                              personal_only=True),
+    "address": Part(DetailsPart.ADDRESS, check_uk_address, "details/address.html", "Address updated",
+                    "postal address"),
+    "contact": Part(DetailsPart.CONTACT, check_contact, "details/contact.html", "Contact details updated",
+                    "contact details"),
+    "scottish-taxpayer": Part(DetailsPart.SCOTTISH_TAXPAYER, check_scottish_taxpayer,
+                              "details/scottish_taxpayer.html", "Scottish taxpayer status updated",
+                              "Scottish taxpayer status"),
 }
-
-
-def current_values(taxpayer: Taxpayer, part: Part) -> dict[str, str]:
-    if part.yes_no:
-        return {name: "yes" if getattr(taxpayer, name) else "no" for name in part.fields}
-    return {name: str(getattr(taxpayer, name) or "") for name in part.fields}
-
-
-def _model_value(part: Part, value: str) -> str | bool:
-    return YES_NO[value] if part.yes_no else value
 
 
 def checked_answers(request: Request, authority: Authority, part: Part) -> dict[str, str] | None:
@@ -120,14 +94,10 @@ def journey(authority: Authority) -> str:
     return f"details-{authority.taxpayer.id}"
 
 
-def base_url(authority: Authority) -> str:
-    return f"/clients/{authority.taxpayer.id}/details"
-
-
 def _context(authority: Authority, **more: Any) -> dict[str, Any]:
     client = authority.taxpayer
     return {"authority": authority, "client": client, "for_self": authority.kind == "self",
-            "whose": "your" if authority.kind == "self" else f"{client.name}'s", "base": base_url(authority), **more}
+            "whose": "your" if authority.kind == "self" else f"{client.name}'s", **more}
 
 
 def changer(request: Request) -> tuple[Authority, Part]:
@@ -136,7 +106,7 @@ def changer(request: Request) -> tuple[Authority, Part]:
     part = PARTS.get(request.path_params["part"])
     if part is None or not authority.can_change_details:
         raise HTTPException(status_code=404)
-    if part.personal_only and authority.taxpayer.client_type != "personal":
+    if not taxpayers.has_part(authority.taxpayer, part.slug):
         raise HTTPException(status_code=404)
     return authority, part
 
@@ -153,35 +123,27 @@ async def question(request: Request) -> Response:
     authority, part = changer(request)
     context = _context(authority, part=part)
     if request.method == "GET":
-        values = checked_answers(request, authority, part) or current_values(authority.taxpayer, part)
+        values = checked_answers(request, authority, part) or details_values(authority.taxpayer, part.slug)
         return render(request, part.template, {**context, "form": Form(values=values)})
     form = await read_form(request, *part.fields)
     part.check(form)
     if not form.ok:
         return render(request, part.template, {**context, "form": form})
     journeys.save(request, journey(authority), **{part.slug: form.values})
-    return RedirectResponse(f"{base_url(authority)}/{part.slug}/check", status_code=303)
+    return redirect_to(request, "details_check", client_id=authority.taxpayer.id, part=part.slug)
 
 
 async def check_answers(request: Request) -> Response:
     authority, part = changer(request)
     answers = checked_answers(request, authority, part)
     if answers is None:
-        return RedirectResponse(f"{base_url(authority)}/{part.slug}", status_code=303)
+        return redirect_to(request, "details_question", client_id=authority.taxpayer.id, part=part.slug)
     if request.method == "GET":
         return render(request, "details/check.html", _context(authority, part=part, answers=answers))
-    viewer = require_viewer(request)
-    taxpayer = authority.taxpayer
-    old = current_values(taxpayer, part)
-    for name, value in answers.items():
-        setattr(taxpayer, name, _model_value(part, value))
-    db = db_session(request)
-    db.add(taxpayer)
-    audit.record(db, part.audit_action, authority=authority.kind, actor_user_id=viewer.user_id,
-                 firm_id=viewer.firm_id if authority.kind == "agent" else None, taxpayer_id=taxpayer.id,
-                 old=old, new=answers)
+    taxpayers.change_details(db_session(request), authority=authority, viewer=require_viewer(request),
+                             part=part.slug, values=answers)
     journeys.forget(request, journey(authority), part.slug)
-    return RedirectResponse(f"{base_url(authority)}/{part.slug}/saved", status_code=303)
+    return redirect_to(request, "details_saved", client_id=authority.taxpayer.id, part=part.slug)
 
 
 async def saved(request: Request) -> Response:
@@ -190,9 +152,9 @@ async def saved(request: Request) -> Response:
 
 
 routes = [
-    Route("/clients/{client_id:int}/details", details, name="client_details"),
-    Route("/clients/{client_id:int}/details/{part}", question, methods=["GET", "POST"], name="details_question"),
-    Route("/clients/{client_id:int}/details/{part}/check", check_answers, methods=["GET", "POST"],
+    Route("/clients/{client_id:id}/details", details, name="client_details"),
+    Route("/clients/{client_id:id}/details/{part}", question, methods=["GET", "POST"], name="details_question"),
+    Route("/clients/{client_id:id}/details/{part}/check", check_answers, methods=["GET", "POST"],
           name="details_check"),
-    Route("/clients/{client_id:int}/details/{part}/saved", saved, name="details_saved"),
+    Route("/clients/{client_id:id}/details/{part}/saved", saved, name="details_saved"),
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.accounts import home_for
 from portal.domain.models import Taxpayer
 from portal.web.db import db_session
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
@@ -18,7 +19,7 @@ from portal.web.sessions import current_viewer, require_viewer
 async def start(request: Request) -> Response:
     viewer = current_viewer(request)
     if viewer is not None:
-        return RedirectResponse(home_for(viewer), status_code=303)
+        return redirect_to(request, home_for(viewer))
     return render(request, "home/start.html")
 
 

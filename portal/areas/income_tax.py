@@ -8,229 +8,49 @@ updates need SUBMIT_UPDATE (the taxpayer, main and supporting agents); the final
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import submissions, tax_calculation
-from portal.domain.access import MAX_ID
-from portal.domain.models import Business, Firm, Obligation, Submission, User
+from portal.domain.models import Business, Obligation
 from portal.domain.people import Authority
 from portal.domain.services import Action
-from portal.domain.submissions import receipt_for
+from portal.domain.submissions import receipt_for, sender_of
+from portal.domain.tax_years import (
+    BUSINESS_KINDS,
+    FINAL_DECLARATION,
+    ITSA,
+    QUARTERLY_UPDATE,
+    UNLINKED,
+    DeclarationAnswers,
+    declaration_figures,
+    income_tax_years,
+    year_position,
+)
+from portal.domain.times import uk_time
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
-ITSA = "ITSA"
-QUARTERLY_UPDATE = "Quarterly update"
-FINAL_DECLARATION = "Final declaration"
 JOURNEY = "income-tax-update"
 MAX_POUNDS = 99_999_999_999
 WHOLE_POUNDS = re.compile(r"-?[0-9]+")
-BUSINESS_KINDS = {"self-employment": "Self-employment", "uk-property": "UK property",
-                  "foreign-property": "Foreign property"}
-UNLINKED = "Income not linked to a business"
-UK = ZoneInfo("Europe/London")
-
-
-# --- queries -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ObligationRow:
-    obligation: Obligation
-    reference: str | None
-
-    @property
-    def status(self) -> str:
-        if self.obligation.fulfilled_on is not None or self.reference is not None:
-            return "submitted"
-        return "overdue" if self.obligation.due_date < date.today() else "due"
-
-
-@dataclass
-class BusinessUpdates:
-    name: str
-    kind: str
-    updates: list[ObligationRow] = field(default_factory=list)
-
-
-@dataclass
-class TaxYear:
-    start: int
-    businesses: dict[int | None, BusinessUpdates] = field(default_factory=dict)
-    declarations: list[ObligationRow] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return tax_year_label(self.start)
-
-
-@dataclass(frozen=True)
-class BusinessProfit:
-    name: str
-    kind: str
-    income: int
-    expenses: int
-
-    @property
-    def profit(self) -> int:
-        return tax_calculation.profit(self.income, self.expenses)
-
-
-def tax_year_start(day: date) -> int:
-    return day.year if day >= date(day.year, 4, 6) else day.year - 1
-
-
-def tax_year_label(start: int) -> str:
-    return f"{start} to {start + 1} tax year"
-
-
-def businesses_of(db: Session, taxpayer_id: int) -> dict[int | None, Business]:
-    rows = db.execute(
-        select(Business).where(col(Business.taxpayer_id) == taxpayer_id).order_by(col(Business.id))).scalars()
-    return {business.id: business for business in rows}
-
-
-def _business_updates(businesses: dict[int | None, Business], business_id: int | None) -> BusinessUpdates:
-    business = businesses.get(business_id)
-    return BusinessUpdates(business.name, business.kind) if business else BusinessUpdates(UNLINKED, "self-employment")
-
-
-def income_tax_years(db: Session, taxpayer_id: int) -> list[TaxYear]:
-    """The taxpayer's Income Tax obligations by tax year, then by business, each with its receipt reference."""
-    rows = db.execute(
-        select(Obligation, col(Submission.reference))
-        .outerjoin(Submission, col(Submission.obligation_id) == Obligation.id)
-        .where(col(Obligation.taxpayer_id) == taxpayer_id, col(Obligation.regime) == ITSA)
-        .order_by(col(Obligation.period_start), col(Obligation.business_id), col(Obligation.id))
-    ).all()
-    businesses = businesses_of(db, taxpayer_id)
-    years: dict[int, TaxYear] = {}
-    for obligation, reference in rows:
-        start = tax_year_start(obligation.period_start)
-        year = years.setdefault(start, TaxYear(start))
-        row = ObligationRow(obligation, reference)
-        if obligation.kind == QUARTERLY_UPDATE:
-            if obligation.business_id not in year.businesses:
-                year.businesses[obligation.business_id] = _business_updates(businesses, obligation.business_id)
-            year.businesses[obligation.business_id].updates.append(row)
-        else:
-            year.declarations.append(row)
-    return sorted(years.values(), key=lambda year: year.start, reverse=True)
-
-
-def year_position(db: Session, declaration: Obligation) -> tuple[list[BusinessProfit], list[ObligationRow]]:
-    """Each business's income and expenses for the declaration's tax year, summed from the quarterly updates
-    sent; and the quarterly updates of that year still outstanding."""
-    rows = db.execute(
-        select(Obligation, col(Submission.figures))
-        .outerjoin(Submission, col(Submission.obligation_id) == Obligation.id)
-        .where(col(Obligation.taxpayer_id) == declaration.taxpayer_id, col(Obligation.regime) == ITSA,
-               col(Obligation.kind) == QUARTERLY_UPDATE, col(Obligation.period_start) >= declaration.period_start,
-               col(Obligation.period_end) <= declaration.period_end)
-        .order_by(col(Obligation.business_id), col(Obligation.period_start))
-    ).all()
-    businesses = businesses_of(db, declaration.taxpayer_id)
-    totals: dict[int | None, tuple[int, int]] = {}
-    outstanding = []
-    for obligation, figures in rows:
-        if obligation.fulfilled_on is None:
-            outstanding.append(ObligationRow(obligation, None))
-            continue
-        income, expenses = totals.get(obligation.business_id, (0, 0))
-        totals[obligation.business_id] = (income + int((figures or {}).get("income", 0)),
-                                          expenses + int((figures or {}).get("expenses", 0)))
-    profits = []
-    for business_id in sorted(totals, key=lambda key: (key is None, key or 0)):
-        business = _business_updates(businesses, business_id)
-        profits.append(BusinessProfit(business.name, business.kind, *totals[business_id]))
-    return profits, outstanding
-
-
-@dataclass(frozen=True)
-class DeclarationAnswers:
-    """What the person adds on the final declaration's own pages: income the quarterly updates do not carry, and
-    the choices the law leaves to them. None: the law's default (see portal.tax_calculation)."""
-
-    savings_interest: int = 0
-    dividends: int = 0
-    trading_allowance: bool | None = None
-    property_allowance: bool | None = None
-    sideways_relief: bool | None = None  # None: not asked yet, which is no claim
-
-
-def declaration_figures(declaration: Obligation, profits: list[BusinessProfit],
-                        answers: DeclarationAnswers | None = None, *, scottish: bool = False) -> dict[str, Any]:
-    """The calculation as it is shown before submission and stored with the submission, for its receipt."""
-    answers = answers or DeclarationAnswers()
-    result = tax_calculation.declare(
-        [tax_calculation.BusinessIncome(p.name, p.kind, p.income, p.expenses) for p in profits],
-        savings_interest=answers.savings_interest, dividends=answers.dividends, scottish=scottish,
-        trading_allowance=answers.trading_allowance, property_allowance=answers.property_allowance,
-        sideways_relief=bool(answers.sideways_relief))
-    by_row = [asdict(b) for b in result.businesses]
-    figures: dict[str, Any] = _plain({
-        "tax_year": tax_year_label(tax_year_start(declaration.period_start)),
-        "rates": _rates_label(tax_calculation.TAX_YEAR),
-        "scottish": scottish,
-        "answers": asdict(answers),
-        "businesses": [asdict(p) | {"profit": row["profit_pounds"], "allowance": row["allowance_pounds"]}
-                       for p, row in zip(profits, by_row, strict=True)],
-        "sources": [asdict(source) for source in result.sources],
-        "allowances": [asdict(use) for use in result.allowances],
-        "trading_loss": result.trading_loss_pounds,
-        "sideways_relief_claimed": result.sideways_relief_claimed,
-        "class4_profits": result.class4_profits_pounds,
-        "not_covered": list(tax_calculation.NOT_COVERED),
-        "calculation": asdict(result.calculation),
-    })
-    return figures
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: the rates are Decimals ("8.75"), kept as text so no float ever rounds them."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return str(value) if isinstance(value, Decimal) else value
-
-
-def _rates_label(tax_year: str) -> str:
-    start = int(tax_year[:4])  # "2025-26"
-    return f"{start} to {start + 1}"
-
-
-def uk_time(moment: datetime) -> datetime:
-    # SQLite hands back the stored UTC time without its offset.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
-
-
-def sender_of(db: Session, submission: Submission) -> str:
-    person = db.get(User, submission.submitted_by_user_id)
-    firm = db.get(Firm, submission.firm_id) if submission.firm_id else None
-    name = person.name if person else "Unknown"
-    return f"{name} of {firm.name}" if firm else name
 
 
 def _obligation(request: Request, db: Session, authority: Authority, kind: str) -> Obligation:
     """The obligation in the URL, if it is this client's and of this kind; anything else is a 404."""
-    obligation_id = request.path_params["obligation_id"]
-    obligation = db.get(Obligation, obligation_id) if 0 < obligation_id <= MAX_ID else None
+    obligation = db.get(Obligation, request.path_params["obligation_id"])
     if (obligation is None or obligation.taxpayer_id != authority.taxpayer.id or obligation.regime != ITSA
             or obligation.kind != kind):
         raise HTTPException(status_code=404)
@@ -378,21 +198,17 @@ def _saved_update(request: Request, obligation: Obligation) -> dict[str, int] | 
 
 def _base(authority: Authority, **context: Any) -> dict[str, Any]:
     return {"authority": authority, "client": authority.taxpayer, "kinds": BUSINESS_KINDS, "Action": Action,
-            "home": f"/clients/{authority.taxpayer.id}/income-tax", **context}
+            **context}
 
 
-def _update_url(obligation: Obligation, page: str = "") -> str:
-    return f"/clients/{obligation.taxpayer_id}/income-tax/updates/{obligation.id}{page}"
-
-
-def _declaration_url(obligation: Obligation, page: str = "") -> str:
-    return f"/clients/{obligation.taxpayer_id}/income-tax/final-declaration/{obligation.id}{page}"
+def _to(request: Request, name: str, obligation: Obligation) -> Response:
+    return redirect_to(request, name, client_id=obligation.taxpayer_id, obligation_id=obligation.id)
 
 
 def _update_context(db: Session, authority: Authority, obligation: Obligation, **context: Any) -> dict[str, Any]:
     business = db.get(Business, obligation.business_id) if obligation.business_id else None
     return _base(authority, obligation=obligation, business_name=business.name if business else UNLINKED,
-                 url=_update_url(obligation), **context)
+                 **context)
 
 
 async def overview(request: Request) -> Response:
@@ -406,7 +222,7 @@ async def update(request: Request) -> Response:
     db = db_session(request)
     obligation = _obligation(request, db, authority, QUARTERLY_UPDATE)
     if receipt_for(db, obligation.id) is not None:
-        return RedirectResponse(_update_url(obligation, "/receipt"), status_code=303)
+        return _to(request, "income_tax_update_receipt", obligation)
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
         kept = saved if saved.get("obligation_id") == obligation.id else {}
@@ -418,7 +234,7 @@ async def update(request: Request) -> Response:
         return render(request, "income_tax/update.html", _update_context(db, authority, obligation, form=form))
     journeys.forget(request, JOURNEY)
     journeys.save(request, JOURNEY, obligation_id=obligation.id, **figures)
-    return RedirectResponse(_update_url(obligation, "/check"), status_code=303)
+    return _to(request, "income_tax_update_check", obligation)
 
 
 async def update_check(request: Request) -> Response:
@@ -426,10 +242,10 @@ async def update_check(request: Request) -> Response:
     db = db_session(request)
     obligation = _obligation(request, db, authority, QUARTERLY_UPDATE)
     if receipt_for(db, obligation.id) is not None:  # a second tab or a double click: the first one's receipt
-        return RedirectResponse(_update_url(obligation, "/receipt"), status_code=303)
+        return _to(request, "income_tax_update_receipt", obligation)
     figures = _saved_update(request, obligation)
     if figures is None:
-        return RedirectResponse(_update_url(obligation), status_code=303)
+        return _to(request, "income_tax_update", obligation)
     if request.method == "GET":
         context = _update_context(db, authority, obligation, figures=figures,
                                   profit=tax_calculation.profit(figures["income"], figures["expenses"]))
@@ -437,7 +253,7 @@ async def update_check(request: Request) -> Response:
     submissions.submit_once(db, obligation=obligation, viewer=require_viewer(request), authority=authority,
                             figures=figures)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse(_update_url(obligation, "/receipt"), status_code=303)
+    return _to(request, "income_tax_update_receipt", obligation)
 
 
 async def update_receipt(request: Request) -> Response:
@@ -457,9 +273,8 @@ def _declaration_context(request: Request, db: Session, authority: Authority,
     """The declaration page's context; "figures" only once the declaration can be made."""
     # Computed again on every request, the POST included: nothing of the calculation comes from the browser.
     profits, outstanding = year_position(db, declaration)
-    context = _base(authority, declaration=declaration, url=_declaration_url(declaration), outstanding=outstanding,
-                    year_ended=declaration.period_end < date.today(), form=Form(),
-                    details_url=f"/clients/{authority.taxpayer.id}/details")
+    context = _base(authority, declaration=declaration, outstanding=outstanding,
+                    year_ended=declaration.period_end < date.today(), form=Form())
     if not outstanding and context["year_ended"]:
         context["answers"] = answers = declaration_answers(request, declaration)
         context["figures"] = declaration_figures(declaration, profits, answers,
@@ -472,7 +287,7 @@ async def final_declaration(request: Request) -> Response:
     db = db_session(request)
     declaration = _obligation(request, db, authority, FINAL_DECLARATION)
     if receipt_for(db, declaration.id) is not None:
-        return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+        return _to(request, "income_tax_final_declaration_receipt", declaration)
     context = _declaration_context(request, db, authority, declaration)
     if "figures" not in context or request.method == "GET":
         return render(request, "income_tax/final_declaration.html", context)
@@ -483,7 +298,7 @@ async def final_declaration(request: Request) -> Response:
     submissions.submit_once(db, obligation=declaration, viewer=require_viewer(request), authority=authority,
                             figures=context["figures"])
     journeys.forget(request, declaration_journey(declaration))
-    return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+    return _to(request, "income_tax_final_declaration_receipt", declaration)
 
 
 async def declaration_question(request: Request) -> Response:
@@ -496,13 +311,13 @@ async def declaration_question(request: Request) -> Response:
     if question is None:
         raise HTTPException(status_code=404)
     if receipt_for(db, declaration.id) is not None:
-        return RedirectResponse(_declaration_url(declaration, "/receipt"), status_code=303)
+        return _to(request, "income_tax_final_declaration_receipt", declaration)
     context = _declaration_context(request, db, authority, declaration)
     if "figures" not in context:  # not ready to declare: the declaration page says why
-        return RedirectResponse(_declaration_url(declaration), status_code=303)
+        return _to(request, "income_tax_final_declaration", declaration)
     if not _asked(question, context["figures"]):  # e.g. a loss page once there is no loss: nothing to answer
-        return RedirectResponse(_declaration_url(declaration), status_code=303)
-    context |= {"question": question, "action": _declaration_url(declaration, f"/{question.slug}")}
+        return _to(request, "income_tax_final_declaration", declaration)
+    context["question"] = question
     if request.method == "GET":
         context["form"] = Form(values=question_values(question, context["answers"]))
         return render(request, "income_tax/declaration_question.html", context)
@@ -511,7 +326,7 @@ async def declaration_question(request: Request) -> Response:
     if answer is None:
         return render(request, "income_tax/declaration_question.html", context)
     journeys.save(request, declaration_journey(declaration), **answer)
-    return RedirectResponse(_declaration_url(declaration), status_code=303)
+    return _to(request, "income_tax_final_declaration", declaration)
 
 
 async def final_declaration_receipt(request: Request) -> Response:
@@ -526,17 +341,18 @@ async def final_declaration_receipt(request: Request) -> Response:
     return render(request, "income_tax/final_declaration_receipt.html", context)
 
 
-PREFIX = "/clients/{client_id:int}/income-tax"
 routes = [
-    Route(PREFIX, overview, name="income_tax"),
-    Route(PREFIX + "/updates/{obligation_id:int}", update, methods=["GET", "POST"], name="income_tax_update"),
-    Route(PREFIX + "/updates/{obligation_id:int}/check", update_check, methods=["GET", "POST"],
-          name="income_tax_update_check"),
-    Route(PREFIX + "/updates/{obligation_id:int}/receipt", update_receipt, name="income_tax_update_receipt"),
-    Route(PREFIX + "/final-declaration/{obligation_id:int}", final_declaration, methods=["GET", "POST"],
-          name="income_tax_final_declaration"),
-    Route(PREFIX + "/final-declaration/{obligation_id:int}/receipt", final_declaration_receipt,
-          name="income_tax_final_declaration_receipt"),
-    Route(PREFIX + "/final-declaration/{obligation_id:int}/{question}", declaration_question,
-          methods=["GET", "POST"], name="income_tax_declaration_question"),
+    Route("/clients/{client_id:id}/income-tax", overview, name="income_tax"),
+    Route("/clients/{client_id:id}/income-tax/updates/{obligation_id:id}", update, methods=["GET", "POST"],
+          name="income_tax_update"),
+    Route("/clients/{client_id:id}/income-tax/updates/{obligation_id:id}/check", update_check,
+          methods=["GET", "POST"], name="income_tax_update_check"),
+    Route("/clients/{client_id:id}/income-tax/updates/{obligation_id:id}/receipt", update_receipt,
+          name="income_tax_update_receipt"),
+    Route("/clients/{client_id:id}/income-tax/final-declaration/{obligation_id:id}", final_declaration,
+          methods=["GET", "POST"], name="income_tax_final_declaration"),
+    Route("/clients/{client_id:id}/income-tax/final-declaration/{obligation_id:id}/receipt",
+          final_declaration_receipt, name="income_tax_final_declaration_receipt"),
+    Route("/clients/{client_id:id}/income-tax/final-declaration/{obligation_id:id}/{question}",
+          declaration_question, methods=["GET", "POST"], name="income_tax_declaration_question"),
 ]

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.areas.accounts import safe_next
-from portal.domain import audit, identifiers, ratelimits
-from portal.domain.access import MAX_ID
-from portal.domain.accounts import MAX_EMAIL_LENGTH, hash_password
+from portal.domain import audit, firms, identifiers, taxpayers
+from portal.domain.accounts import hash_password
 from portal.domain.identifiers import IdentifierKind
-from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
+from portal.domain.models import Taxpayer, User, utcnow
 from portal.web import journeys
 from portal.web.db import db_session
-from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
+from portal.web.forms import (
+    ADDRESS_FIELDS,
+    Form,
+    check_email,
+    check_length,
+    check_uk_address,
+    read_form,
+    too_long,
+)
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
@@ -33,13 +38,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 MAX_FIRM_NAME_LENGTH = 160
 MAX_AMLS_NUMBER_LENGTH = 40
-LINK_ATTEMPTS_ALLOWED = 5
-LINK_WINDOW = timedelta(minutes=15)
-CREATE_ATTEMPTS = 5
-LINK_UID_ALPHABET = "ABCDEFGHJKLMNOPRSTUWXYZ123456789"  # no I, Q, V or 0: nothing that reads as another
 JOURNEY = "register"
-# Something before and after one @, and a dot in the domain: plausible, not proof (only a sent email proves it).
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 HMRC_SUPERVISOR = "HM Revenue and Customs (HMRC)"
 AML_SUPERVISORS: tuple[str, ...] = (
@@ -75,92 +74,17 @@ LINK_FAILED = "We could not find a tax account with those details"
 
 
 def email_taken(db: Session, email: str) -> bool:
-    return bool(db.execute(select(exists().where(User.email == email.lower()))).scalar())
-
-
-def find_linkable(db: Session, kind: IdentifierKind, value: str, postcode: str) -> Taxpayer | None:
-    if kind is IdentifierKind.NINO:  # stored with its suffix; a person may type it with or without one
-        values = [value + suffix for suffix in "ABCD"] + [value]
-    else:
-        values = [value]
-    taxpayer = db.execute(
-        select(Taxpayer)
-        .join(TaxpayerIdentifier, TaxpayerIdentifier.taxpayer_id == Taxpayer.id)
-        .where(TaxpayerIdentifier.kind == kind, TaxpayerIdentifier.value.in_(values))
-    ).scalars().first()
-    if taxpayer is None or identifiers.normalise_postcode(taxpayer.postcode) != postcode:
-        return None
-    return taxpayer
-
-
-def claim_taxpayer(db: Session, taxpayer_id: int, user_id: int) -> bool:
-    """Only an unclaimed account: a conditional update, so two people racing for it cannot both win."""
-    result = db.execute(
-        update(Taxpayer).where(Taxpayer.id == taxpayer_id, Taxpayer.owner_user_id.is_(None))
-        .values(owner_user_id=user_id)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def has_membership(db: Session, user_id: int) -> bool:
-    return bool(db.execute(select(exists().where(Membership.user_id == user_id))).scalar())
-
-
-def create_firm(db: Session, user_id: int, answers: dict[str, str]) -> Firm | None:
-    """A new firm with a fresh ARN and client-link code, its creator as administrator; None if the person
-    already belongs to a firm. The unique constraints are the final word on collisions and double clicks."""
-    for _ in range(CREATE_ATTEMPTS):
-        firm = Firm(arn=_unused_arn(db), link_uid=_unused_link_uid(db), **answers)
-        try:
-            with db.begin_nested():
-                db.add(firm)
-                db.flush()
-                db.add(Membership(firm_id=firm.id, user_id=user_id, role="admin"))
-                db.flush()
-        except IntegrityError:
-            if has_membership(db, user_id):
-                return None
-            continue
-        return firm
-    raise RuntimeError("could not find a free Agent Reference Number")
-
-
-def _unused_arn(db: Session) -> str:
-    while True:
-        arn = identifiers.make_arn(secrets.randbelow(10**7))
-        if not db.execute(select(exists().where(Firm.arn == arn))).scalar():
-            return arn
-
-
-def _unused_link_uid(db: Session) -> str:
-    while True:
-        uid = "".join(secrets.choice(LINK_UID_ALPHABET) for _ in range(8))
-        if not db.execute(select(exists().where(Firm.link_uid == uid))).scalar():
-            return uid
+    return bool(db.execute(select(exists().where(col(User.email) == email.lower()))).scalar())
 
 
 # --- validation ----------------------------------------------------------------------------------------------------
 
 
-def is_plausible_email(value: str) -> bool:
-    return len(value) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.fullmatch(value))
-
-
-def check_email(form: Form, name: str, empty: str) -> None:
-    value = form.get(name)
-    if not value:
-        form.error(name, empty)
-    elif len(value) > MAX_EMAIL_LENGTH:
-        form.error(name, f"Email address must be {MAX_EMAIL_LENGTH} characters or fewer")
-    elif not is_plausible_email(value):
-        form.error(name, "Enter an email address in the correct format, like name@example.com")
-
-
 def _check_sign_up(form: Form) -> None:
     if not form.get("name"):
         form.error("name", "Enter your full name")
-    elif len(form.get("name")) > MAX_NAME_LENGTH:
-        form.error("name", f"Full name must be {MAX_NAME_LENGTH} characters or fewer")
+    else:
+        check_length(form, "name", "Full name", MAX_NAME_LENGTH)
     check_email(form, "email", "Enter your email address")
     password = form.get("password")
     if not password:
@@ -168,7 +92,7 @@ def _check_sign_up(form: Form) -> None:
     elif len(password) < MIN_PASSWORD_LENGTH:
         form.error("password", f"Password must be {MIN_PASSWORD_LENGTH} characters or more")
     elif len(password) > MAX_PASSWORD_LENGTH:
-        form.error("password", f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer")
+        form.error("password", too_long("Password", MAX_PASSWORD_LENGTH))
     if not form.get("confirm_password"):
         form.error("confirm_password", "Enter your password again")
     elif form.get("confirm_password") != password:
@@ -216,17 +140,12 @@ QUESTIONS: tuple[Question, ...] = (
 BY_SLUG = {q.slug: q for q in QUESTIONS}
 
 
-def _length(form: Form, name: str, label: str, limit: int) -> None:
-    if len(form.get(name)) > limit:
-        form.error(name, f"{label} must be {limit} characters or fewer")
-
-
 def check_question(slug: str, form: Form) -> None:
     """Checks one page's answers and tidies them (postcode and AMLS number normalised) in place."""
     if slug == "firm-name":
         if not form.get("firm_name"):
             form.error("firm_name", "Enter your firm's name")
-        _length(form, "firm_name", "Your firm's name", MAX_FIRM_NAME_LENGTH)
+        check_length(form, "firm_name", "Your firm's name", MAX_FIRM_NAME_LENGTH)
     elif slug == "contact-email":
         check_email(form, "contact_email", "Enter your firm's contact email address")
     elif slug == "address":
@@ -242,7 +161,7 @@ def _check_supervision(form: Form) -> None:
     if not number:
         form.error("amls_number", "Enter your anti-money laundering supervision registration number")
     elif len(number) > MAX_AMLS_NUMBER_LENGTH:
-        form.error("amls_number", f"Registration number must be {MAX_AMLS_NUMBER_LENGTH} characters or fewer")
+        form.error("amls_number", too_long("Registration number", MAX_AMLS_NUMBER_LENGTH))
     elif body == HMRC_SUPERVISOR:
         if not identifiers.is_valid_amls_hmrc_number(number):
             form.error("amls_number", "Enter your HMRC anti-money laundering supervision registration number "
@@ -261,22 +180,26 @@ def first_unanswered(answers: dict[str, Any]) -> Question | None:
     return None
 
 
-def _firm_details(answers: dict[str, Any]) -> dict[str, str]:
+def _firm_details(answers: dict[str, Any]) -> firms.FirmDetails:
     renamed = {"firm_name": "name", "contact_email": "email"}
-    return {renamed.get(name, name): str(answers[name]) for q in QUESTIONS for name in q.fields}
+    return firms.FirmDetails(**{renamed.get(name, name): str(answers[name]) for q in QUESTIONS for name in q.fields})
 
 
-def _next_page(answers: dict[str, Any], slug: str) -> str:
+def _next_page(request: Request, answers: dict[str, Any], slug: str) -> RedirectResponse:
     missing = first_unanswered(answers)
     index = [q.slug for q in QUESTIONS].index(slug)
     if missing is None or index + 1 == len(QUESTIONS):
-        return "/register/check-your-answers" if missing is None else f"/register/{missing.slug}"
-    return f"/register/{QUESTIONS[index + 1].slug}"
+        if missing is None:
+            return redirect_to(request, "register_check")
+        return redirect_to(request, "register_question", slug=missing.slug)
+    return redirect_to(request, "register_question", slug=QUESTIONS[index + 1].slug)
 
 
-def _previous_page(slug: str) -> str:
+def _previous_page(request: Request, slug: str) -> str:
     index = [q.slug for q in QUESTIONS].index(slug)
-    return "/register" if index == 0 else f"/register/{QUESTIONS[index - 1].slug}"
+    if index == 0:
+        return path_for(request, "register")
+    return path_for(request, "register_question", slug=QUESTIONS[index - 1].slug)
 
 
 # --- handlers: signing up ------------------------------------------------------------------------------------------
@@ -285,7 +208,7 @@ def _previous_page(slug: str) -> str:
 async def sign_up(request: Request) -> Response:
     next_url = safe_next(request.query_params.get("next", ""))
     if current_viewer(request) is not None:  # already signed in: a second account now would be a mistake
-        return RedirectResponse(next_url or "/account", status_code=303)
+        return RedirectResponse(next_url, status_code=303) if next_url else redirect_to(request, "account")
     context: dict[str, Any] = {"next_url": next_url, "already_registered": False}
     if request.method == "GET":
         return render(request, "registration/sign_up.html", {**context, "form": Form()})
@@ -299,7 +222,7 @@ async def sign_up(request: Request) -> Response:
         form.values["password"] = form.values["confirm_password"] = ""  # never echo a password back
         context["already_registered"] = form.errors.get("email") == ALREADY_REGISTERED
         return render(request, "registration/sign_up.html", {**context, "form": form})
-    response = RedirectResponse(next_url or "/account", status_code=303)
+    response = RedirectResponse(next_url, status_code=303) if next_url else redirect_to(request, "account")
     request.app.state.sessions.start(db, user, response)
     audit.record(db, "signed_up", authority="self", actor_user_id=user.id)
     return response
@@ -321,9 +244,8 @@ def _create_user(request: Request, db: Session, form: Form) -> User | None:
 async def link_tax_account(request: Request) -> Response:
     viewer = require_viewer(request)
     db = db_session(request)
-    key = ratelimits.limit_key("link-tax-account", str(viewer.user_id))
     now = utcnow()
-    if ratelimits.is_limited(db, key=key, limit=LINK_ATTEMPTS_ALLOWED, window=LINK_WINDOW, now=now):
+    if taxpayers.link_locked(db, user_id=viewer.user_id, now=now):
         return render(request, "registration/link_locked.html", status_code=429)
     if request.method == "GET":
         return render(request, "registration/link_tax_account.html", {"form": Form(), "kinds": LINKABLE_KINDS})
@@ -331,22 +253,19 @@ async def link_tax_account(request: Request) -> Response:
     answer = _check_link(form)
     if answer is None:
         return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
-    taxpayer = find_linkable(db, *answer)
-    if taxpayer is not None and taxpayer.owner_user_id == viewer.user_id:
-        return RedirectResponse(f"/account/link-tax-account/linked/{taxpayer.id}", status_code=303)
-    if taxpayer is None or not claim_taxpayer(db, taxpayer.id, viewer.user_id):
-        ratelimits.record_attempt(db, key=key, window=LINK_WINDOW, now=now)
-        audit.record(db, "tax_account_link_failed", authority="self", actor_user_id=viewer.user_id)
+    kind, value, postcode = answer
+    try:
+        taxpayer = taxpayers.link_tax_account(db, user_id=viewer.user_id, kind=kind, value=value, postcode=postcode,
+                                              now=now)
+    except taxpayers.Refused:
         form.error("reference", LINK_FAILED)
         return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
-    audit.record(db, "tax_account_linked", authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id)
-    return RedirectResponse(f"/account/link-tax-account/linked/{taxpayer.id}", status_code=303)
+    return redirect_to(request, "tax_account_linked", taxpayer_id=taxpayer.id)
 
 
 async def tax_account_linked(request: Request) -> Response:
     viewer = require_viewer(request)
-    taxpayer_id = request.path_params["taxpayer_id"]
-    taxpayer = db_session(request).get(Taxpayer, taxpayer_id) if 0 < taxpayer_id <= MAX_ID else None
+    taxpayer = db_session(request).get(Taxpayer, request.path_params["taxpayer_id"])
     if taxpayer is None or taxpayer.owner_user_id != viewer.user_id:
         raise HTTPException(status_code=404)
     return render(request, "registration/linked.html", {"taxpayer": taxpayer})
@@ -367,8 +286,8 @@ async def question(request: Request) -> Response:
     if question is None:
         raise HTTPException(status_code=404)
     if viewer.is_agent:
-        return RedirectResponse("/register", status_code=303)
-    context = {"back": _previous_page(question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
+        return redirect_to(request, "register")
+    context = {"back": _previous_page(request, question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
         form = Form(values={name: str(saved.get(name, "")) for name in question.fields})
@@ -378,39 +297,38 @@ async def question(request: Request) -> Response:
     if not form.ok:
         return render(request, question.template, {**context, "form": form})
     answers = journeys.save(request, JOURNEY, **form.values)
-    return RedirectResponse(_next_page(answers, question.slug), status_code=303)
+    return _next_page(request, answers, question.slug)
 
 
 async def check_answers(request: Request) -> Response:
     viewer = require_viewer(request)
     if viewer.is_agent:
-        return RedirectResponse("/register", status_code=303)
+        return redirect_to(request, "register")
     answers = journeys.answers(request, JOURNEY)
     if (missing := first_unanswered(answers)) is not None:
-        return RedirectResponse(f"/register/{missing.slug}", status_code=303)
+        return redirect_to(request, "register_question", slug=missing.slug)
     if request.method == "GET":
         return render(request, "registration/check_answers.html", {"answers": answers})
     db = db_session(request)
-    firm = create_firm(db, viewer.user_id, _firm_details(answers))
-    if firm is None:
+    try:
+        firms.create_firm(db, user_id=viewer.user_id, details=_firm_details(answers))
+    except firms.Refused:  # a double click, or another tab, registered first
         return render(request, "registration/already_registered.html")
-    audit.record(db, "agent_services_account_created", authority="self", actor_user_id=viewer.user_id,
-                 firm_id=firm.id, arn=firm.arn)
     journeys.forget(request, JOURNEY)
-    return RedirectResponse("/register/complete", status_code=303)
+    return redirect_to(request, "register_complete")
 
 
 async def complete(request: Request) -> Response:
     viewer = require_viewer(request)
     if not viewer.is_agent:
-        return RedirectResponse("/register", status_code=303)
+        return redirect_to(request, "register")
     return render(request, "registration/complete.html")
 
 
 routes = [
     Route("/sign-up", sign_up, methods=["GET", "POST"], name="sign_up"),
     Route("/account/link-tax-account", link_tax_account, methods=["GET", "POST"], name="link_tax_account"),
-    Route("/account/link-tax-account/linked/{taxpayer_id:int}", tax_account_linked, name="tax_account_linked"),
+    Route("/account/link-tax-account/linked/{taxpayer_id:id}", tax_account_linked, name="tax_account_linked"),
     Route("/register", register_start, name="register"),
     Route("/register/check-your-answers", check_answers, methods=["GET", "POST"], name="register_check"),
     Route("/register/complete", complete, name="register_complete"),

@@ -7,33 +7,33 @@ and send a return (SUBMIT_RETURN). The box rules are portal.domain.vat's; sendin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain import submissions, vat
-from portal.domain.access import MAX_ID
-from portal.domain.models import Firm, Obligation, Submission, User
+from portal.domain.models import Obligation, Submission
+from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority
 from portal.domain.services import Action
+from portal.domain.times import uk_time
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.formatting import pounds
 from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
+from portal.web.links import redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
 REGIME = "VAT"
 DECLARATION = "I confirm that the information I have given is correct and complete"
-UK = ZoneInfo("Europe/London")
 SHORT_LABELS = {"box1": "VAT due on sales", "box2": "VAT due on acquisitions", "box3": "total VAT due",
                 "box4": "VAT reclaimed", "box5": "net VAT", "box6": "total sales", "box7": "total purchases",
                 "box8": "total supplies to EU member states", "box9": "total acquisitions from EU member states"}
@@ -50,10 +50,8 @@ class VatObligationRow:
     figures: dict[str, Any] | None
 
     @property
-    def status(self) -> str:
-        if self.fulfilled_on is not None:
-            return "fulfilled"
-        return "overdue" if self.due_date < date.today() else "due"
+    def status(self) -> ObligationStatus:
+        return obligation_status(due_date=self.due_date, fulfilled_on=self.fulfilled_on)
 
     @property
     def vat_return(self) -> vat.VatReturn | None:
@@ -83,13 +81,6 @@ def vat_obligations(db: Session, taxpayer_id: int) -> list[VatObligationRow]:
     return [VatObligationRow(*row) for row in rows]
 
 
-def submitted_by(db: Session, submission: Submission) -> str:
-    person = db.get(User, submission.submitted_by_user_id)
-    name = person.name if person else "Unknown"
-    firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
-    return f"{name}, {firm.name}" if firm else name
-
-
 # --- the boxes as shown ------------------------------------------------------------------------------------------
 
 
@@ -114,10 +105,6 @@ def box_rows(vat_return: vat.VatReturn) -> list[BoxRow]:
                    f"box {box[3:]}, {SHORT_LABELS[box]}") for box in vat.ALL_BOXES]
 
 
-def in_uk_time(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK)
-
-
 # --- the gate ----------------------------------------------------------------------------------------------------
 
 
@@ -130,8 +117,7 @@ def vat_authority(request: Request, action: Action) -> Authority:
 
 
 def vat_obligation(request: Request, authority: Authority) -> Obligation:
-    obligation_id = request.path_params["obligation_id"]
-    found = db_session(request).get(Obligation, obligation_id) if 0 < obligation_id <= MAX_ID else None
+    found = db_session(request).get(Obligation, request.path_params["obligation_id"])
     if found is None or found.taxpayer_id != authority.taxpayer.id or found.regime != REGIME:
         raise HTTPException(status_code=404)
     return found
@@ -141,17 +127,10 @@ def open_obligation(request: Request, authority: Authority) -> Obligation | Resp
     """The obligation to file, or the way to its receipt once it has been sent."""
     obligation = vat_obligation(request, authority)
     if submissions.receipt_for(db_session(request), obligation.id) is not None:
-        return RedirectResponse(url(authority, obligation, "receipt"), status_code=303)
+        return redirect_to(request, "vat_return_receipt", client_id=authority.taxpayer.id, obligation_id=obligation.id)
     if obligation.fulfilled_on is not None:  # met some other way: there is nothing to file here
         raise HTTPException(status_code=404)
     return obligation
-
-
-def url(authority: Authority, obligation: Obligation | None = None, page: str = "") -> str:
-    base = f"/clients/{authority.taxpayer.id}/vat"
-    if obligation is None:
-        return base
-    return f"{base}/returns/{obligation.id}" + (f"/{page}" if page else "")
 
 
 def journey(obligation: Obligation) -> str:
@@ -160,8 +139,7 @@ def journey(obligation: Obligation) -> str:
 
 def page_context(authority: Authority, obligation: Obligation, page: str, **more: Any) -> dict[str, Any]:
     return {"title": f"{page} – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
-            "obligation": obligation, "urls": {p: url(authority, obligation, p) for p in ("", "check", "receipt")},
-            "vat_url": url(authority), **more}
+            "obligation": obligation, **more}
 
 
 # --- handlers ----------------------------------------------------------------------------------------------------
@@ -172,9 +150,9 @@ async def obligations(request: Request) -> Response:
     rows = vat_obligations(db_session(request), authority.taxpayer.id)
     context = {
         "title": f"VAT – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
-        "open_rows": [row for row in rows if row.status != "fulfilled"],
-        "fulfilled_rows": [row for row in rows if row.status == "fulfilled"][::-1],
-        "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "base": url(authority), "box5_text": box5_text,
+        "open_rows": [row for row in rows if row.status is not ObligationStatus.FULFILLED],
+        "fulfilled_rows": [row for row in rows if row.status is ObligationStatus.FULFILLED][::-1],
+        "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "box5_text": box5_text,
     }
     return render(request, "vat_returns/obligations.html", context)
 
@@ -189,7 +167,8 @@ async def return_form(request: Request) -> Response:
         _, form.errors = vat.validate(form.values)
         if form.ok:
             journeys.save(request, journey(obligation), **form.values)
-            return RedirectResponse(url(authority, obligation, "check"), status_code=303)
+            return redirect_to(request, "vat_return_check", client_id=authority.taxpayer.id,
+                               obligation_id=obligation.id)
     else:
         saved = journeys.answers(request, journey(obligation))
         form = Form(values={box: str(saved.get(box, "")) for box in vat.TYPED_BOXES})
@@ -205,7 +184,7 @@ async def check(request: Request) -> Response:
     answers = journeys.answers(request, journey(obligation))
     vat_return, errors = vat.validate({box: str(answers.get(box, "")) for box in vat.TYPED_BOXES})
     if vat_return is None:  # nothing saved yet, or answers that no longer pass: back to the boxes
-        return RedirectResponse(url(authority, obligation), status_code=303)
+        return redirect_to(request, "vat_return", client_id=authority.taxpayer.id, obligation_id=obligation.id)
     form = Form()
     if request.method == "POST":
         form = await read_form(request, "confirm")
@@ -222,7 +201,7 @@ def submit(request: Request, authority: Authority, obligation: Obligation, vat_r
     submissions.submit_once(db_session(request), obligation=obligation, viewer=require_viewer(request),
                             authority=authority, figures=vat_return.as_figures())
     journeys.forget(request, journey(obligation))
-    return RedirectResponse(url(authority, obligation, "receipt"), status_code=303)
+    return redirect_to(request, "vat_return_receipt", client_id=authority.taxpayer.id, obligation_id=obligation.id)
 
 
 async def receipt(request: Request) -> Response:
@@ -234,16 +213,17 @@ async def receipt(request: Request) -> Response:
         raise HTTPException(status_code=404)
     vat_return = vat.VatReturn.from_figures(submission.figures)
     context = page_context(authority, obligation, "VAT return submitted", submission=submission,
-                           submitted_at=in_uk_time(submission.submitted_at), submitted_by=submitted_by(db, submission),
-                           rows=box_rows(vat_return), vat_return=vat_return)
+                           submitted_at=uk_time(submission.submitted_at),
+                           submitted_by=submissions.sender_of(db, submission), rows=box_rows(vat_return),
+                           vat_return=vat_return)
     return render(request, "vat_returns/receipt.html", context)
 
 
-_RETURN = "/clients/{client_id:int}/vat/returns/{obligation_id:int}"
-
 routes = [
-    Route("/clients/{client_id:int}/vat", obligations, name="vat_obligations"),
-    Route(_RETURN, return_form, methods=["GET", "POST"], name="vat_return"),
-    Route(_RETURN + "/check", check, methods=["GET", "POST"], name="vat_return_check"),
-    Route(_RETURN + "/receipt", receipt, name="vat_return_receipt"),
+    Route("/clients/{client_id:id}/vat", obligations, name="vat_obligations"),
+    Route("/clients/{client_id:id}/vat/returns/{obligation_id:id}", return_form, methods=["GET", "POST"],
+          name="vat_return"),
+    Route("/clients/{client_id:id}/vat/returns/{obligation_id:id}/check", check, methods=["GET", "POST"],
+          name="vat_return_check"),
+    Route("/clients/{client_id:id}/vat/returns/{obligation_id:id}/receipt", receipt, name="vat_return_receipt"),
 ]

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, t
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
@@ -26,7 +26,8 @@ from portal.domain.services import REGIME_NAMES, regime_name
 from portal.domain.sql import table_of
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form
+from portal.web.forms import Form, too_long
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -199,7 +200,7 @@ def read_filters(request: Request) -> tuple[Form, Filters]:
     within = _days(form)
     name = form.get("client")
     if len(name) > MAX_NAME_LENGTH:
-        form.error("client", f"Client name must be {MAX_NAME_LENGTH} characters or fewer")
+        form.error("client", too_long("Client name", MAX_NAME_LENGTH))
         name = ""
     return form, Filters(regime, status, within, name)
 
@@ -258,31 +259,33 @@ def _href(path: str, filters: Filters, page: int = 1) -> str:
 
 async def whats_due(request: Request) -> Response:
     if (viewer := _agent(request)) is None:
-        return RedirectResponse("/account", status_code=303)
+        return redirect_to(request, "account")
     db, today = db_session(request), date.today()
     form, filters = read_filters(request)
     total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
     page = pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE,
                             total=min(total, COUNT_CAP))
 
+    base = path_for(request, "whats_due")
+
     def href(number: int) -> str:
-        return _href("/whats-due", filters, number)
+        return _href(base, filters, number)
 
     context = {
         "form": form, "rows": list_due(db, viewer, filters, today, page), "page": page, "today": today,
         "more": total > COUNT_CAP,
         "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,
-        "csv_href": _href("/whats-due.csv", filters), "services": REGIME_NAMES, "statuses": STATUSES,
+        "csv_href": _href(path_for(request, "whats_due_csv"), filters), "services": REGIME_NAMES, "statuses": STATUSES,
     }
     return render(request, "worklist/index.html", context)
 
 
 async def whats_due_csv(request: Request) -> Response:
     if (viewer := _agent(request)) is None:
-        return RedirectResponse("/account", status_code=303)
+        return redirect_to(request, "account")
     form, filters = read_filters(request)
     if form.errors:
-        return RedirectResponse("/whats-due?" + urlencode({k: v for k, v in form.values.items() if v}), status_code=303)
+        return redirect_to(request, "whats_due", query=form.values)
     today = date.today()
     rows = iter_due(request.app.state.engine, viewer, filters, today)
     headers = {"Content-Disposition": f'attachment; filename="whats-due-{today.isoformat()}.csv"',

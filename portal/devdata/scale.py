@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.engine import Engine
 
+from portal.devdata.calendar import add_months, month_end
 from portal.devdata.demo import (
     BUSINESS_SUFFIXES,
     BUSINESS_TRADES,
@@ -26,8 +27,6 @@ from portal.devdata.demo import (
     PROFILES,
     STREETS,
     TOWNS,
-    _add_months,
-    _month_end,
 )
 from portal.domain import identifiers
 from portal.domain.accounts import hash_password
@@ -150,10 +149,10 @@ class _Rows:
             rows += self._quarterly(taxpayer_id, "PPT", "Plastic Packaging Tax return", 0, day=0)
         if "ITSA" in regimes:
             for quarter in range(4):
-                start = _add_months(self.year_start, 3 * quarter)
-                end = _add_months(start, 3) - timedelta(days=1)
+                start = add_months(self.year_start, 3 * quarter)
+                end = add_months(start, 3) - timedelta(days=1)
                 rows.append(self._row(taxpayer_id, "ITSA", "Quarterly update", start, end,
-                                      _add_months(date(end.year, end.month, 7), 1)))
+                                      add_months(date(end.year, end.month, 7), 1)))
             last_year = date(self.year_start.year - 1, 4, 6)
             rows.append(self._row(taxpayer_id, "ITSA", "Final declaration", last_year,
                                   self.year_start - timedelta(days=1), date(self.year_start.year + 1, 1, 31)))
@@ -168,10 +167,10 @@ class _Rows:
     def _quarterly(self, taxpayer_id: int, regime: str, kind: str, stagger: int, day: int) -> list[dict[str, Any]]:
         rows = []
         for offset in range(-9, 3):
-            end = _month_end(_add_months(date(self.today.year, self.today.month, 1), offset))
+            end = month_end(add_months(date(self.today.year, self.today.month, 1), offset))
             if end.month % 3 == stagger:
-                due = _month_end(_add_months(end, 1)) + timedelta(days=day)
-                start = _month_end(_add_months(end, -3)) + timedelta(days=1)
+                due = month_end(add_months(end, 1)) + timedelta(days=day)
+                start = month_end(add_months(end, -3)) + timedelta(days=1)
                 rows.append(self._row(taxpayer_id, regime, kind, start, end, due))
         return rows
 

@@ -32,7 +32,7 @@ from portal.domain.sql import table_of
 HELPER_REGIMES: Mapping[str, frozenset[Action]] = {"IRV": frozenset({Action.VIEW})}
 HELPER_CAN_CHANGE_DETAILS = True
 
-MAX_ID = 2**31 - 1
+MAX_ID = 2**31 - 1  # the largest key an integer column holds; portal.web.convertors maps larger path ids to 0
 IDENTIFIER_REGIMES = {"nino": ("ITSA", "IRV"), "vrn": ("VAT",), "cgt": ("CGT",), "ppt": ("PPT",),
                       "cbc": ("CBC",), "plr": ("PLR",), "urn": ("TRS",)}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from argon2 import PasswordHasher
 
 from portal.settings import Settings
@@ -18,3 +20,8 @@ def password_hasher(settings: Settings) -> PasswordHasher:
 
 def hash_password(settings: Settings, password: str) -> str:
     return password_hasher(settings).hash(password)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a random token handed to someone (a session cookie, an invitation link): never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -32,6 +32,12 @@ class Viewer:
         return self.role == "admin"
 
 
+def with_firm(person: str, firm: str | None) -> str:
+    """A person as the portal names them for what they did: "Amira Reed, Harbour & Reed Tax Advisers LLP" when they
+    acted for their firm (receipts' "Submitted by", the activity pages), their name alone otherwise."""
+    return f"{person}, {firm}" if firm else person
+
+
 @dataclass(frozen=True)
 class Authority:
     kind: str  # "self", "agent" or "helper"

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from portal.domain import audit
-from portal.domain.models import Obligation, Submission
-from portal.domain.people import Authority, Viewer
+from portal.domain.models import Firm, Obligation, Submission, User
+from portal.domain.people import Authority, Viewer, with_firm
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0 or 1 to misread on a phone call
 
@@ -23,6 +23,14 @@ def new_reference() -> str:
 
 def receipt_for(db: Session, obligation_id: int) -> Submission | None:
     return db.execute(select(Submission).where(col(Submission.obligation_id) == obligation_id)).scalar_one_or_none()
+
+
+def sender_of(db: Session, submission: Submission) -> str:
+    """Who sent it, as a receipt names them (people.with_firm): the agent and their firm, or the person alone."""
+    person = db.get(User, submission.submitted_by_user_id)
+    name = person.name if person else "Unknown"
+    firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
+    return with_firm(name, firm.name if firm else None)
 
 
 def submit_once(db: Session, *, obligation: Obligation, viewer: Viewer, authority: Authority,

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal.web.links import path_for
 from portal.web.rendering import render, wants_partial
 from portal.web.sessions import SignInRequired
 
@@ -45,7 +46,7 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 async def sign_in_required(request: Request, exc: Exception) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = "/sign-in?next=" + quote(target, safe="")
+    location = path_for(request, "sign_in") + "?next=" + quote(target, safe="")
     if wants_partial(request):
         # An htmx swap cannot follow a redirect into a whole sign-in page: ask htmx to load it instead.
         return Response(status_code=204, headers={"HX-Redirect": location})

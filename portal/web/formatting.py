@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+
+from portal.domain.times import UK
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -16,15 +17,12 @@ def govuk_date(value: date | datetime | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-UK_TIME = ZoneInfo("Europe/London")
-
-
 def govuk_datetime(value: datetime | None) -> str:
     """'5 January 2026 at 2:05pm', in UK time (GMT or BST) whatever the server's zone: stored times are UTC."""
     if value is None:
         return ""
     if value.tzinfo is not None:
-        value = value.astimezone(UK_TIME)
+        value = value.astimezone(UK)
     hour = value.hour % 12 or 12
     return f"{govuk_date(value)} at {hour}:{value:%M}{'am' if value.hour < 12 else 'pm'}"
 

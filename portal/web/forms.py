@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlmodel import SQLModel
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from portal.domain import identifiers
+from portal.domain import identifiers, taxpayers
+from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.models import Taxpayer
-from portal.domain.sql import table_of
 
 MAX_FIELD_LENGTH = 1000
 
@@ -31,6 +33,23 @@ class Form:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def too_long(label: str, limit: int) -> str:
+    """The GOV.UK message for text over its limit, the one wording every form uses."""
+    return f"{label} must be {limit} characters or fewer"
+
+
+def check_length(form: Form, name: str, label: str, limit: int) -> None:
+    if len(form.get(name)) > limit:
+        form.error(name, too_long(label, limit))
+
+
+def column_length(model: type[SQLModel], column: str) -> int:
+    """A text column's length in the model, so no value PostgreSQL would refuse ever reaches it."""
+    length = model.__table__.c[column].type.length  # type: ignore[attr-defined]  # SQLModel leaves __table__ untyped
+    assert isinstance(length, int)
+    return length
 
 
 async def read_form(request: Request, *names: str) -> Form:
@@ -64,16 +83,26 @@ def read_date(form: Form, name: str, label: str) -> date | None:
         return None
 
 
-ADDRESS_FIELDS = ("address_line1", "address_line2", "town", "postcode")
+# Something before and after one @, and a dot in the domain: plausible, not proof (only a sent email proves it).
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
-def _column_length(column: str) -> int:
-    # Taxpayer and Firm hold addresses in columns of the same lengths; reading them from the model means no
-    # value PostgreSQL would refuse ever gets through.
-    # SQLModel's AutoString wraps a String: its length is there, but not in TypeEngine's declared attributes.
-    length = getattr(table_of(Taxpayer).c[column].type, "length", None)
-    assert isinstance(length, int)
-    return length
+def is_plausible_email(value: str) -> bool:
+    return len(value) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.fullmatch(value))
+
+
+def check_email(form: Form, name: str, empty: str) -> None:
+    """An email address a person types (their own, their firm's, their helper's, a client's contact)."""
+    value = form.get(name)
+    if not value:
+        form.error(name, empty)
+    elif len(value) > MAX_EMAIL_LENGTH:
+        form.error(name, too_long("Email address", MAX_EMAIL_LENGTH))
+    elif not is_plausible_email(value):
+        form.error(name, "Enter an email address in the correct format, like name@example.com")
+
+
+ADDRESS_FIELDS = taxpayers.ADDRESS_FIELDS
 
 
 def check_uk_address(form: Form) -> None:
@@ -85,8 +114,8 @@ def check_uk_address(form: Form) -> None:
         form.error("town", "Enter town or city")
     for name, label in (("address_line1", "Address line 1"), ("address_line2", "Address line 2"),
                         ("town", "Town or city")):
-        if len(form.get(name)) > (limit := _column_length(name)):
-            form.error(name, f"{label} must be {limit} characters or fewer")
+        # Taxpayer and Firm hold addresses in columns of the same lengths.
+        check_length(form, name, label, column_length(Taxpayer, name))
     postcode = form.get("postcode")
     if not postcode:
         form.error("postcode", "Enter postcode")
@@ -96,5 +125,5 @@ def check_uk_address(form: Form) -> None:
         normalised = identifiers.normalise_postcode(postcode)
         # "BFPO 1234" is valid but one longer than the column: kept without its space (postcode comparisons
         # normalise both sides, so it still matches as a known fact).
-        fits = len(normalised) <= _column_length("postcode")
+        fits = len(normalised) <= column_length(Taxpayer, "postcode")
         form.values["postcode"] = normalised if fits else normalised.replace(" ", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from portal.domain.services import Action
 from portal.settings import SERVICE_NAME
 from portal.web import formatting
+from portal.web.links import PathFinder
 from portal.web.static import StaticAssets
 
 PACKAGE = Path(__file__).resolve().parent.parent  # portal/: templates/ and partials/ live there
@@ -29,8 +31,9 @@ except ImportError:  # pragma: no cover - another markupsafe: the same text, at 
         return str(escape(text))
 
 
-class StrictUndefined(jinja2.Undefined):
-    """A typo in a template fails loudly, while `{% if maybe %}` still works (Notify's rule)."""
+class LenientBoolUndefined(jinja2.Undefined):
+    """A typo in a template fails loudly when printed, iterated or measured, yet `{% if maybe %}` still works
+    (Notify's rule). Not Jinja's StrictUndefined, which fails on `bool()` too: hence its own name."""
 
     __str__ = jinja2.Undefined._fail_with_undefined_error
     __iter__ = jinja2.Undefined._fail_with_undefined_error
@@ -64,10 +67,40 @@ class _CodeGenerator(CodeGenerator):
         if finalize.src is not None:
             self.write(finalize.src)
 
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        """`path_for(...)` goes straight to environment.path_for, and with constant arguments becomes its path.
+
+        Through Jinja's context.call, which looks for pass_context markers first, the ~35 links of a page of the
+        client list doubled its render; called directly each costs about a microsecond, and a constant one
+        (the menu, the footer, most links) nothing at all. A template therefore cannot rebind `path_for`.
+        """
+        name = node.node
+        if (forward_caller or not isinstance(name, nodes.Name) or name.name != "path_for" or len(node.args) != 1
+                or node.dyn_args is not None or any(iskeyword(kwarg.key) for kwarg in node.kwargs)):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        route, constants = node.args[0], [kwarg.value for kwarg in node.kwargs]
+        if (node.dyn_kwargs is None and isinstance(route, nodes.Const)
+                and all(isinstance(value, nodes.Const) for value in constants)):
+            assert isinstance(self.environment, PortalEnvironment)
+            params = {kwarg.key: kwarg.value.as_const() for kwarg in node.kwargs}
+            self.write(repr(self.environment.path_for(route.value, **params)))
+            return
+        self.write("environment.path_for(")
+        self.visit(node.args[0], frame)
+        for kwarg in node.kwargs:
+            self.write(f", {kwarg.key}=")
+            self.visit(kwarg.value, frame)
+        if node.dyn_kwargs is not None:
+            self.write(", **")
+            self.visit(node.dyn_kwargs, frame)
+        self.write(")")
+
 
 class PortalEnvironment(jinja2.Environment):
     code_generator_class = _CodeGenerator
     escape_output = staticmethod(escape_output)
+    path_for: PathFinder
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         # A plain dict, not Jinja's ChainMap over env.globals: each render, include and import compares these
@@ -79,27 +112,31 @@ class PortalEnvironment(jinja2.Environment):
 ContextProcessor = Callable[[Request], dict[str, Any]]
 
 
-def make_templates(static: StaticAssets, context_processors: list[ContextProcessor]) -> Jinja2Templates:
+# GOV.UK components are our own small macros with GOV.UK's classes and parameter names (templates/components/,
+# one a file), not govuk-frontend-jinja's. Measured on these machines (shared/recipe.md), a whole page through its
+# template.html served about 470 requests/s against about 9,000 for a small plain template (it renders header and
+# footer twice through caller()); our layout with GOV.UK classes, and macros only where they earn their keep, costs
+# far less. So nothing imports it, and it was dropped from the dependencies.
+def make_templates(
+    static: StaticAssets, context_processors: list[ContextProcessor], path_for: PathFinder
+) -> Jinja2Templates:
     env = PortalEnvironment(
         loader=jinja2.ChoiceLoader(
             [
                 jinja2.FileSystemLoader(PACKAGE / "templates"),
-                jinja2.PrefixLoader(
-                    {
-                        "partials": jinja2.FileSystemLoader(PACKAGE / "partials"),
-                        "govuk_frontend_jinja": jinja2.PackageLoader("govuk_frontend_jinja"),
-                    }
-                ),
+                jinja2.PrefixLoader({"partials": jinja2.FileSystemLoader(PACKAGE / "partials")}),
             ]
         ),
         autoescape=True,
-        undefined=StrictUndefined,
+        undefined=LenientBoolUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
     )
     # Templates ask the authority what to offer with the same Action names the handlers check.
-    env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action)
+    # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
+    env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action, path_for=path_for)
+    env.path_for = path_for  # what compiled templates call (_CodeGenerator.visit_Call)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)
 

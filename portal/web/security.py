@@ -14,6 +14,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.domain.accounts import token_hash
 from portal.settings import Settings
 
 CONTENT_SECURITY_POLICY = (
@@ -73,10 +74,6 @@ class CookieNames:
         if self.secure:
             parts.append("Secure")
         return "; ".join(parts)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class CSRFMiddleware:

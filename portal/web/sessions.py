@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import URLSafeSerializer
@@ -12,14 +12,15 @@ from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.domain.accounts import password_hasher
+from portal.domain.accounts import password_hasher, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
+from portal.domain.times import aware
 from portal.settings import Settings
 from portal.web.db import connection
 from portal.web.prepared import PreparedRead
-from portal.web.security import SESSION_TOKEN_HASH, CookieNames, token_hash
+from portal.web.security import SESSION_TOKEN_HASH, CookieNames
 
 # Seen-at is written at most once a minute, so reading a page is not a write on every request.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
@@ -37,11 +38,6 @@ VIEWER_QUERY = PreparedRead(
     .outerjoin(_firm, _firm.c.id == _membership.c.firm_id)
     .where(_session.c.token_hash == bindparam("token_hash"), _session.c.ended_at.is_(None))
 )
-
-
-def _aware(moment: datetime) -> datetime:
-    # Core reads bypass SQLModel's UTC type on SQLite, which stores UTC without an offset.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SignInRequired(Exception):
@@ -79,7 +75,7 @@ class Sessions:
         if row is None:
             return None
         now = utcnow()
-        created_at, last_seen_at = _aware(row.created_at), _aware(row.last_seen_at)
+        created_at, last_seen_at = aware(row.created_at), aware(row.last_seen_at)
         if self._expired(created_at, last_seen_at, now):
             db.execute(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
             return None

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.domain import handshake
-from portal.domain.access import MAX_ID
 from portal.domain.client_links import client_link
 from portal.domain.handshake import AGENT_STATUS_TEXT
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
@@ -21,9 +20,6 @@ from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
-
-BASE = "/authorisation-requests"
-NEW = BASE + "/new"
 
 
 def absolute(request: Request, path: str) -> str:
@@ -51,8 +47,7 @@ def ask(request: Request, form: Form, **context: Any) -> Response:
 
 def firm_request(request: Request, viewer: Viewer) -> AuthorisationRequest:
     """A request of the viewer's firm, or a 404 that looks the same as one that does not exist."""
-    request_id = request.path_params["request_id"]
-    record = db_session(request).get(AuthorisationRequest, request_id) if 0 < request_id <= MAX_ID else None
+    record = db_session(request).get(AuthorisationRequest, request.path_params["request_id"])
     if record is None or record.firm_id != viewer.firm_id:
         raise HTTPException(status_code=404)
     return record

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.handshake.agent.common import BASE, ask, posted, require_agent
+from portal.areas.handshake.agent.common import ask, posted, require_agent
 from portal.domain import handshake
 from portal.domain.models import Authorisation
 from portal.domain.people import Authority, Viewer
@@ -16,6 +16,7 @@ from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form
 from portal.web.gate import require_authority
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
@@ -40,10 +41,12 @@ async def stop_acting(request: Request) -> Response:
     form = await posted(request, "service") or Form()
     if request.method == "POST":
         if form.get("service") in dict(options):
-            return RedirectResponse(f"{request.url.path}/{form.get('service')}", status_code=303)
+            return redirect_to(request, "confirm_stop_acting", client_id=authority.taxpayer.id,
+                               service=form.get("service"))
         form.error("service", "Select the tax service you want to stop acting for")
     return ask(request, form, question="Which tax service do you want to stop acting for?", name="service",
-               field="radios", options=options, back=f"/clients/{authority.taxpayer.id}",
+               field="radios", options=options,
+               back=path_for(request, "client_overview", client_id=authority.taxpayer.id),
                hint=f"You are authorised to deal with these tax services for {authority.taxpayer.name}.")
 
 
@@ -57,22 +60,24 @@ async def confirm_stop(request: Request) -> Response:
         handshake.end_authorisation(db_session(request), authorisation, ended_by="agent",
                                          actor_user_id=viewer.user_id, authority="agent")
         journeys.save(request, STOPPED, client_name=authority.taxpayer.name, service_name=service.name)
-        return RedirectResponse(f"{BASE}/stopped", status_code=303)
+        return redirect_to(request, "stopped_acting")
     return render(request, "agent_requests/confirm_stop.html", {
-        "client": authority.taxpayer, "service": service, "back": f"/clients/{authority.taxpayer.id}/stop-acting"})
+        "client": authority.taxpayer, "service": service,
+        "back": path_for(request, "stop_acting", client_id=authority.taxpayer.id)})
 
 
 async def stopped(request: Request) -> Response:
     require_agent(request)
     answers = journeys.answers(request, STOPPED)
     if not answers:
-        return RedirectResponse("/clients", status_code=303)
+        return redirect_to(request, "clients")
     return render(request, "agent_requests/stopped.html", answers)
 
 
 
 routes = [
-    Route(f"{BASE}/stopped", stopped),
-    Route("/clients/{client_id:int}/stop-acting", stop_acting, methods=["GET", "POST"], name="stop_acting"),
-    Route("/clients/{client_id:int}/stop-acting/{service}", confirm_stop, methods=["GET", "POST"]),
+    Route("/authorisation-requests/stopped", stopped, name="stopped_acting"),
+    Route("/clients/{client_id:id}/stop-acting", stop_acting, methods=["GET", "POST"], name="stop_acting"),
+    Route("/clients/{client_id:id}/stop-acting/{service}", confirm_stop, methods=["GET", "POST"],
+          name="confirm_stop_acting"),
 ]

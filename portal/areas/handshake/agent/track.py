@@ -8,16 +8,17 @@ from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.handshake.agent.common import BASE, ask, firm_request, posted, request_context, require_agent
+from portal.areas.handshake.agent.common import ask, firm_request, posted, request_context, require_agent
 from portal.domain import handshake
 from portal.domain.handshake import AGENT_STATUS_TEXT, Refused, Status
 from portal.domain.services import BY_KEY
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form
+from portal.web.forms import Form, check_length
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 
 PAGE_SIZE = 10
@@ -48,21 +49,22 @@ async def cancel_page(request: Request) -> Response:
     context = request_context(request, viewer, record)
     form = await posted(request, "confirm") or Form()
     if request.method == "POST" and form.get("confirm") == "no":
-        return RedirectResponse(BASE, status_code=303)
+        return redirect_to(request, "track_requests")
     if request.method == "POST" and form.get("confirm") == "yes":
         assert viewer.firm_id is not None  # require_agent let only agents through
         try:
             handshake.cancel_request(db_session(request), firm_id=viewer.firm_id, user_id=viewer.user_id,
                                           request=record, today=date.today())
         except Refused:
-            return RedirectResponse(f"{BASE}/{record.id}/cancel", status_code=303)
-        return RedirectResponse(f"{BASE}/{record.id}/cancelled", status_code=303)
+            return redirect_to(request, "request_cancel", request_id=record.id)
+        return redirect_to(request, "request_cancelled", request_id=record.id)
     if context["status"] is not Status.PENDING:
         return render(request, "agent_requests/not_pending.html", context)
     if request.method == "POST":
         form.error("confirm", "Select yes if you want to cancel this authorisation request")
     return ask(request, form, question="Are you sure you want to cancel this authorisation request?",
-               name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True, back=BASE,
+               name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True,
+               back=path_for(request, "track_requests"),
                hint=f"You asked {context['client_name']} to authorise you for {context['service'].name}.")
 
 
@@ -80,8 +82,7 @@ async def cancelled_page(request: Request) -> Response:
 def filter_form(request: Request) -> tuple[Form, str, str]:
     form = Form(values={"client": request.query_params.get("client", "").strip(),
                         "status": request.query_params.get("status", "")})
-    if len(form.get("client")) > MAX_NAME_FILTER:
-        form.error("client", f"Client name must be {MAX_NAME_FILTER} characters or fewer")
+    check_length(form, "client", "Client name", MAX_NAME_FILTER)
     status = form.get("status") if form.get("status") in dict(STATUS_FILTERS) else ""
     return form, ("" if form.errors else form.get("client")), status
 
@@ -103,10 +104,12 @@ async def track(request: Request) -> Response:
     if page.number != wanted:  # past the last page: show the last one
         rows, total = fetch(page)
 
+    base = path_for(request, "track_requests")
+
     def href(number: int) -> str:
         params = {k: v for k, v in (("client", name), ("status", status)) if v} | (
             {"page": number} if number > 1 else {})
-        return BASE + ("?" + urlencode(params) if params else "")
+        return base + ("?" + urlencode(params) if params else "")
 
     return render(request, "agent_requests/track.html", {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
@@ -116,9 +119,10 @@ async def track(request: Request) -> Response:
 
 
 routes = [
-    Route(BASE, track, name="track_requests"),
-    Route(BASE + "/{request_id:int}/sent", sent_page),
-    Route(BASE + "/{request_id:int}/resend", resend_page),
-    Route(BASE + "/{request_id:int}/cancel", cancel_page, methods=["GET", "POST"]),
-    Route(BASE + "/{request_id:int}/cancelled", cancelled_page),
+    Route("/authorisation-requests", track, name="track_requests"),
+    Route("/authorisation-requests/{request_id:id}/sent", sent_page, name="request_sent"),
+    Route("/authorisation-requests/{request_id:id}/resend", resend_page, name="request_resend"),
+    Route("/authorisation-requests/{request_id:id}/cancel", cancel_page, methods=["GET", "POST"],
+          name="request_cancel"),
+    Route("/authorisation-requests/{request_id:id}/cancelled", cancelled_page, name="request_cancelled"),
 ]
