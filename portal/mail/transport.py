@@ -35,10 +35,10 @@ def build(email: OutboxEmail, rendered: Rendered, settings: Settings) -> EmailMe
     message["Subject"] = rendered.subject
     message["Message-ID"] = message_id_for(email, settings)
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Content-Language"] = email.language
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    message["Content-Language"] = email.language  # after the content: set_content replaces Content-* headers
     return message
 
 
