@@ -400,3 +400,20 @@ def test_development_delivers_into_files_and_a_resend_overwrites_its_own_file(tm
     [written] = list((tmp_path / "mail").glob("*.eml"))
     assert written.name.endswith("-jane@example.com-abc123.eml")
     assert b"Subject: Harbour has cancelled their authorisation request" in written.read_bytes()
+
+
+def test_every_sentence_of_every_email_has_its_welsh_translation() -> None:
+    from babel.messages.pofile import read_po
+
+    from portal.i18n import CATALOGUES
+
+    with (CATALOGUES / "cy" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po, locale="cy")
+    in_emails = [m for m in catalogue if m.id and any("templates/emails/" in path for path, _ in m.locations)]
+    assert len(in_emails) > 50
+    untranslated = [m.id for m in in_emails
+                    if not (all(m.string) if isinstance(m.string, tuple) else m.string) or m.fuzzy]
+    assert untranslated == []
+    templates = {p.stem for p in (ROOT / "portal" / "templates" / "emails").glob("[!_]*.html")}
+    assert {path.rsplit("/", 1)[1].removesuffix(".html") for m in in_emails for path, _ in m.locations
+            if "templates/emails/" in path and "/_" not in path} == templates
