@@ -417,3 +417,70 @@ def test_every_sentence_of_every_email_has_its_welsh_translation() -> None:
     templates = {p.stem for p in (ROOT / "portal" / "templates" / "emails").glob("[!_]*.html")}
     assert {path.rsplit("/", 1)[1].removesuffix(".html") for m in in_emails for path, _ in m.locations
             if "templates/emails/" in path and "/_" not in path} == templates
+
+
+# Trusted helpers and details: driven through the pages, where those rules are called today -------------------------
+
+def test_a_helper_invitation_carries_the_secret_link_only_to_the_invited_address_and_both_sides_hear_of_the_end(
+        app, client, engine: Engine, settings: Settings, mail_settings: Settings,  # type: ignore[no-untyped-def]
+        relay: Mailbox) -> None:
+    from tests.factories import sign_in
+    from tests.test_helpers import _accept, _client, _invite, _links, _person, _post, _user
+
+    _person(engine, settings)
+    _user(engine, settings, "helen@example.com")
+    sign_in(client, "mary@example.com")
+    path = _invite(client, "Helen@Example.com")
+    deliver(engine, mail_settings)
+    invitation = relay.one_to("helen@example.com")
+    assert invitation.subject == "Mary Jones has asked you to help them with their tax"
+    assert f"{BASE}{path}" in invitation.text and f'href="{BASE}{path}"' in invitation.html
+    assert "sign in with helen@example.com" in invitation.text
+    assert len(relay.received) == 1  # the secret is in no other email
+    [row] = queued(engine)
+    assert "secret_path" not in row.context  # and no longer in the database once delivered
+
+    helper = _client(app)
+    with helper:
+        sign_in(helper, "helen@example.com")
+        assert _accept(helper, path).headers["location"] == "/helping"
+        [link] = _links(engine)
+        assert _post(helper, f"/helping/stop/{link.id}").headers["location"] == "/helping"
+    deliver(engine, mail_settings)
+    assert relay.to("helen@example.com")[1].subject == "You have stopped helping Mary Jones"
+    told = relay.one_to("mary@example.com")
+    assert told.subject == "Helen Helper has stopped helping you"
+    assert f"{BASE}/trusted-helpers" in told.text
+
+
+def test_a_client_removing_a_helper_tells_both(app, client, engine: Engine, settings: Settings,  # type: ignore[no-untyped-def]
+                                                mail_settings: Settings, relay: Mailbox) -> None:
+    from tests.test_helpers import _helping, _links, _post
+
+    _taxpayer_id, helper = _helping(engine, settings, app, client)
+    with helper:
+        [link] = _links(engine)
+        assert _post(client, f"/trusted-helpers/remove/{link.id}").headers["location"] == "/trusted-helpers"
+    deliver(engine, mail_settings)
+    assert relay.to("helen@example.com")[-1].subject == "Mary Jones has removed you as their trusted helper"
+    assert relay.one_to("mary@example.com").subject == "You have removed Helen Helper as your trusted helper"
+
+
+def test_details_changed_by_an_agent_are_emailed_to_the_client_but_their_own_changes_are_not(
+        client, world: World, engine: Engine, mail_settings: Settings, relay: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import sign_in
+    from tests.test_details import ADDRESS, _change
+
+    sign_in(client, "agent@example.com")
+    _change(client, world.itsa_client.id, "address", ADDRESS)
+    deliver(engine, mail_settings)
+    told = relay.one_to("jane@example.com")
+    assert told.subject == "Your details were changed on your behalf"
+    assert "Harbour Tax changed the details held for Jane Whitfield." in told.text
+    assert f"{BASE}/clients/{world.itsa_client.id}/details" in told.text
+
+    client.cookies.clear()
+    sign_in(client, "jane@example.com")
+    _change(client, world.itsa_client.id, "contact", {"email": "jane@example.com", "phone": "07700 900123"})
+    deliver(engine, mail_settings)
+    assert len(relay.received) == 1
