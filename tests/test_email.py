@@ -484,3 +484,46 @@ def test_details_changed_by_an_agent_are_emailed_to_the_client_but_their_own_cha
     _change(client, world.itsa_client.id, "contact", {"email": "jane@example.com", "phone": "07700 900123"})
     deliver(engine, mail_settings)
     assert len(relay.received) == 1
+
+
+def test_the_client_turns_on_behalf_emails_off_and_a_firm_admin_asks_for_copies(
+        client, world: World, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import csrf_from, sign_in
+
+    sign_in(client, "jane@example.com")
+    assert 'href="/account/emails"' in client.get("/account").text
+    page = client.get("/account/emails")
+    assert "Do you want an email when someone acting for you sends a return or changes your details?" in page.text
+    assert "contact_copies" not in page.text  # not a firm's administrator
+    refused = client.post("/account/emails", data={"csrf_token": csrf_from(page.text)})
+    assert refused.status_code == 200 and "Error: Emails you get" in refused.text
+    saved = client.post("/account/emails", data={"on_behalf": "no", "csrf_token": csrf_from(page.text)})
+    assert saved.status_code == 303
+    with Session(engine) as db:
+        assert db.get(User, world.client_user.id).emails_on_behalf is False  # type: ignore[union-attr]
+
+    client.cookies.clear()
+    sign_in(client, "agent@example.com")
+    page = client.get("/account/emails")
+    assert f"Should {world.firm.email} get a copy" in page.text and "on_behalf" not in page.text
+    client.post("/account/emails", data={"contact_copies": "yes", "csrf_token": csrf_from(page.text)})
+    with Session(engine) as db:
+        assert db.get(Firm, world.firm.id).contact_gets_copies is True  # type: ignore[union-attr]
+
+
+def test_the_outbox_command_lists_failing_emails_for_operators(file_engine: Engine, tmp_path: Path) -> None:
+    enqueue(file_engine, 2, to="bounces@example.com")
+    with unit_of_work(file_engine) as db:
+        db.execute(update(OutboxEmail).where(col(OutboxEmail.id) == 1).values(
+            status="failed", attempts=1, last_error="refused: 550 'No such mailbox'"))
+    env = {**os.environ, "DATABASE_URL": file_engine.url.render_as_string(hide_password=False),
+           "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_ENV": "development"}
+    listed = subprocess.run([sys.executable, "-m", "portal", "outbox", "--failed"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 1
+    assert "1\tfailed\t1 attempt(s)" in listed.stdout and "to bounces@example.com" in listed.stdout
+    assert "550" in listed.stdout and "1 email(s) failing" in listed.stdout
+    again = subprocess.run([sys.executable, "-m", "portal", "outbox", "--retry", "1"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0
+    assert [e.status for e in queued(file_engine)] == ["pending", "pending"]

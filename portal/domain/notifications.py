@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from portal import i18n
-from portal.domain import outbox
+from portal.domain import audit, outbox
 from portal.domain.models import (
     Authorisation,
     AuthorisationRequest,
@@ -225,3 +225,20 @@ def helper_ended(db: Session, link: HelperLink, *, ended_by: str) -> None:
         _send(db, "helper_ended", [_as_recipient(helper)], {**context, "audience": "helper"})
     if (person := client_recipient(db, taxpayer)) is not None:
         _send(db, "helper_ended", [person], {**context, "audience": "person"})
+
+
+# Preferences -------------------------------------------------------------------------------------------------
+
+def set_preferences(db: Session, *, user: User, emails_on_behalf: bool | None, firm: Firm | None,
+                    contact_gets_copies: bool | None) -> None:
+    """What a person chose on "Emails you get"; None leaves a choice they were not offered as it is."""
+    if emails_on_behalf is not None and emails_on_behalf != user.emails_on_behalf:
+        user.emails_on_behalf = emails_on_behalf
+        db.add(user)
+        audit.record(db, "email_preferences_changed", authority="self", actor_user_id=user.id,
+                     emails_on_behalf=emails_on_behalf)
+    if firm is not None and contact_gets_copies is not None and contact_gets_copies != firm.contact_gets_copies:
+        firm.contact_gets_copies = contact_gets_copies
+        db.add(firm)
+        audit.record(db, "firm_email_copies_changed", authority="agent", actor_user_id=user.id, firm_id=firm.id,
+                     contact_gets_copies=contact_gets_copies)
