@@ -393,13 +393,16 @@ def test_development_delivers_into_files_and_a_resend_overwrites_its_own_file(tm
     email = OutboxEmail(message_id="abc123", kind="request_cancelled", to_address="jane@example.com",
                         language="en", context={"firm_name": "Harbour", "client_name": "Jane",
                                                 "service": "HMRC-MTD-VAT"})
-    message = build(email, render(email.kind, "en", email.context, base_url=BASE), settings)
     files = FileTransport(tmp_path / "mail")
+    message = build(email, render(email.kind, "en", email.context, base_url=BASE), settings,
+                    readable=files.readable)
     files.send(message)
     files.send(message)
     [written] = list((tmp_path / "mail").glob("*.eml"))
     assert written.name.endswith("-jane@example.com-abc123.eml")
     assert b"Subject: Harbour has cancelled their authorisation request" in written.read_bytes()
+    # Readable in any editor: the text as it is, not quoted-printable.
+    assert "Harbour has cancelled their request to deal with VAT for Jane." in written.read_text(encoding="utf-8")
 
 
 def test_every_sentence_of_every_email_has_its_welsh_translation() -> None:
