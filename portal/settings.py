@@ -35,6 +35,21 @@ class Settings:
     session_absolute_seconds: int = 12 * 60 * 60
     sign_in_attempts_allowed: int = 5
     sign_in_window_seconds: int = 15 * 60
+    # Email (portal.domain.outbox, portal.mail). No smtp_host: development delivers into files under mail_dir.
+    base_url: str = "http://127.0.0.1:8000"  # absolute links in emails are built from this, never from a request
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    smtp_ca_file: str = ""  # a private CA to trust for the relay's certificate, besides the system's
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "Agent Online Self-Serve <no-reply@localhost>"
+    mail_dir: Path = DATA_DIR / "mail"
+    # A sender's claim on one email lasts this long; it must outlast one SMTP conversation (smtp_timeout_seconds
+    # per step), or a slow send could be claimed and sent again by another sender.
+    mail_lease_seconds: float = 300.0
+    worker_poll_seconds: float = 5.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -45,8 +60,26 @@ class Settings:
     def from_environ(cls) -> Settings:
         environment = os.environ.get("PORTAL_ENV", "development")
         data_dir = Path(os.environ.get("PORTAL_DATA_DIR", DATA_DIR))
+        smtp_host = os.environ.get("SMTP_HOST", "")
+        if environment == "production" and not smtp_host:
+            raise RuntimeError("SMTP_HOST must be set in production (without it, email goes into files)")
         return cls(
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'portal.db'}"),
             secret_key=_secret_key(environment, data_dir),
             environment=environment,
+            base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=smtp_host,
+            smtp_port=int(os.environ.get("SMTP_PORT", "587")),
+            smtp_username=os.environ.get("SMTP_USERNAME", ""),
+            smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(os.environ.get("SMTP_STARTTLS", "true")),
+            smtp_ca_file=os.environ.get("SMTP_CA_FILE", ""),
+            mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
+            mail_dir=data_dir / "mail",
+            mail_lease_seconds=float(os.environ.get("MAIL_LEASE_SECONDS", "300")),
+            worker_poll_seconds=float(os.environ.get("WORKER_POLL_SECONDS", "5")),
         )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}

@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlmodel import Session, col
 
-from portal.domain import audit, identifiers, ratelimits
+from portal.domain import audit, identifiers, notifications, ratelimits
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, TaxpayerIdentifier
 from portal.domain.people import Authority, Viewer
@@ -146,3 +146,6 @@ def change_details(db: Session, *, authority: Authority, viewer: Viewer, part: D
     audit.record(db, DETAILS_AUDIT_ACTIONS[part], authority=authority.kind, actor_user_id=viewer.user_id,
                  firm_id=viewer.firm_id if authority.kind == "agent" else None, taxpayer_id=taxpayer.id,
                  old=old, new=dict(values))
+    if authority.kind != "self":  # done on the client's behalf: they hear of it (unless they turned that off)
+        notifications.details_changed(db, taxpayer, part=part.value, actor_user_id=viewer.user_id,
+                                      firm_id=viewer.firm_id if authority.kind == "agent" else None)

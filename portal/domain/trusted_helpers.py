@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import Session, col
 
-from portal.domain import audit
+from portal.domain import audit, notifications
 from portal.domain.accounts import token_hash
 from portal.domain.models import HelperLink, Taxpayer, User, utcnow
 
@@ -109,6 +109,7 @@ def invite(db: Session, *, taxpayer_id: int, inviter_user_id: int, inviter_email
     db.flush()
     audit.record(db, "helper_invited", authority="self", actor_user_id=inviter_user_id, taxpayer_id=taxpayer_id,
                  helper_link_id=link.id, email=email)
+    notifications.helper_invited(db, link, token=token)
     return link, token
 
 
@@ -160,3 +161,4 @@ def end(db: Session, *, link: HelperLink, ended_by: Literal["client", "helper"],
     else:
         audit.record(db, "helper_ended", authority="helper", actor_user_id=actor_user_id,
                      taxpayer_id=link.taxpayer_id, helper_link_id=link.id)
+    notifications.helper_ended(db, link, ended_by=ended_by)
