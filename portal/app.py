@@ -12,9 +12,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
+from portal.api import oauth
 from portal.areas import (
     accounts,
     activity,
+    api_access,
     clients,
     content,
     details,
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *details.routes,
         *activity.routes,
         *email_preferences.routes,
+        *api_access.routes,
+        *oauth.routes,
         *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

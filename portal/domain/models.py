@@ -408,3 +408,9 @@ def _reindex_name(_mapper: Mapper[Taxpayer], connection: Connection, taxpayer: T
     if inspect(taxpayer).attrs.name.history.has_changes():
         connection.execute(delete(_NAME_WORDS).where(_NAME_WORDS.c.taxpayer_id == taxpayer.id))
         _index_name(_mapper, connection, taxpayer)
+
+
+# The API's tables live beside this module (models.py would pass the layout's length limit); imported here so
+# every table is still in one metadata and one import path.
+from portal.domain.api_models import ApiApplication, ApiAuthorizationCode, ApiToken  # noqa: E402, F401
+

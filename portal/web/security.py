@@ -24,6 +24,11 @@ CONTENT_SECURITY_POLICY = (
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Paths for software, not browsers: they authenticate with a client secret or a bearer token and never read a
+# cookie, so there is nothing for a forged cross-site request to ride on. Skipping this middleware also means no
+# session is ever found for them (the session lookup starts from the hash set below).
+MACHINE_PATHS = ("/oauth/token", "/oauth/revoke", "/agents/", "/organisations/", "/agent-authorisation-test-support/",
+                 "/api/")
 SESSION_TOKEN_HASH = "session_token_hash"  # request state: the hash of a session cookie whose signature checked
 MAX_FORM_BYTES = 64 * 1024  # the portal's largest form is a few hundred bytes
 
@@ -119,7 +124,7 @@ class CSRFMiddleware:
         return hmac.new(self.key, binding.encode(), hashlib.sha256).hexdigest()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", *MACHINE_PATHS)):
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})
