@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
+from portal.api import agents as api_agents
 from portal.api import oauth
 from portal.areas import (
     accounts,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *email_preferences.routes,
         *api_access.routes,
         *oauth.routes,
+        *api_agents.routes,
         *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

@@ -110,6 +110,11 @@ def _count(db: Session, conditions: list[ColumnElement[bool]], *, with_client: b
     return cast(int, db.execute(query.where(*conditions)).scalar_one())  # Session.execute is typed Result[Any]
 
 
+def using(who: str, detail: Mapping[str, Any]) -> str:
+    """Changes made through the API name the software too (portal.domain.audit.acting_through)."""
+    return f"{who} using {detail['using']}" if detail.get("using") else who
+
+
 def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> str:
     if authority == "self":
         return "You"
@@ -127,7 +132,7 @@ def taxpayer_activity(db: Session, taxpayer_id: int, page: pagination.Page) -> l
         .outerjoin(User, col(User.id) == AuditEvent.actor_user_id)
         .outerjoin(Firm, col(Firm.id) == AuditEvent.firm_id)
         .where(col(AuditEvent.taxpayer_id) == taxpayer_id), page))
-    return [ActivityRow(aware(at), who_for_taxpayer(kind, person, firm), describe(action, detail))
+    return [ActivityRow(aware(at), using(who_for_taxpayer(kind, person, firm), detail), describe(action, detail))
             for at, action, kind, detail, person, firm in rows]
 
 
@@ -159,8 +164,8 @@ def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: paginatio
         .outerjoin(User, col(User.id) == AuditEvent.actor_user_id)
         .outerjoin(Taxpayer, col(Taxpayer.id) == AuditEvent.taxpayer_id)
         .where(*wanted.conditions(firm_id)), page))
-    return [ActivityRow(aware(at), who_for_firm(kind, person), describe(action, detail, FIRM_ACTION_TEXT),
-                        taxpayer_id, client)
+    return [ActivityRow(aware(at), using(who_for_firm(kind, person), detail),
+                        describe(action, detail, FIRM_ACTION_TEXT), taxpayer_id, client)
             for at, action, kind, detail, person, taxpayer_id, client in rows]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlalchemy.types import JSON
 from sqlmodel import Field, SQLModel
 
@@ -59,3 +59,19 @@ class ApiToken(SQLModel, table=True):
     refresh_expires_at: datetime
     access_revoked_at: datetime | None = None
     refresh_revoked_at: datetime | None = None
+
+
+class ApiIdempotencyKey(SQLModel, table=True):
+    """The first answer to a POST sent with an Idempotency-Key, so a retry gets it again instead of a second change.
+    Written before the work (status None until it finishes): the unique key makes a concurrent retry wait."""
+
+    __tablename__ = "api_idempotency_key"
+    __table_args__ = (UniqueConstraint("application_id", "key"),)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS in portal.domain.models
+    application_id: int = Field(foreign_key="api_application.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)  # of the method, path and body: the same key with another body is refused
+    status: int | None = None
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    location: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)

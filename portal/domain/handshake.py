@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from portal.domain import audit, identifiers, notifications
+from portal.domain import audit, identifiers, notifications, ratelimits
 from portal.domain.models import (
     Authorisation,
     AuthorisationRequest,
@@ -28,6 +28,8 @@ from portal.domain.models import (
 from portal.domain.services import BY_KEY, KnownFact, TaxService
 from portal.domain.sql import contains_pattern, rowcount
 
+MAX_FAILED_LOOKUPS = 5  # the known-fact lock-out: 5 wrong guesses in 15 minutes, per person, pages and API alike
+LOOKUP_WINDOW = timedelta(minutes=15)
 EXPIRY_DAYS = 21
 TRACKING_DAYS = 30
 EXPIRY_WARNING_DAYS = 5
@@ -84,6 +86,27 @@ def find_client(db: Session, service: TaxService, client_type: str, raw_identifi
         .where(col(TaxpayerIdentifier.kind) == kind, col(TaxpayerIdentifier.value) == value,
                col(Taxpayer.client_type) == client_type)
     ).scalar_one_or_none()
+
+
+class LookUp(StrEnum):
+    TOO_MANY_ATTEMPTS = "too-many-attempts"
+    CLIENT_NOT_FOUND = "client-not-found"
+    KNOWN_FACT_MISMATCH = "known-fact-mismatch"  # the pages show both as client-not-found; HMRC's API tells them apart
+
+
+def look_up_client(db: Session, *, user_id: int, service: TaxService, client_type: str, identifier: str,
+                   known_fact: str | date | None) -> Taxpayer | LookUp:
+    """The client these details identify, if the known fact matches. Each failed look-up counts towards the
+    lock-out, held in the database so it holds across workers, restarts, and the pages and the API together."""
+    key = ratelimits.limit_key("known-fact", str(user_id))
+    now = utcnow()
+    if ratelimits.is_limited(db, key=key, limit=MAX_FAILED_LOOKUPS, window=LOOKUP_WINDOW, now=now):
+        return LookUp.TOO_MANY_ATTEMPTS
+    taxpayer = find_client(db, service, client_type, identifier)
+    if taxpayer is None or not known_fact_matches(db, service, taxpayer, known_fact):
+        ratelimits.record_attempt(db, key=key, window=LOOKUP_WINDOW, now=now)
+        return LookUp.CLIENT_NOT_FOUND if taxpayer is None else LookUp.KNOWN_FACT_MISMATCH
+    return taxpayer
 
 
 def known_fact_matches(db: Session, service: TaxService, taxpayer: Taxpayer, supplied: str | date | None) -> bool:

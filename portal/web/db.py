@@ -43,7 +43,15 @@ def db_session(request: Request) -> Session:
     return session
 
 
+def keep_despite_refusal(request: Request) -> None:
+    """Commit this request's transaction even though it answers with an error: for the API, whose refusals are
+    4xx responses where a page's are redirects, when what was recorded must stand (a failed known-fact guess
+    counting towards the lock-out). Only rows the refusal itself wrote may be pending when it is called."""
+    request.scope["state"][_KEEP_KEY] = True
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_KEEP_KEY = "portal.keep_despite_refusal"
 _ENGINE_KEY = "engine"
 _CONNECTION_KEY = "portal.db_connection"
 _SESSION_KEY = "portal.db_session"
@@ -63,7 +71,7 @@ class UnitOfWorkMiddleware:
 
         async def send_after_commit(message: Message) -> None:
             if message["type"] == "http.response.start":
-                _finish(state, commit=message["status"] < 400)
+                _finish(state, commit=message["status"] < 400 or bool(state.get(_KEEP_KEY)))
             await send(message)
 
         try:

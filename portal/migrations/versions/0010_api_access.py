@@ -1,4 +1,5 @@
-"""the API for agents' software: registered applications, authorization codes and tokens (all stored hashed)
+"""the API for agents' software: registered applications, authorization codes and tokens (all stored hashed),
+idempotency keys
 
 Revision ID: 0010
 Revises: 0008
@@ -73,9 +74,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_api_token_application_id"), "api_token", ["application_id"], unique=False)
     op.create_index("ix_api_token_user_application", "api_token", ["user_id", "application_id"], unique=False)
+    op.create_table(
+        "api_idempotency_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("body", sa.Text(), server_default="", nullable=False),
+        sa.Column("location", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["application_id"], ["api_application.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("application_id", "key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_idempotency_key")
     op.drop_index("ix_api_token_user_application", table_name="api_token")
     op.drop_index(op.f("ix_api_token_application_id"), table_name="api_token")
     op.drop_table("api_token")

@@ -4,7 +4,7 @@ checked again on the server when the request is sent, never only in an earlier s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import Session
 from starlette.requests import Request
@@ -32,9 +32,9 @@ from portal.areas.handshake.agent.questions import (
     fact_form,
     read_fact,
 )
-from portal.domain import handshake, identifiers, ratelimits
+from portal.domain import handshake, identifiers
 from portal.domain.handshake import Refusal, Refused
-from portal.domain.models import Taxpayer, utcnow
+from portal.domain.models import Taxpayer
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, ClientType
 from portal.web import journeys
@@ -44,8 +44,6 @@ from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 
 JOURNEY, SENT = "ask", "ask-sent"
-MAX_FAILED_LOOKUPS = 5
-LOOKUP_WINDOW = timedelta(minutes=15)
 
 
 # --- the journey's answers, kept in the person's session (the rules of the journey are journey.py's) -------------
@@ -83,18 +81,13 @@ def not_reached(request: Request, answers: Answers, step: str) -> RedirectRespon
 
 
 def look_up(db: Session, viewer: Viewer, answers: Answers) -> Taxpayer | str:
-    """The client the answers identify, or the exit page to show. Each failed look-up counts towards the limit,
-    held in the database so it holds across workers and restarts."""
-    key = ratelimits.limit_key("known-fact", str(viewer.user_id))
-    now = utcnow()
-    if ratelimits.is_limited(db, key=key, limit=MAX_FAILED_LOOKUPS, window=LOOKUP_WINDOW, now=now):
-        return "too-many-attempts"
-    service = BY_KEY[answers.service]
-    taxpayer = handshake.find_client(db, service, answers.client_type, answers.identifier)
-    if taxpayer is None or not handshake.known_fact_matches(db, service, taxpayer, answers.known_fact):
-        ratelimits.record_attempt(db, key=key, window=LOOKUP_WINDOW, now=now)
-        return "client-not-found"
-    return taxpayer
+    """The client the answers identify, or the exit page to show (the lock-out is the domain's)."""
+    found = handshake.look_up_client(db, user_id=viewer.user_id, service=BY_KEY[answers.service],
+                                     client_type=answers.client_type, identifier=answers.identifier,
+                                     known_fact=answers.known_fact)
+    if found is handshake.LookUp.KNOWN_FACT_MISMATCH:  # told apart from an unknown client only to the API
+        return str(handshake.LookUp.CLIENT_NOT_FOUND)
+    return str(found) if isinstance(found, handshake.LookUp) else found
 
 
 def look_up_and_continue(request: Request, viewer: Viewer) -> RedirectResponse:
