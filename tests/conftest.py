@@ -22,6 +22,7 @@ from portal.domain.sql import make_engine, unit_of_work
 from portal.settings import Settings
 from tests import factories
 from tests.links import links_in, unrouted
+from tests.oauth_dance import Api, access_for
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -129,3 +130,10 @@ def world(engine: Engine, settings: Settings) -> factories.World:
     """Two firms, their people and clients: enough to prove who can see what."""
     with unit_of_work(engine) as session:
         return factories.build_world(session, settings)
+
+
+@pytest.fixture
+def api(client: TestClient, world: factories.World, monkeypatch: pytest.MonkeyPatch) -> Api:
+    monkeypatch.setattr("portal.api.http.RATE_LIMIT", 1000)  # the limit has its own test
+    _app, tokens = access_for(client, "agent@example.com")
+    return Api(client, str(tokens["access_token"]), world.firm.arn)

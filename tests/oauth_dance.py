@@ -7,12 +7,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.testclient import TestClient
 
 from tests.factories import csrf_from, sign_in
 
+V2 = "application/vnd.hmrc.2.0+json"
 LOOPBACK = "http://127.0.0.1/callback"
 ALL_SCOPES = ("read:sent-invitations write:sent-invitations write:cancel-invitations read:check-relationship "
               "write:relationships read:vat write:vat")
@@ -81,3 +83,15 @@ def access_for(client: TestClient, email: str, scope: str = ALL_SCOPES,
     status, tokens = exchange(client, app, code, verifier)
     assert status == 200, tokens
     return app, tokens
+
+
+class Api:
+    def __init__(self, client: TestClient, token: str, arn: str) -> None:
+        self.client, self.token, self.arn = client, token, arn
+
+    def __call__(self, method: str, path: str, json: Any = None, *, accept: str | None = V2,
+                 **headers: str) -> Any:
+        sent = {"Authorization": f"Bearer {self.token}"} | headers
+        if accept is not None:
+            sent["Accept"] = accept
+        return self.client.request(method, path.replace("{arn}", self.arn), json=json, headers=sent)

@@ -24,32 +24,12 @@ from portal.domain.services import BY_KEY
 from portal.domain.sql import unit_of_work
 from tests import factories
 from tests.factories import World
-from tests.oauth_dance import ALL_SCOPES, access_for
+from tests.oauth_dance import ALL_SCOPES, V2, Api, access_for
 
-V2 = "application/vnd.hmrc.2.0+json"
 ITSA = {"service": "MTD-IT", "clientType": "personal", "clientIdType": "ni", "clientId": "CE654321A",
         "knownFact": "LS1 4DY"}
 VAT = {"service": "MTD-VAT", "clientType": "business", "clientIdType": "vrn", "clientId": "101747696",
        "knownFact": "2007-05-18"}
-
-
-class Api:
-    def __init__(self, client: TestClient, token: str, arn: str) -> None:
-        self.client, self.token, self.arn = client, token, arn
-
-    def __call__(self, method: str, path: str, json: Any = None, *, accept: str | None = V2,
-                 **headers: str) -> Any:
-        sent = {"Authorization": f"Bearer {self.token}"} | headers
-        if accept is not None:
-            sent["Accept"] = accept
-        return self.client.request(method, path.replace("{arn}", self.arn), json=json, headers=sent)
-
-
-@pytest.fixture
-def api(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> Api:
-    monkeypatch.setattr("portal.api.http.RATE_LIMIT", 1000)  # the limit has its own test
-    _app, tokens = access_for(client, "agent@example.com")
-    return Api(client, str(tokens["access_token"]), world.firm.arn)
 
 
 def registered_on(engine: Engine, vrn: str, when: date) -> None:
