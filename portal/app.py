@@ -14,6 +14,8 @@ from starlette.routing import Route
 
 from portal.api import agents as api_agents
 from portal.api import oauth
+from portal.api import test_support as api_test_support
+from portal.api import vat as api_vat
 from portal.areas import (
     accounts,
     activity,
@@ -80,9 +82,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *api_access.routes,
         *oauth.routes,
         *api_agents.routes,
+        *api_vat.routes,
         *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]
+    if settings.environment in ("development", "test"):  # HMRC's sandbox helpers: never where real clients are
+        routes += api_test_support.routes
     middleware = [
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(CompressionMiddleware),

@@ -137,3 +137,13 @@ def api(client: TestClient, world: factories.World, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("portal.api.http.RATE_LIMIT", 1000)  # the limit has its own test
     _app, tokens = access_for(client, "agent@example.com")
     return Api(client, str(tokens["access_token"]), world.firm.arn)
+
+
+@pytest.fixture
+def two_workers(file_engine: Engine, settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
+    """Two apps on one database, as two worker processes are."""
+    with unit_of_work(file_engine) as db:
+        factories.build_world(db, settings)
+    with TestClient(create_app(settings=settings, engine=file_engine), follow_redirects=False) as one, \
+            TestClient(create_app(settings=settings, engine=file_engine), follow_redirects=False) as two:
+        yield one, two

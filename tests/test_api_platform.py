@@ -3,7 +3,6 @@ identical requests at once making one change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -13,25 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal.app import create_app
 from portal.domain.models import AuthorisationRequest
-from portal.domain.sql import unit_of_work
-from portal.settings import Settings
-from tests import factories
 from tests.oauth_dance import V2, Api, access_for
 from tests.test_api_agents import ITSA
 
 FROZEN = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def two_workers(file_engine: Engine, settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
-    """Two apps on one database, as two worker processes are."""
-    with unit_of_work(file_engine) as db:
-        factories.build_world(db, settings)
-    with TestClient(create_app(settings=settings, engine=file_engine), follow_redirects=False) as one, \
-            TestClient(create_app(settings=settings, engine=file_engine), follow_redirects=False) as two:
-        yield one, two
 
 
 def arn_of(engine: Engine) -> str:

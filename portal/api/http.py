@@ -85,7 +85,7 @@ def _viewer(db: Session, user_id: int) -> Viewer | None:
                   firm.access_groups_enabled)
 
 
-def authenticate(request: Request, db: Session, scope: str, version: str) -> Caller:
+def authenticate(request: Request, db: Session, scope: str | None, version: str) -> Caller:
     header = request.headers.get("authorization", "")
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
@@ -98,7 +98,7 @@ def authenticate(request: Request, db: Session, scope: str, version: str) -> Cal
     if application is None or viewer is None:
         raise error(401, "UNAUTHORIZED", "Bearer token is missing or not authorized")
     scopes = frozenset(row.scope.split())
-    if scope not in scopes:
+    if scope is not None and scope not in scopes:
         raise error(401, "UNAUTHORIZED", f"The token was not granted the scope {scope}")
     return Caller(viewer, application, scopes, version)
 
@@ -137,7 +137,7 @@ async def json_body(request: Request) -> dict[str, Any]:
 Handler = Callable[[Request, Session, Caller], Awaitable[Response]]
 
 
-def endpoint(scope: str, *, versions: tuple[str, ...] = VERSIONS) -> Callable[[Handler], Callable[[Request],
+def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS) -> Callable[[Handler], Callable[[Request],
                                                                                        Awaitable[Response]]]:
     """Wraps a handler in the platform's rules, in HMRC's order: version, token, agency, throttle; then, for a
     POST, the Idempotency-Key. Every change it makes is audited as the agent using the application."""
