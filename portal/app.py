@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from portal.api import agents as api_agents
+from portal.api import beyond as api_beyond
 from portal.api import oauth
 from portal.api import test_support as api_test_support
 from portal.api import vat as api_vat
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *oauth.routes,
         *api_agents.routes,
         *api_vat.routes,
+        *api_beyond.routes,
         *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

@@ -284,7 +284,8 @@ def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: st
                                             col(FirmClient.taxpayer_id) == authorisation.taxpayer_id))
     audit.record(db, "authorisation_ended", authority=authority, actor_user_id=actor_user_id,
                  firm_id=authorisation.firm_id, taxpayer_id=authorisation.taxpayer_id,
-                 service=authorisation.service, ended_by=ended_by)
+                 service=authorisation.service, ended_by=ended_by,
+                 **({"replaced": True} if replaced_by_firm_id not in (None, authorisation.firm_id) else {}))
     if replaced_by_firm_id is not None:
         if replaced_by_firm_id != authorisation.firm_id:  # a firm switching its own role hears "accepted" only
             notifications.agent_replaced(db, authorisation, new_firm_id=replaced_by_firm_id)
@@ -310,6 +311,9 @@ def expire_overdue(db: Session, *, today: date, firm_id: int | None = None, taxp
             .values(status=Status.EXPIRED).execution_options(synchronize_session=False))
         if rowcount(result) == 1:
             expired += 1
+            # Recorded like every other end of a request, so the firm's activity and the API's change feed see it.
+            audit.record(db, "authorisation_request_expired", authority="system", firm_id=overdue.firm_id,
+                         taxpayer_id=overdue.taxpayer_id, service=overdue.service, request_id=overdue.id)
             notifications.request_expired(db, overdue)
     return expired
 
