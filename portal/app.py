@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from portal.api import agents as api_agents
 from portal.api import beyond as api_beyond
-from portal.api import oauth
+from portal.api import oauth, openapi
 from portal.api import test_support as api_test_support
 from portal.api import vat as api_vat
 from portal.areas import (
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *api_agents.routes,
         *api_vat.routes,
         *api_beyond.routes,
+        *openapi.routes,
         *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.api.http import ApiError, Caller, endpoint, error, json_body
+from portal.api.schemas import CheckRelationship, CreateInvitation, Deauthorise, Invitation, Invitations, shaped
 from portal.domain import handshake, identifiers
 from portal.domain.access import authority_for
 from portal.domain.client_links import client_link
@@ -29,6 +30,11 @@ SERVICE_KEYS = {("MTD-IT", "main"): "HMRC-MTD-IT", ("MTD-IT", "supporting"): "HM
                 ("MTD-VAT", "main"): "HMRC-MTD-VAT", ("MTD-VAT", "supporting"): "HMRC-MTD-VAT"}
 API_NAME = {"HMRC-MTD-IT": "MTD-IT", "HMRC-MTD-IT-SUPP": "MTD-IT", "HMRC-MTD-VAT": "MTD-VAT"}
 CLIENT_TYPES = {"MTD-IT": ("personal",), "MTD-VAT": ("personal", "business")}
+CLIENT_FORMAT = ["SERVICE_NOT_SUPPORTED", "CLIENT_TYPE_NOT_SUPPORTED", "CLIENT_ID_FORMAT_INVALID",
+                 "CLIENT_ID_DOES_NOT_MATCH_SERVICE", "AGENT_TYPE_NOT_SUPPORTED", "INVALID_PAYLOAD"]
+FACT_FORMAT = ["POSTCODE_FORMAT_INVALID", "VAT_REG_DATE_FORMAT_INVALID"]
+FACT_MATCH = ["CLIENT_REGISTRATION_NOT_FOUND", "POSTCODE_DOES_NOT_MATCH", "VAT_REG_DATE_DOES_NOT_MATCH"]
+AGENCY = ["AGENT_NOT_SUBSCRIBED", "NO_PERMISSION_ON_AGENCY"]
 STATUS_NAMES = {Status.PENDING: "Pending", Status.ACCEPTED: "Accepted", Status.REJECTED: "Rejected",
                 Status.CANCELLED: "Cancelled", Status.DEAUTHORISED: "Deauthorised", Status.EXPIRED: "Expired"}
 
@@ -136,7 +142,7 @@ def invitation_body(db: Session, settings: Settings, firm: Firm, row: Authorisat
         body["updated"] = _rfc3339(row.responded_at or row.created_at)
     if row.regime == "ITSA":
         body["agentType"] = "supporting" if row.service == handshake.ITSA_SUPPORTING else "main"
-    return body
+    return shaped(Invitation, body)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -150,7 +156,9 @@ def _firm(db: Session, caller: Caller) -> Firm:
     return firm
 
 
-@endpoint("write:sent-invitations")
+@endpoint("write:sent-invitations", body=CreateInvitation, errors={
+    400: [*CLIENT_FORMAT, *FACT_FORMAT], 403: [*AGENCY, *FACT_MATCH, "DUPLICATE_AUTHORISATION_REQUEST",
+                                               "ALREADY_AUTHORISED"]})
 async def create_invitation(request: Request, db: Session, caller: Caller) -> Response:
     """E1: ask a client for authorisation. 204 and Location, as HMRC; the request is the pages' own."""
     parsed = parse_client(await json_body(request), client_type_required=True, known_fact="required")
@@ -179,7 +187,7 @@ async def create_invitation(request: Request, db: Session, caller: Caller) -> Re
     return Response(status_code=204, headers={"Location": invitation_path(firm.arn, created.id)})
 
 
-@endpoint("read:sent-invitations")
+@endpoint("read:sent-invitations", responses={200: Invitations, 204: None}, errors={403: AGENCY})
 async def list_invitations(request: Request, db: Session, caller: Caller) -> Response:
     """E2: the firm's requests of the last 30 days, newest first; 204 when there are none."""
     firm, today = _firm(db, caller), date.today()
@@ -197,14 +205,15 @@ def _invitation(db: Session, caller: Caller, raw_id: str) -> AuthorisationReques
     return row
 
 
-@endpoint("read:sent-invitations")
+@endpoint("read:sent-invitations", responses={200: Invitation}, errors={403: AGENCY, 404: ["INVITATION_NOT_FOUND"]})
 async def get_invitation(request: Request, db: Session, caller: Caller) -> Response:
     """E3: one request."""
     row = _invitation(db, caller, request.path_params["invitation_id"])
     return JSONResponse(invitation_body(db, request.app.state.settings, _firm(db, caller), row, date.today()))
 
 
-@endpoint("write:cancel-invitations")
+@endpoint("write:cancel-invitations", errors={403: [*AGENCY, "INVALID_INVITATION_STATUS"],
+                                             404: ["INVITATION_NOT_FOUND"]})
 async def cancel_invitation(request: Request, db: Session, caller: Caller) -> Response:
     """E4: cancel a pending request."""
     row = _invitation(db, caller, request.path_params["invitation_id"])
@@ -223,7 +232,8 @@ def _held(db: Session, caller: Caller, taxpayer: Taxpayer, service: TaxService) 
     return authority is not None and authority.kind == "agent" and service.key in authority.services
 
 
-@endpoint("read:check-relationship")
+@endpoint("read:check-relationship", body=CheckRelationship, errors={
+    400: [*CLIENT_FORMAT, *FACT_FORMAT], 403: [*AGENCY, *FACT_MATCH], 404: ["RELATIONSHIP_NOT_FOUND"]})
 async def check_relationship(request: Request, db: Session, caller: Caller) -> Response:
     """E5: is the firm authorised? The known fact is required, and checked as on E1."""
     parsed = parse_client(await json_body(request), client_type_required=False, known_fact="required")
@@ -239,7 +249,8 @@ async def check_relationship(request: Request, db: Session, caller: Caller) -> R
     return Response(status_code=204)
 
 
-@endpoint("write:relationships", versions=("2.0",))
+@endpoint("write:relationships", versions=("2.0",), body=Deauthorise, errors={
+    400: CLIENT_FORMAT, 403: [*AGENCY, "NO_RELATIONSHIP"]})
 async def deauthorise(request: Request, db: Session, caller: Caller) -> Response:
     """E6 (2.0 only): end the firm's authorisation for a client and service, as "stop acting" does."""
     parsed = parse_client(await json_body(request), client_type_required=True, known_fact="none")

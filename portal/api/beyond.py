@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from portal.api.agents import API_NAME, invitation_path
 from portal.api.http import Caller, endpoint, error
+from portal.api.schemas import ClientList, RelationshipEvents, shaped
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
 from portal.domain.models import AuditEvent, Authorisation, Taxpayer, TaxpayerIdentifier
 from portal.domain.services import BY_KEY
@@ -66,7 +67,9 @@ def _agent_type(key: str) -> dict[str, str]:
     return {"agentType": "supporting" if key.endswith("-SUPP") else "main"}
 
 
-@endpoint("read:check-relationship")
+@endpoint("read:check-relationship", responses={200: ClientList}, query=("service", "limit", "cursor"), errors={
+    400: ["SERVICE_NOT_SUPPORTED", "INVALID_CURSOR", "INVALID_LIMIT"], 403: ["AGENT_NOT_SUBSCRIBED",
+                                                                           "NO_PERMISSION_ON_AGENCY"]})
 async def client_list(request: Request, db: Session, caller: Caller) -> Response:
     """Every live authorisation the caller may see, one per client and service, in a stable order."""
     limit, after = _limit(request), decode_cursor("c", request.query_params.get("cursor"))
@@ -89,7 +92,7 @@ async def client_list(request: Request, db: Session, caller: Caller) -> Response
               "authorisedSince": aware(a.started_at).isoformat(timespec="seconds").replace("+00:00", "Z")}
              for a, name in page]
     next_cursor = encode_cursor("c", page[-1][0].id) if len(rows) > limit else None
-    return JSONResponse({"items": items, "next_cursor": next_cursor})
+    return JSONResponse(shaped(ClientList, {"items": items, "next_cursor": next_cursor}) | {"next_cursor": next_cursor})
 
 
 def _client_ids(db: Session, taxpayer_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -101,7 +104,8 @@ def _client_ids(db: Session, taxpayer_ids: list[int]) -> dict[tuple[int, str], s
     return {(taxpayer_id, kind): value for taxpayer_id, kind, value in rows}
 
 
-@endpoint("read:sent-invitations")
+@endpoint("read:sent-invitations", responses={200: RelationshipEvents}, query=("after", "limit"), errors={
+    400: ["INVALID_CURSOR", "INVALID_LIMIT"], 403: ["AGENT_NOT_SUBSCRIBED", "NO_PERMISSION_ON_AGENCY"]})
 async def relationship_events(request: Request, db: Session, caller: Caller) -> Response:
     """What happened to the firm's requests and authorisations since the cursor, oldest first."""
     limit, after = _limit(request), decode_cursor("e", request.query_params.get("after"))
@@ -115,7 +119,7 @@ async def relationship_events(request: Request, db: Session, caller: Caller) -> 
     events = [_event(event, name, arn) for event, name in rows]
     cursor = encode_cursor("e", rows[-1][0].id) if rows else (request.query_params.get("after") or
                                                             encode_cursor("e", 0))
-    return JSONResponse({"events": events, "next_cursor": cursor})
+    return JSONResponse(shaped(RelationshipEvents, {"events": events, "next_cursor": cursor}))
 
 
 def _event(event: AuditEvent, client_name: str, arn: str) -> dict[str, Any]:

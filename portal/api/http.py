@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -135,12 +136,28 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 Handler = Callable[[Request, Session, Caller], Awaitable[Response]]
+COMMON_ERRORS = {401: ["UNAUTHORIZED"], 406: ["ACCEPT_HEADER_INVALID"], 400: ["BAD_REQUEST"],
+                 429: ["MESSAGE_THROTTLED_OUT"]}
 
 
-def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS) -> Callable[[Handler], Callable[[Request],
-                                                                                       Awaitable[Response]]]:
+@dataclass(frozen=True)
+class Spec:
+    """What portal.api.openapi documents of an endpoint: read from the declaration, never written twice."""
+
+    scope: str | None
+    versions: tuple[str, ...]
+    body: type[BaseModel] | None
+    responses: dict[int, type[BaseModel] | None]
+    errors: dict[int, list[str]]
+    query: tuple[str, ...]
+
+
+def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS, body: type[BaseModel] | None = None,
+             responses: dict[int, type[BaseModel] | None] | None = None, errors: dict[int, list[str]] | None = None,
+             query: tuple[str, ...] = ()) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wraps a handler in the platform's rules, in HMRC's order: version, token, agency, throttle; then, for a
     POST, the Idempotency-Key. Every change it makes is audited as the agent using the application."""
+    spec = Spec(scope, versions, body, responses or {204: None}, errors or {}, query)
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
@@ -162,6 +179,7 @@ def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS) -> Call
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
+        run.api_spec = spec  # type: ignore[attr-defined]  # read by portal.api.openapi
         return run
 
     return wrap

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.api.http import Caller, endpoint, error
+from portal.api.schemas import KnownFact, shaped
 from portal.domain import handshake, identifiers
 from portal.domain.handshake import Refused
 from portal.domain.models import AuthorisationRequest, Taxpayer, TaxpayerIdentifier
@@ -32,19 +33,22 @@ def _registration(db: Session, kind: identifiers.IdentifierKind, raw: str) -> tu
     return row[0], row[1]
 
 
-@endpoint(None)
+@endpoint(None, responses={200: KnownFact}, errors={400: ["CLIENT_ID_FORMAT_INVALID"],
+                                                   404: ["CLIENT_REGISTRATION_NOT_FOUND"]})
 async def vat_known_fact(request: Request, db: Session, caller: Caller) -> Response:
     taxpayer, registration = _registration(db, identifiers.IdentifierKind.VRN, request.path_params["vrn"])
-    return JSONResponse({"service": "MTD-VAT", "clientType": taxpayer.client_type if taxpayer.client_type in (
-        "personal", "business") else "business", "clientIdType": "vrn", "clientId": registration.value,
-        "knownFact": registration.registered_on.isoformat() if registration.registered_on else None})
+    client_type = taxpayer.client_type if taxpayer.client_type in ("personal", "business") else "business"
+    return JSONResponse(shaped(KnownFact, {
+        "service": "MTD-VAT", "clientType": client_type, "clientIdType": "vrn", "clientId": registration.value,
+        "knownFact": registration.registered_on.isoformat() if registration.registered_on else None}))
 
 
-@endpoint(None)
+@endpoint(None, responses={200: KnownFact}, errors={400: ["CLIENT_ID_FORMAT_INVALID"],
+                                                   404: ["CLIENT_REGISTRATION_NOT_FOUND"]})
 async def itsa_known_fact(request: Request, db: Session, caller: Caller) -> Response:
     taxpayer, registration = _registration(db, identifiers.IdentifierKind.NINO, request.path_params["nino"])
-    return JSONResponse({"service": "MTD-IT", "clientType": "personal", "clientIdType": "ni",
-                         "clientId": registration.value, "knownFact": taxpayer.postcode})
+    return JSONResponse(shaped(KnownFact, {"service": "MTD-IT", "clientType": "personal", "clientIdType": "ni",
+                                           "clientId": registration.value, "knownFact": taxpayer.postcode}))
 
 
 def _request(db: Session, raw_id: str) -> tuple[AuthorisationRequest, int]:
@@ -57,7 +61,7 @@ def _request(db: Session, raw_id: str) -> tuple[AuthorisationRequest, int]:
     return row, taxpayer.owner_user_id
 
 
-@endpoint(None)
+@endpoint(None, errors={404: ["INVITATION_NOT_FOUND"], 409: ["INVALID_INVITATION_STATUS", "CLIENT_HAS_NO_ACCOUNT"]})
 async def accept(request: Request, db: Session, caller: Caller) -> Response:
     row, client_user_id = _request(db, request.path_params["invitation_id"])
     try:
@@ -67,7 +71,7 @@ async def accept(request: Request, db: Session, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-@endpoint(None)
+@endpoint(None, errors={404: ["INVITATION_NOT_FOUND"], 409: ["INVALID_INVITATION_STATUS", "CLIENT_HAS_NO_ACCOUNT"]})
 async def reject(request: Request, db: Session, caller: Caller) -> Response:
     row, client_user_id = _request(db, request.path_params["invitation_id"])
     try:

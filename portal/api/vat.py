@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.api.http import Caller, endpoint, error, json_body
+from portal.api.schemas import VatObligations, VatReceipt, VatReturn, VatReturnSubmission, shaped
 from portal.domain import identifiers, submissions, vat
 from portal.domain.access import authority_for
 from portal.domain.models import Obligation, Submission, Taxpayer, TaxpayerIdentifier
@@ -58,7 +59,9 @@ def _date(request: Request, name: str, code: str) -> date | None:
     raise error(400, code, f"Invalid {name} date")
 
 
-@endpoint("read:vat", versions=("1.0",))
+@endpoint("read:vat", versions=("1.0",), responses={200: VatObligations}, query=("from", "to", "status"), errors={
+    400: ["VRN_INVALID", "INVALID_DATE_FROM", "INVALID_DATE_TO", "INVALID_DATE_RANGE", "INVALID_STATUS"],
+    403: ["CLIENT_OR_AGENT_NOT_AUTHORISED"], 404: ["NOT_FOUND"]})
 async def obligations(request: Request, db: Session, caller: Caller) -> Response:
     """The client's VAT obligations between two dates, open (O), fulfilled (F) or both."""
     authority = _client(db, caller, request.path_params["vrn"], Action.VIEW)
@@ -87,7 +90,7 @@ async def obligations(request: Request, db: Session, caller: Caller) -> Response
     rows = db.execute(query.order_by(col(Obligation.period_start))).all()
     if not rows:
         raise error(404, "NOT_FOUND", "The requested resource could not be found")
-    return JSONResponse({"obligations": [_obligation(o, received) for o, received in rows]})
+    return JSONResponse(shaped(VatObligations, {"obligations": [_obligation(o, received) for o, received in rows]}))
 
 
 def _obligation(row: Obligation, received: Any) -> dict[str, Any]:
@@ -137,7 +140,11 @@ def parse_return(body: dict[str, Any]) -> tuple[str, vat.VatReturn]:
     return period_key, parsed
 
 
-@endpoint("write:vat", versions=("1.0",))
+@endpoint("write:vat", versions=("1.0",), body=VatReturnSubmission, responses={201: VatReceipt}, errors={
+    400: ["VRN_INVALID", "PERIOD_KEY_INVALID", "INVALID_REQUEST", "INVALID_NUMERIC_VALUE", "INVALID_MONETARY_AMOUNT",
+          "VAT_TOTAL_VALUE", "VAT_NET_VALUE", "INVALID_PAYLOAD"],
+    403: ["CLIENT_OR_AGENT_NOT_AUTHORISED", "NOT_FINALISED", "DUPLICATE_SUBMISSION", "TAX_PERIOD_NOT_ENDED"],
+    404: ["NOT_FOUND"]})
 async def submit_return(request: Request, db: Session, caller: Caller) -> Response:
     """A nine-box return, sent once: a second one for the period is HMRC's DUPLICATE_SUBMISSION."""
     authority = _client(db, caller, request.path_params["vrn"], Action.SUBMIT_RETURN)
@@ -155,7 +162,7 @@ async def submit_return(request: Request, db: Session, caller: Caller) -> Respon
     body = {"processingDate": processed, "paymentIndicator": "BANK", "formBundleNumber": submission.reference}
     if vat_return.box5_direction == "to pay":
         body["chargeRefNumber"] = "XM" + submission.reference[:12]
-    return JSONResponse(body, status_code=201, headers={
+    return JSONResponse(shaped(VatReceipt, body), status_code=201, headers={
         "Receipt-ID": submission.reference, "Receipt-Timestamp": processed, "X-CorrelationId": str(uuid.uuid4())})
 
 
@@ -166,7 +173,9 @@ def _find_obligation(db: Session, authority: Authority, period_key: str) -> Obli
     return found
 
 
-@endpoint("read:vat", versions=("1.0",))
+@endpoint("read:vat", versions=("1.0",), responses={200: VatReturn}, errors={
+    400: ["VRN_INVALID", "PERIOD_KEY_INVALID"], 403: ["CLIENT_OR_AGENT_NOT_AUTHORISED", "DATE_RANGE_TOO_LARGE"],
+    404: ["NOT_FOUND"]})
 async def view_return(request: Request, db: Session, caller: Caller) -> Response:
     """A submitted return's nine boxes."""
     authority = _client(db, caller, request.path_params["vrn"], Action.VIEW)
@@ -185,7 +194,7 @@ async def view_return(request: Request, db: Session, caller: Caller) -> Response
     for box, name in BOX_FIELDS.items():
         value = getattr(boxes, box)
         body[name] = value if box in vat.POUND_BOXES else float(Decimal(value) / 100)
-    return JSONResponse(body)
+    return JSONResponse(shaped(VatReturn, body))
 
 
 routes = [

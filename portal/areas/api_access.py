@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.api import openapi
 from portal.api.oauth import Server, StarletteOAuth2Request
 from portal.domain import api_access, audit
 from portal.domain.models import User
@@ -120,7 +121,16 @@ async def connected(request: Request) -> Response:
     return render(request, "api_access/connected.html", {"own": own, "firm": firm, "scope_words": api_access.SCOPES})
 
 
+async def reference(request: Request) -> Response:
+    """The API reference, read from the same OpenAPI document software gets (portal.api.openapi)."""
+    doc = openapi.document(request.app.routes, request.app.state.settings.base_url)
+    operations = [(path, method.upper(), op) for path, item in doc["paths"].items() for method, op in item.items()]
+    return render(request, "api_access/reference.html", {"doc": doc, "operations": operations,
+                                                         "scopes": api_access.SCOPES})
+
+
 routes = [
+    Route("/api/reference", reference, name="api_reference"),
     Route("/oauth/authorize", authorize, methods=["GET", "POST"], name="oauth_authorize"),
     Route("/developer/applications", applications, methods=["GET", "POST"], name="developer_applications"),
     Route("/account/connected-applications", connected, methods=["GET", "POST"], name="connected_applications"),
