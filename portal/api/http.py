@@ -27,7 +27,7 @@ from portal.domain import audit, ratelimits
 from portal.domain.api_models import ApiApplication, ApiIdempotencyKey
 from portal.domain.models import Firm, Membership, User, utcnow
 from portal.domain.people import Viewer
-from portal.web.db import db_session
+from portal.web.db import db_session, will_write
 
 VERSIONS = ("1.0", "2.0")
 ACCEPT = re.compile(r"application/vnd\.hmrc\.(?P<version>[^+]+)\+(?P<format>.+)")
@@ -161,6 +161,7 @@ def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS, body: t
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
+            will_write(request)
             db = db_session(request)
             try:
                 version = version_of(request)

@@ -22,7 +22,7 @@ def connection(request: Request) -> Connection:
     active: Connection | None = state.get(_CONNECTION_KEY)
     if active is None:
         engine: Engine = state[_ENGINE_KEY]
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS or state.get(_WRITES_KEY):
             engine = engine.execution_options(sqlite_begin="IMMEDIATE")  # ignored by PostgreSQL
         active = engine.connect()
         active.begin()
@@ -50,7 +50,14 @@ def keep_despite_refusal(request: Request) -> None:
     request.scope["state"][_KEEP_KEY] = True
 
 
+def will_write(request: Request) -> None:
+    """Before the first query: this request writes whatever its method (the API counts every request towards its
+    rate limit), so on SQLite it takes the write lock at BEGIN rather than failing to upgrade to it mid-way."""
+    request.scope["state"][_WRITES_KEY] = True
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES_KEY = "portal.will_write"
 _KEEP_KEY = "portal.keep_despite_refusal"
 _ENGINE_KEY = "engine"
 _CONNECTION_KEY = "portal.db_connection"
