@@ -108,7 +108,7 @@ def test_htmx_search_gets_only_the_results_and_the_announced_count(client: TestC
     partial = client.get("/clients?q=granite", headers={"HX-Request": "true"})
     assert partial.headers["vary"].count("HX-Request") == 1
     assert "<html" not in partial.text and 'id="clients-results"' in partial.text
-    assert 'id="clients-count" hx-swap-oob="innerHTML">1 client found' in partial.text
+    assert 'id="clients-count" data-hx-swap-oob="innerHTML">1 client found' in partial.text
     for header in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
         whole = client.get("/clients?q=granite", headers={"HX-Request": "true", **header})
         assert whole.text.lstrip().startswith("<!DOCTYPE html>") and "Vary" in whole.headers
