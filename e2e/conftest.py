@@ -21,7 +21,7 @@ import uvicorn
 from playwright.sync_api import Page, expect
 
 from e2e.axe import _violations, format_violations, scriptable
-from e2e.page_checks import check_page, findings
+from e2e.page_checks import findings, problems, report
 from portal import demo
 from portal.app import create_app
 from portal.db import make_engine, unit_of_work
@@ -150,7 +150,7 @@ def scan(page: Page, state: str, enabled: bool = True) -> None:
     html = page.content()  # validated as the visitor's browser has it, scripts and all
     with scriptable(page) as (view, scripts_disabled):
         axe = _violations(view)
-        found = findings(view, html=html)
+        found = findings(view, html=html, phone_load=not scripts_disabled)
     label = f"{state}{' (JavaScript off)' if scripts_disabled else ''}"
     if RECORD:  # PAGE_CHECKS_RECORD=file.jsonl: record the figures of every page and state instead of failing
         with open(RECORD, "a", encoding="utf-8") as out:
@@ -158,6 +158,8 @@ def scan(page: Page, state: str, enabled: bool = True) -> None:
                                   "cls": found["cls"], "small_targets": len(found["small_targets"]),
                                   "html_errors": len(found["html_errors"]), "details": found}) + "\n")
         return
-    if axe:
-        pytest.fail(format_violations(f"{label} ({page.url})", axe), pytrace=False)
-    check_page(page, label, found)
+    failures = [format_violations(f"{label} ({page.url})", axe)] if axe else []
+    if found_problems := problems(found):
+        failures.append(report(label, page.url, found_problems))
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)

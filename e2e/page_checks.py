@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from e2e.axe import SCRIPTS_DISABLED
+
 ROOT = Path(__file__).resolve().parent.parent
 NARROW = 320  # CSS pixels: WCAG 1.4.10's width, 1280 px at 400% zoom
 MIN_TARGET = 24  # CSS pixels: WCAG 2.5.8 Target Size (Minimum)
@@ -47,16 +49,20 @@ OVERFLOW = """() => {
   const root = document.documentElement;
   const over = Math.max(root.scrollWidth, document.body ? document.body.scrollWidth : 0) - root.clientWidth;
   if (over <= 0) return {over: 0, culprits: []};
-  // The elements sticking out past the right edge, outermost first, to say what to fix.
+  // The elements sticking out past the right edge, to say what to fix.
   const width = root.clientWidth, culprits = [];
   for (const el of document.body.querySelectorAll('*')) {
     const r = el.getBoundingClientRect();
-    if (r.right > width + 0.5 && r.width > 0 && !culprits.some(c => c.contains(el))) culprits.push(el);
+    // Its box sticks out, or its content spills out of a box that does not clip it.
+    const spills = getComputedStyle(el).overflowX === 'visible' && r.left + el.scrollWidth > width + 0.5;
+    if ((r.right > width + 0.5 || spills) && r.width > 0) culprits.push(el);
   }
   const describe = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (el.classList.length ? '.' + [...el.classList].join('.') : '') + ' (right edge ' +
-    Math.round(el.getBoundingClientRect().right) + ' px)';
-  return {over, culprits: culprits.slice(0, 5).map(describe)};
+    Math.round(el.getBoundingClientRect().left + el.scrollWidth) + ' px)';
+  // The innermost ones: an element that holds another culprit sticks out only because of it.
+  const innermost = culprits.filter(el => !culprits.some(c => c !== el && el.contains(c)));
+  return {over, culprits: innermost.slice(0, 5).map(describe)};
 }"""
 
 
@@ -109,11 +115,41 @@ LAYOUT_SHIFTS = """async (since) => {
 
 def layout_shifts(page: Page) -> tuple[float, list[dict]]:
     """(sum of the layout-shift values since load or since this page was last checked, the shifts)."""
+    if page.evaluate(SCRIPTS_DISABLED):  # its callbacks would never run: check a copy (axe.scriptable) instead
+        raise ValueError("layout_shifts needs a page whose scripts run")
     since = page.evaluate("() => window.__pageChecksSince || 0")
     shifts = page.evaluate(LAYOUT_SHIFTS, since)
     if shifts is None:
         pytest.fail("this browser reports no layout-shift entries: the layout check cannot run", pytrace=False)
     return sum(s["value"] for s in shifts), shifts
+
+
+FIRST_PAINT = "() => performance.getEntriesByType('paint').some(e => e.name === 'first-paint')"
+
+
+def narrow_load_shifts(page: Page) -> tuple[float, list[dict]]:
+    """Layout shift while the page at page.url loads on a phone (320 px wide) whose scripts arrive after the
+    first paint, as they do on a slow connection: whatever the scripts change must not move what was drawn.
+
+    A new tab of the same browser context (so signed in as the journey is), its script requests held until
+    the first paint. Pages are fetched with GET, which changes nothing in the portal."""
+    url = page.url.split("#", 1)[0]
+    tab = page.context.new_page()
+    held = []
+    try:
+        tab.set_viewport_size({"width": NARROW, "height": (page.viewport_size or {"height": 720})["height"]})
+        tab.route(lambda u: u.split("?", 1)[0].endswith(".js"), lambda route: held.append(route))
+        tab.goto(url, wait_until="commit")
+        tab.wait_for_function(FIRST_PAINT)
+        for route in held:
+            route.continue_()
+        tab.unroute_all()
+        tab.wait_for_load_state("load")
+        tab.wait_for_function("() => document.body.classList.contains('govuk-frontend-supported') || "
+                              "!document.querySelector('script[type=module]')")
+        return layout_shifts(tab)
+    finally:
+        tab.close()
 
 
 def mark_checked(page: Page) -> None:
@@ -168,8 +204,8 @@ SMALL_TARGETS = """(min) => {
     // The spacing exception: a 24-pixel circle centred on this target must not intersect another target,
     // nor the 24-pixel circle of another undersized target.
     const clash = targets.find(o => o !== t && !o.el.contains(t.el) && !t.el.contains(o.el) && (
-      undersized(o) ? Math.hypot(c[0] - centre(o.r)[0], c[1] - centre(o.r)[1]) < min - 0.01
-                    : distanceToRect(c, o.r) < min / 2 - 0.01));
+      distanceToRect(c, o.r) < min / 2 - 0.01 ||
+      (undersized(o) && Math.hypot(c[0] - centre(o.r)[0], c[1] - centre(o.r)[1]) < min - 0.01)));
     if (clash) problems.push(describe(t.el) + ' is ' + Math.round(t.r.width) + 'x' + Math.round(t.r.height) +
                              ' px and too close to ' + describe(clash.el));
   }
@@ -258,10 +294,15 @@ def html_errors(page: Page, html: str | None = None) -> list[str]:
 # ---- All together ----------------------------------------------------------------------------------------
 
 
-def findings(page: Page, html: str | None = None) -> dict[str, object]:
+def findings(page: Page, html: str | None = None, phone_load: bool = False) -> dict[str, object]:
     """Every figure the checks measure, for the notes and for check_page: cls, shifts, overflow px at 320,
-    what overflows, small targets (at the page's width and at 320), HTML errors."""
+    what overflows, small targets (at the page's width and at 320), HTML errors. phone_load (for pages whose
+    scripts run): also the shifts while the page loads at 320 px with its scripts late (narrow_load_shifts)."""
     cls, shifts = layout_shifts(page)  # first: the checks below resize the viewport
+    if phone_load:
+        phone_cls, phone_shifts = narrow_load_shifts(page)
+        cls += phone_cls
+        shifts += [{**s, "on": f"loading at {NARROW} px"} for s in phone_shifts]
     targets = small_targets(page)
     with narrow(page):
         over, culprits = horizontal_overflow(page)
@@ -271,21 +312,28 @@ def findings(page: Page, html: str | None = None) -> dict[str, object]:
             "small_targets": targets + narrow_targets, "html_errors": html_errors(page, html)}
 
 
-def check_page(page: Page, state: str, found: dict[str, object] | None = None) -> None:
-    """Fail listing everything on this page and state that breaks reflow, layout stability, target size or
-    HTML validity."""
-    found = found if found is not None else findings(page)
-    problems: list[str] = []
+def problems(found: dict[str, object]) -> list[str]:
+    """What findings() found that breaks reflow, layout stability, target size or HTML validity, one per line."""
+    out: list[str] = []
     if found["overflow"]:
-        problems.append(f"scrolls sideways by {found['overflow']} px at {NARROW} px wide: "
-                        + "; ".join(found["overflowing"]))  # type: ignore[arg-type]
+        out.append(f"scrolls sideways by {found['overflow']} px at {NARROW} px wide: "
+                   + "; ".join(found["overflowing"]))  # type: ignore[arg-type]
     if found["cls"] > CLS_EPSILON:  # type: ignore[operator]
-        problems.append(f"layout shift {found['cls']:.4f} after load: {found['shifts']}")
-    for target in found["small_targets"]:  # type: ignore[attr-defined]
-        problems.append(f"small target: {target}")
-    for error in found["html_errors"]:  # type: ignore[attr-defined]
-        problems.append(f"invalid HTML: {error}")
-    if problems:
-        lines = "\n".join(f"- {p}" for p in problems[:40])
-        more = f"\n  (+{len(problems) - 40} more)" if len(problems) > 40 else ""
-        pytest.fail(f"{len(problems)} page check problem(s) on {state!r} ({page.url}):\n{lines}{more}", pytrace=False)
+        out.append(f"layout shift {found['cls']:.4f} after load: {found['shifts']}")
+    out += [f"small target: {target}" for target in found["small_targets"]]  # type: ignore[attr-defined]
+    out += [f"invalid HTML: {error}" for error in found["html_errors"]]  # type: ignore[attr-defined]
+    return out
+
+
+def report(state: str, url: str, found: list[str]) -> str:
+    lines = "\n".join(f"- {p}" for p in found[:40])
+    more = f"\n  (+{len(found) - 40} more)" if len(found) > 40 else ""
+    return f"{len(found)} page check problem(s) on {state!r} ({url}):\n{lines}{more}"
+
+
+def check_page(page: Page, state: str) -> None:
+    """Fail listing everything on this page and state (JavaScript on) that breaks reflow, layout stability,
+    target size or HTML validity."""
+    found = problems(findings(page, phone_load=True))
+    if found:
+        pytest.fail(report(state, page.url, found), pytrace=False)

@@ -35,12 +35,6 @@ class Firm:
     arn: str
 
 
-def scan(page: Page, state: str, enabled: bool = True) -> None:
-    """assert_accessible, skipped where a test repeats pages another step or test has already scanned."""
-    if enabled:
-        scan(page, state)
-
-
 def continue_(page: Page) -> None:
     page.get_by_role("button", name="Continue").click()
 
