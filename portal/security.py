@@ -16,8 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
 
+# The one inline script, at the top of <body> in templates/layout.html (it marks the page as scripted before the
+# first paint); its hash lets exactly that text run. tests/test_security.py checks it matches the template.
+INLINE_SCRIPT_HASH = "sha256-PrvGihDlm/fwuAQhj6NHaJGrD9BaZIwxCi+jr8c7+aE="
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    f"default-src 'self'; script-src 'self' '{INLINE_SCRIPT_HASH}'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 CSRF_FIELD = "csrf_token"
