@@ -79,7 +79,8 @@ def test_find_and_act_for_a_client(page: Page, js: bool, sign_in: SignIn) -> Non
     expect(heading).to_have_text(name)
     expect(page).to_have_title(title(f"Overview – {name}"))
     expect(page.get_by_text(f"You are acting for {name}")).to_be_visible()
-    expect(page.get_by_role("link", name="Change client")).to_have_attribute("href", "/clients")
+    # "Change client" goes back to the list as the agent left it: VAT only, page 2.
+    expect(page.get_by_role("link", name="Change client")).to_have_attribute("href", "/clients?service=VAT&page=2")
     expect(page.get_by_role("heading", name="What is due", level=2)).to_be_visible()
     if js:
         assert page.evaluate("() => window.__e2eSameDocument === true"), "the client overview was not an htmx swap"
@@ -100,9 +101,10 @@ def test_find_and_act_for_a_client(page: Page, js: bool, sign_in: SignIn) -> Non
     expect(page).to_have_url(re.compile(rf"/clients/{client_id}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     page.get_by_role("link", name="Change client").click()
-    expect(page).to_have_url(re.compile(r"/clients$"))
+    expect(page).to_have_url(re.compile(r"/clients\?service=VAT&page=2$"))
     expect(page.get_by_role("heading", name="Your clients", level=1)).to_be_visible()
-    expect(count).to_have_text(COUNT)
+    expect(page.get_by_label("Tax service")).to_have_value("VAT")
+    expect(count).to_have_text(re.compile(r"^Showing 21 to 40 of \d+ clients found$"))
     second = client_links(page).filter(has_not_text=name).nth(1)
     second_name = second.inner_text().strip()
     second.click()
