@@ -31,6 +31,7 @@ from portal.settings import Settings
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SERVICE_NAME = "Agent Online Self-Serve"
 RECORD = os.environ.get("PAGE_CHECKS_RECORD")
+REPORT_ONLY = bool(os.environ.get("PAGE_CHECKS_REPORT_ONLY"))
 
 # Web-first assertions wait up to 5 s by default; the debounced search needs well under that.
 expect.set_options(timeout=10_000)
@@ -152,12 +153,13 @@ def scan(page: Page, state: str, enabled: bool = True) -> None:
         axe = _violations(view)
         found = findings(view, html=html, phone_load=not scripts_disabled)
     label = f"{state}{' (JavaScript off)' if scripts_disabled else ''}"
-    if RECORD:  # PAGE_CHECKS_RECORD=file.jsonl: record the figures of every page and state instead of failing
+    if RECORD:  # PAGE_CHECKS_RECORD=file.jsonl: record the figures of every page and state (for notes)
         with open(RECORD, "a", encoding="utf-8") as out:
             out.write(json.dumps({"state": label, "url": page.url, "axe": len(axe), "overflow": found["overflow"],
                                   "cls": found["cls"], "small_targets": len(found["small_targets"]),
                                   "html_errors": len(found["html_errors"]), "details": found}) + "\n")
-        return
+        if REPORT_ONLY:  # PAGE_CHECKS_REPORT_ONLY=1 as well: only record, fail nothing (to measure a 'before')
+            return
     failures = [format_violations(f"{label} ({page.url})", axe)] if axe else []
     if found_problems := problems(found):
         failures.append(report(label, page.url, found_problems))
