@@ -13,9 +13,11 @@ them. test_page_checks.py proves each one fails on a page broken on purpose.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -221,6 +223,14 @@ def small_targets(page: Page) -> list[str]:
 # ---- Nu Html Checker -------------------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """In the child: Linux sends it SIGTERM when the test process dies, even if killed before atexit runs."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Vnu:
     """One vnu-jar HTTP service (nu.validator.servlet.Main) on a loopback port for the whole test session:
     the JVM takes seconds to start, a check through it takes milliseconds."""
@@ -244,7 +254,7 @@ class Vnu:
         self.process = subprocess.Popen(
             [java, "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(VNU_JAR),
              "nu.validator.servlet.Main", str(port)],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         atexit.register(self.stop)
         self.url = f"http://127.0.0.1:{port}/?out=json"
         deadline = time.monotonic() + 60
