@@ -195,10 +195,12 @@ SMALL_TARGETS = """(min) => {
   // A label is part of its control's target: measure radios and checkboxes by their label too.
   const describe = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (el.classList.length ? '.' + [...el.classList].join('.') : '') +
-    ' "' + (el.textContent || el.value || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
+    ' "' + (el.textContent || el.value || el.getAttribute('aria-label') || '').trim()
+      .replace(/\\s+/g, ' ').slice(0, 40) + '"';
   const centre = r => [r.left + r.width / 2, r.top + r.height / 2];
   const undersized = t => !t.inline && (t.r.width < min - 0.01 || t.r.height < min - 0.01);
-  const distanceToRect = ([x, y], r) => Math.hypot(Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom));
+  const distanceToRect = ([x, y], r) =>
+    Math.hypot(Math.max(r.left - x, 0, x - r.right), Math.max(r.top - y, 0, y - r.bottom));
   const problems = [];
   for (const t of targets) {
     if (!undersized(t)) continue;
