@@ -253,3 +253,14 @@ def test_access_groups_apply_to_a_token_as_to_the_pages(client: TestClient, worl
     assert staff("POST", "/agents/{arn}/relationships", check).json()["code"] == "RELATIONSHIP_NOT_FOUND"
     deauthorise = {"service": "MTD-IT", "clientType": "personal", "clientIdType": "ni", "clientId": "AB123456C"}
     assert staff("PUT", "/agents/{arn}/deauthorise-client", deauthorise).json()["code"] == "NO_RELATIONSHIP"
+
+
+def test_a_failure_is_hmrcs_json_500_and_changes_nothing(api: Api, monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(handshake, "track_requests", broken)
+    response = api("GET", "/agents/{arn}/invitations")
+    assert (response.status_code, response.json()["code"]) == (500, "INTERNAL_SERVER_ERROR")
+    assert "the database went away" not in response.text and "the database went away" in caplog.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from portal.domain.models import Firm, Membership, User, utcnow
 from portal.domain.people import Viewer
 from portal.web.db import db_session, will_write
 
+log = logging.getLogger("portal")
 VERSIONS = ("1.0", "2.0")
 ACCEPT = re.compile(r"application/vnd\.hmrc\.(?P<version>[^+]+)\+(?P<format>.+)")
 RATE_LIMIT, RATE_WINDOW = 3, timedelta(seconds=1)  # HMRC's: 3 requests a second per application
@@ -177,6 +179,9 @@ def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS, body: t
                     return await handler(request, db, caller)
             except ApiError as refused:
                 return refused.response()
+            except Exception:  # HMRC's JSON 500 for software, never the portal's HTML error page; the log has the rest
+                log.exception("API request failed: %s %s", request.method, request.url.path)
+                return error(500, "INTERNAL_SERVER_ERROR", "Internal server error").response()
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
