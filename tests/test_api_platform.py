@@ -77,3 +77,15 @@ def test_two_identical_creates_at_once_make_one_request(two_workers: tuple[TestC
         results = sorted(pool.map(lambda c: _post(c, str(tokens["access_token"]), arn, key), (one, two)))
     assert requests_made(file_engine) == 1
     assert results == ([204, 204] if key else [204, 403])
+
+
+def test_refused_requests_count_towards_the_limit_too(client: TestClient, world: object,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _app, tokens = access_for(client, "agent@example.com")
+    monkeypatch.setattr("portal.api.http.utcnow", lambda: FROZEN)
+    arn = world.firm.arn  # type: ignore[attr-defined]
+    api = Api(client, str(tokens["access_token"]), arn)
+    for _ in range(3):
+        assert api("POST", "/agents/{arn}/invitations", {"service": "nope"}).status_code == 400
+    throttled = api("GET", "/agents/{arn}/invitations")
+    assert (throttled.status_code, throttled.json()["code"]) == (429, "MESSAGE_THROTTLED_OUT")

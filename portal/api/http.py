@@ -28,6 +28,7 @@ from portal.domain import audit, ratelimits
 from portal.domain.api_models import ApiApplication, ApiIdempotencyKey
 from portal.domain.models import Firm, Membership, User, utcnow
 from portal.domain.people import Viewer
+from portal.domain.sql import unit_of_work
 from portal.web.db import db_session, will_write
 
 log = logging.getLogger("portal")
@@ -163,14 +164,17 @@ def endpoint(scope: str | None, *, versions: tuple[str, ...] = VERSIONS, body: t
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
-            will_write(request)
-            db = db_session(request)
             try:
                 version = version_of(request)
                 if version not in versions:
                     raise error(404, "MATCHING_RESOURCE_NOT_FOUND", "No such resource in this version")
-                caller = authenticate(request, db, scope, version)
-                throttle(db, caller.application.id)
+                # The token and the rate limit in a transaction of their own, committed before the request's begins:
+                # a request that is then refused (a bad body, an unknown client) still counts towards the limit.
+                with unit_of_work(request.scope["state"]["engine"]) as own:
+                    caller = authenticate(request, own, scope, version)
+                    throttle(own, caller.application.id)
+                will_write(request)
+                db = db_session(request)
                 if "arn" in request.path_params:
                     require_agent(caller, request.path_params["arn"])
                 with audit.acting_through(caller.application.name):
