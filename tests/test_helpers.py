@@ -12,7 +12,7 @@ from portal.domain.models import AuditEvent, HelperLink
 from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
-from tests.factories import csrf_from, sign_in
+from tests.factories import csrf_from, follow_emailed_link, sign_in
 
 INVITE_LINK = re.compile(r'value="http://testserver(/trusted-helpers/accept/[A-Za-z0-9_-]+)"')
 
@@ -179,6 +179,8 @@ def test_a_signed_out_helper_is_asked_to_sign_in_or_create_sign_in_details(
         signed_up = stranger.post(f"/sign-up?next={path}", data={
             "name": "New Helper", "email": "newhelper@example.com", "password": "a long enough password",
             "confirm_password": "a long enough password", "csrf_token": token})
+        assert signed_up.status_code == 200 and "Check your email" in signed_up.text
+        signed_up = follow_emailed_link(stranger, "newhelper@example.com")
         assert signed_up.headers["location"] == path
         assert "Do you want to help Mary Jones?" in stranger.get(path).text
         assert _accept(stranger, path).headers["location"] == "/helping"

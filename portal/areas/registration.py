@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.areas.accounts import safe_next
+from portal.areas.accounts.common import safe_next
+from portal.areas.accounts.recovery import request_sign_up
 from portal.domain import audit, identifiers, ratelimits
 from portal.domain.access import MAX_ID
-from portal.domain.accounts import MAX_EMAIL_LENGTH, hash_password
+from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.identifiers import IdentifierKind
-from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
+from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, utcnow
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import ADDRESS_FIELDS, Form, check_uk_address, read_form
@@ -67,15 +68,10 @@ LINKABLE_KINDS: dict[str, str] = {
     IdentifierKind.UTR: "Unique Taxpayer Reference",
     IdentifierKind.VRN: "VAT registration number",
 }
-ALREADY_REGISTERED = "An account with this email address already exists. Sign in instead"
 LINK_FAILED = "We could not find a tax account with those details"
 
 
 # --- queries -----------------------------------------------------------------------------------------------------
-
-
-def email_taken(db: Session, email: str) -> bool:
-    return bool(db.execute(select(exists().where(User.email == email.lower()))).scalar())
 
 
 def find_linkable(db: Session, kind: IdentifierKind, value: str, postcode: str) -> Taxpayer | None:
@@ -291,31 +287,12 @@ async def sign_up(request: Request) -> Response:
         return render(request, "registration/sign_up.html", {**context, "form": Form()})
     form = await read_form(request, "name", "email", "password", "confirm_password")
     _check_sign_up(form)
-    db = db_session(request)
-    if form.ok and email_taken(db, form.get("email")):
-        form.error("email", ALREADY_REGISTERED)
-    user = _create_user(request, db, form) if form.ok else None
-    if user is None:
+    if not form.ok:
         form.values["password"] = form.values["confirm_password"] = ""  # never echo a password back
-        context["already_registered"] = form.errors.get("email") == ALREADY_REGISTERED
         return render(request, "registration/sign_up.html", {**context, "form": form})
-    response = RedirectResponse(next_url or "/account", status_code=303)
-    request.app.state.sessions.start(db, user, response)
-    audit.record(db, "signed_up", authority="self", actor_user_id=user.id)
-    return response
-
-
-def _create_user(request: Request, db: Session, form: Form) -> User | None:
-    user = User(email=form.get("email").lower(), name=form.get("name"),
-                password_hash=hash_password(request.app.state.settings, form.get("password")))
-    try:
-        with db.begin_nested():  # someone else may have taken the email since we looked
-            db.add(user)
-            db.flush()
-    except IntegrityError:
-        form.error("email", ALREADY_REGISTERED)
-        return None
-    return user
+    # The same page whether or not the address has an account (issue 12): its owner is emailed instead.
+    return request_sign_up(request, name=form.get("name"), email=form.get("email"), password=form.get("password"),
+                           next_url=next_url)
 
 
 async def link_tax_account(request: Request) -> Response:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from portal import i18n
 from portal.domain.services import Action
 from portal.settings import SERVICE_NAME
 from portal.web import formatting
@@ -97,7 +98,11 @@ def make_templates(static: StaticAssets, context_processors: list[ContextProcess
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} and _() look the language up when they run (portal.i18n), so one environment serves both.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True,  # type: ignore[attr-defined]
+                                  pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     # Templates ask the authority what to offer with the same Action names the handlers check.
     env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action)
     env.filters.update(formatting.FILTERS)
