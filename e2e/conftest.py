@@ -6,6 +6,7 @@ Run: .venv/bin/python -m pytest e2e -p no:randomly --browser chromium
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import socket
@@ -20,11 +21,13 @@ import uvicorn
 from playwright.sync_api import Page, expect
 
 from e2e.axe import assert_accessible
+from portal import worker
 from portal.app import create_app
 from portal.devdata import demo
 from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import Settings
+from tests.mailbox import Mailbox
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SERVICE_NAME = "Agent Online Self-Serve"
@@ -45,22 +48,38 @@ def demo_accounts() -> demo.DemoAccounts:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The portal on a temporary SQLite file with the demo data, served by uvicorn in a daemon thread."""
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on the loopback: the live server's worker delivers every email there."""
+    relay = Mailbox()
+    relay.start()
+    yield relay
+    relay.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[str]:
+    """The portal on a temporary SQLite file with the demo data, served by uvicorn in a daemon thread, with the
+    worker (reminders and email, to `mailbox`) in another."""
     database = tmp_path_factory.mktemp("e2e-db") / "portal.db"
+    port = _free_port()
     # environment="test" makes password hashing cheap (portal.domain.accounts.password_hasher).
     settings = Settings(database_url=f"sqlite:///{database}", secret_key="e2e-" + "k" * 60, environment="test")
+    settings = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}", smtp_host="127.0.0.1",
+                                   smtp_port=mailbox.port, smtp_starttls=False, worker_poll_seconds=0.2)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with unit_of_work(engine) as db:
         demo.seed(db, settings)
 
-    port = _free_port()
     config = uvicorn.Config(create_app(settings=settings, engine=engine), host="127.0.0.1", port=port,
                             log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
     thread.start()
+    stop_worker = threading.Event()
+    worker_thread = threading.Thread(target=worker.run, args=(engine, settings, stop_worker), name="e2e-worker",
+                                     daemon=True)
+    worker_thread.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -75,7 +94,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         time.sleep(0.05)
     yield url
     server.should_exit = True
+    stop_worker.set()
     thread.join(timeout=10)
+    worker_thread.join(timeout=10)
     engine.dispose()
 
 

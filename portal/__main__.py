@@ -1,15 +1,19 @@
-"""Command line: `python -m portal serve | migrate | demo-data`."""
+"""Command line: `python -m portal serve | worker | outbox | migrate | demo-data | sweep | generate-firm`."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import threading
 from datetime import date
 
 import uvicorn
 
+from portal import worker
 from portal.devdata import demo
-from portal.domain import handshake
+from portal.domain import handshake, outbox
+from portal.domain.models import utcnow
 from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import SERVICE_NAME, Settings
@@ -35,6 +39,49 @@ def sweep(settings: Settings) -> None:
     print(f"Recorded {expired} authorisation request(s) as expired.")
 
 
+def mail_destination(settings: Settings) -> str:
+    if settings.smtp_host:
+        return f"Emails go to the SMTP relay at {settings.smtp_host}:{settings.smtp_port}"
+    return f"Emails are written as files to {settings.mail_dir.resolve()}/ (no SMTP_HOST set)"
+
+
+def run_worker(args: argparse.Namespace) -> None:
+    settings = Settings.from_environ()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    engine = make_engine(settings.database_url)
+    print(f"  Worker: reminders, expiry and email. {mail_destination(settings)}", flush=True)
+    stop = threading.Event()
+    worker.stop_on_signals(stop)
+    try:
+        worker.run(engine, settings, stop, once=args.once)
+    finally:
+        engine.dispose()
+
+
+def show_outbox(args: argparse.Namespace) -> int:
+    """For operators: emails that keep failing, and queueing one again."""
+    settings = Settings.from_environ()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(engine) as db:
+            if args.retry is not None:
+                if not outbox.retry(db, args.retry, now=utcnow()):
+                    print(f"No unsent email {args.retry}.")
+                    return 1
+                print(f"Email {args.retry} will be sent on the worker's next round.")
+                return 0
+            rows = outbox.failing(db)
+            for email in rows:
+                error = (email.last_error or "").splitlines()[0] if email.last_error else ""
+                print(f"{email.id}\t{email.status}\t{email.attempts} attempt(s)"
+                      f"\tsince {email.created_at:%Y-%m-%d %H:%M}\t{email.kind}\tto {email.to_address}"
+                      f"\tnext {email.next_attempt_at:%Y-%m-%d %H:%M}\t{error}")
+            print(f"{len(rows)} email(s) failing. Send one again with: python -m portal outbox --retry ID")
+            return 1 if rows else 0
+    finally:
+        engine.dispose()
+
+
 def serve(args: argparse.Namespace) -> None:
     settings = Settings.from_environ()
     accounts = prepare(settings, with_demo_data=not args.no_demo_data)
@@ -43,6 +90,7 @@ def serve(args: argparse.Namespace) -> None:
         print(f"  Sign in as an agent:      {accounts.agent_email}", flush=True)
         print(f"  or as a client:           {accounts.client_email}", flush=True)
         print(f"  Password (every account): {accounts.password}\n", flush=True)
+    print(f"  {mail_destination(settings)}\n", flush=True)
     uvicorn.run("portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="warning", proxy_headers=False)
 
@@ -63,6 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     generate.add_argument("--database-url", help="default: DATABASE_URL, or the development database")
     commands.add_parser("sweep", help="record overdue authorisation requests as expired (run it daily; pages "
                                       "already show them as expired without it)")
+    work = commands.add_parser("worker", help="run reminders, expiry and the email sender (safe on several hosts)")
+    work.add_argument("--once", action="store_true", help="one round, then stop")
+    box = commands.add_parser("outbox", help="list emails that keep failing, or queue one again")
+    box.add_argument("--failed", action="store_true", help="list failing emails (the default)")
+    box.add_argument("--retry", type=int, metavar="ID", help="send this email again on the next round")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args)
@@ -75,6 +128,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(scale.run(args.database_url or settings.database_url, args.clients, settings))
     elif args.command == "sweep":
         sweep(Settings.from_environ())
+    elif args.command == "worker":
+        run_worker(args)
+    elif args.command == "outbox":
+        sys.exit(show_outbox(args))
     else:
         prepare(Settings.from_environ(), with_demo_data=True)
     sys.exit(0)

@@ -18,6 +18,7 @@ from portal.areas import (
     clients,
     content,
     details,
+    email_preferences,
     home,
     income_tax,
     registration,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *income_tax.routes,
         *details.routes,
         *activity.routes,
+        *email_preferences.routes,
         *content.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]

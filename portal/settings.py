@@ -53,6 +53,20 @@ class Settings:
     reauthentication_seconds: int = 5 * 60
     # WebAuthn relying party: the site's domain (None: the host the request came to, for development).
     webauthn_rp_id: str | None = None
+    # Email (portal.domain.outbox, portal.mail). No smtp_host: development delivers into files under mail_dir.
+    base_url: str = "http://127.0.0.1:8000"  # absolute links in emails are built from this, never from a request
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 30.0
+    mail_from: str = "Agent Online Self-Serve <no-reply@localhost>"
+    mail_dir: Path = DATA_DIR / "mail"
+    # A sender's claim on one email lasts this long; it must outlast one SMTP conversation (smtp_timeout_seconds
+    # per step), or a slow send could be claimed and sent again by another sender.
+    mail_lease_seconds: float = 300.0
+    worker_poll_seconds: float = 5.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -63,8 +77,25 @@ class Settings:
     def from_environ(cls) -> Settings:
         environment = os.environ.get("PORTAL_ENV", "development")
         data_dir = Path(os.environ.get("PORTAL_DATA_DIR", DATA_DIR))
+        smtp_host = os.environ.get("SMTP_HOST", "")
+        if environment == "production" and not smtp_host:
+            raise RuntimeError("SMTP_HOST must be set in production (without it, email goes into files)")
         return cls(
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'portal.db'}"),
             secret_key=_secret_key(environment, data_dir),
             environment=environment,
+            base_url=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=smtp_host,
+            smtp_port=int(os.environ.get("SMTP_PORT", "587")),
+            smtp_username=os.environ.get("SMTP_USERNAME", ""),
+            smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(os.environ.get("SMTP_STARTTLS", "true")),
+            mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
+            mail_dir=data_dir / "mail",
+            mail_lease_seconds=float(os.environ.get("MAIL_LEASE_SECONDS", "300")),
+            worker_poll_seconds=float(os.environ.get("WORKER_POLL_SECONDS", "5")),
         )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pyotp
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlalchemy import select, update
+from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
-from portal.domain import account_emails, identifiers
+from portal.domain import identifiers
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -19,6 +19,7 @@ from portal.domain.models import (
     FirmClient,
     Membership,
     Obligation,
+    OutboxEmail,
     SecondFactor,
     Taxpayer,
     TaxpayerIdentifier,
@@ -26,6 +27,8 @@ from portal.domain.models import (
     utcnow,
 )
 from portal.domain.services import BY_KEY
+from portal.mail.render import Rendered
+from portal.mail.render import render as render_email
 from portal.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -180,15 +183,24 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
 EMAILED_LINK = re.compile(r"https?://[^/\s]+(/\S+)")
 
 
-def last_email_to(address: str) -> account_emails.Email:
-    sent = [email for email in account_emails.SENT if email.to == address]
+def emails_to(client: TestClient, address: str) -> list[Rendered]:
+    """What the outbox holds for `address`, rendered as the email branch's sender renders it (portal.mail)."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as db:
+        rows = db.execute(select(OutboxEmail).where(col(OutboxEmail.to_address) == address)
+                          .order_by(col(OutboxEmail.id))).scalars().all()
+        return [render_email(row.kind, row.language, row.context, base_url="http://testserver") for row in rows]
+
+
+def last_email_to(client: TestClient, address: str) -> Rendered:
+    sent = emails_to(client, address)
     assert sent, f"nothing was emailed to {address}"
     return sent[-1]
 
 
 def follow_emailed_link(client: TestClient, address: str, **fields: str):  # type: ignore[no-untyped-def]
-    """Opens the link in the last email to `address` and presses the page's button (with `fields` filled in)."""
-    path = EMAILED_LINK.findall(last_email_to(address).body)[0]
+    """Opens the first link in the last email to `address` and presses the page's button (with `fields`)."""
+    path = EMAILED_LINK.findall(last_email_to(client, address).text)[0]
     page = client.get(path)
     assert page.status_code == 200, page.text
     return client.post(path, data={**fields, "csrf_token": csrf_from(page.text)})

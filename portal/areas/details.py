@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
-from portal.domain import audit
+from portal.domain import audit, notifications
 from portal.domain.models import Taxpayer
 from portal.domain.people import Authority
 from portal.domain.services import CLIENT_TYPE_LABELS
@@ -180,6 +180,9 @@ async def check_answers(request: Request) -> Response:
     audit.record(db, part.audit_action, authority=authority.kind, actor_user_id=viewer.user_id,
                  firm_id=viewer.firm_id if authority.kind == "agent" else None, taxpayer_id=taxpayer.id,
                  old=old, new=answers)
+    if authority.kind != "self":  # done on the client's behalf: they hear of it (unless they turned that off)
+        notifications.details_changed(db, taxpayer, part=part.slug, actor_user_id=viewer.user_id,
+                                      firm_id=viewer.firm_id if authority.kind == "agent" else None)
     journeys.forget(request, journey(authority), part.slug)
     return RedirectResponse(f"{base_url(authority)}/{part.slug}/saved", status_code=303)
 

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
-from portal.domain import audit
+from portal.domain import audit, notifications
 from portal.domain.access import MAX_ID
 from portal.domain.models import HelperLink, Taxpayer, User, utcnow
 from portal.domain.people import Viewer
@@ -207,6 +207,7 @@ async def invite_check(request: Request) -> Response:
     db.flush()
     audit.record(db, "helper_invited", authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id,
                  helper_link_id=link.id, email=email)
+    notifications.helper_invited(db, link, token=token, person_name=taxpayer.name)
     # Kept in the person's server-side session only so the next page can show the link to pass on.
     journeys.save(request, JOURNEY, sent_link_id=link.id, sent_token=token)
     return RedirectResponse("/trusted-helpers/invite/sent", status_code=303)
@@ -240,6 +241,8 @@ async def remove(request: Request) -> Response:
     if changed:
         audit.record(db, action, authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id,
                      helper_link_id=link.id, email=link.invited_email)
+        if link.status == "ended":
+            notifications.helper_ended(db, link, ended_by="client")
     return RedirectResponse("/trusted-helpers", status_code=303)
 
 
@@ -301,6 +304,7 @@ async def stop_helping(request: Request) -> Response:
     if _move(db, link, "active", status="ended", ended_at=utcnow(), ended_by="helper"):
         audit.record(db, "helper_ended", authority="helper", actor_user_id=viewer.user_id,
                      taxpayer_id=taxpayer.id, helper_link_id=link.id)
+        notifications.helper_ended(db, link, ended_by="helper")
     return RedirectResponse("/helping", status_code=303)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from portal.domain import audit, identifiers
+from portal.domain import audit, identifiers, notifications
 from portal.domain.models import (
     Authorisation,
     AuthorisationRequest,
@@ -176,6 +176,7 @@ def cancel_request(db: Session, *, firm_id: int, user_id: int, request: Authoris
         raise Refused(Refusal.NOT_PENDING)
     audit.record(db, "authorisation_request_cancelled", authority="agent", actor_user_id=user_id,
                  firm_id=firm_id, taxpayer_id=request.taxpayer_id, service=request.service, request_id=request.id)
+    notifications.request_cancelled(db, request)
 
 
 def decline_request(db: Session, *, user_id: int, request: AuthorisationRequest, today: date) -> None:
@@ -185,6 +186,7 @@ def decline_request(db: Session, *, user_id: int, request: AuthorisationRequest,
     audit.record(db, "authorisation_request_declined", authority="self", actor_user_id=user_id,
                  firm_id=request.firm_id, taxpayer_id=request.taxpayer_id, service=request.service,
                  request_id=request.id)
+    notifications.request_answered(db, request, accepted=False, client_user_id=user_id)
 
 
 def agents_replaced_by(db: Session, request: AuthorisationRequest) -> list[tuple[Authorisation, str]]:
@@ -220,7 +222,8 @@ def accept_request(db: Session, *, user_id: int, request: AuthorisationRequest, 
                        responded_by_user_id=user_id):
         raise Refused(Refusal.NOT_PENDING)
     for replaced, _firm_name in agents_replaced_by(db, request):
-        end_authorisation(db, replaced, ended_by="client", actor_user_id=user_id, authority="self")
+        end_authorisation(db, replaced, ended_by="client", actor_user_id=user_id, authority="self",
+                          replaced_by_firm_id=request.firm_id)
     service = BY_KEY[request.service]
     authorisation = Authorisation(firm_id=request.firm_id, taxpayer_id=request.taxpayer_id, service=service.key,
                                   regime=service.regime, request_id=request.id)
@@ -232,13 +235,14 @@ def accept_request(db: Session, *, user_id: int, request: AuthorisationRequest, 
     db.flush()
     audit.record(db, "authorisation_request_accepted", authority="self", actor_user_id=user_id,
                  firm_id=request.firm_id, taxpayer_id=request.taxpayer_id, service=service.key, request_id=request.id)
+    notifications.request_answered(db, request, accepted=True, client_user_id=user_id)
     return authorisation
 
 
 def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: str, actor_user_id: int,
-                      authority: str) -> None:
+                      authority: str, replaced_by_firm_id: int | None = None) -> None:
     """Ends a live authorisation. `ended_by` is recorded as domain.md §2.5 says: replacement counts as the
-    client's doing."""
+    client's doing. `replaced_by_firm_id`: the firm whose accepted request ended it (its email differs)."""
     result = db.execute(
         update(Authorisation).where(col(Authorisation.id) == authorisation.id, col(Authorisation.ended_at).is_(None))
         .values(ended_at=utcnow(), ended_by=ended_by).execution_options(synchronize_session=False)
@@ -258,18 +262,33 @@ def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: st
     audit.record(db, "authorisation_ended", authority=authority, actor_user_id=actor_user_id,
                  firm_id=authorisation.firm_id, taxpayer_id=authorisation.taxpayer_id,
                  service=authorisation.service, ended_by=ended_by)
+    if replaced_by_firm_id is not None:
+        if replaced_by_firm_id != authorisation.firm_id:  # a firm switching its own role hears "accepted" only
+            notifications.agent_replaced(db, authorisation, new_firm_id=replaced_by_firm_id)
+    elif ended_by == "client":
+        notifications.authorisation_removed_by_client(db, authorisation, client_user_id=actor_user_id)
 
 
 def expire_overdue(db: Session, *, today: date, firm_id: int | None = None, taxpayer_id: int | None = None) -> int:
-    """Records requests past their date as expired (the periodic sweep; also run before making a new one)."""
-    query = update(AuthorisationRequest).where(col(AuthorisationRequest.status) == Status.PENDING,
+    """Records requests past their date as expired (the worker's sweep; also run before making a new one), and
+    tells each one's agent. Row by row, each a compare-and-set, so with several workers each expiry (and its
+    email) happens once."""
+    query = select(AuthorisationRequest).where(col(AuthorisationRequest.status) == Status.PENDING,
                                                col(AuthorisationRequest.expires_on) < today)
     if firm_id is not None:
         query = query.where(col(AuthorisationRequest.firm_id) == firm_id)
     if taxpayer_id is not None:
         query = query.where(col(AuthorisationRequest.taxpayer_id) == taxpayer_id)
-    result = db.execute(query.values(status=Status.EXPIRED).execution_options(synchronize_session=False))
-    return rowcount(result)
+    expired = 0
+    for overdue in list(db.execute(query).scalars()):
+        result = db.execute(
+            update(AuthorisationRequest)
+            .where(col(AuthorisationRequest.id) == overdue.id, col(AuthorisationRequest.status) == Status.PENDING)
+            .values(status=Status.EXPIRED).execution_options(synchronize_session=False))
+        if rowcount(result) == 1:
+            expired += 1
+            notifications.request_expired(db, overdue)
+    return expired
 
 
 @dataclass(frozen=True)

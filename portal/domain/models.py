@@ -6,7 +6,21 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, String, UniqueConstraint, delete, event, false, insert, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    false,
+    insert,
+    inspect,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapper
 from sqlalchemy.types import JSON
 from sqlmodel import Field, SQLModel
@@ -34,6 +48,10 @@ class User(SQLModel, table=True):
     email_confirmed_at: datetime | None = None
     # When a forgotten password was last reset: how codes are received cannot change for 48 hours after it.
     password_reset_at: datetime | None = None
+    # "en" or "cy": the language of the emails this person gets (the Welsh toggle sets it).
+    language: str = Field(default="en", max_length=2, sa_column_kwargs={"server_default": "en"})
+    # Emails when someone acting for this person changes their details or sends a return; they may turn them off.
+    emails_on_behalf: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class UserSession(SQLModel, table=True):
@@ -76,6 +94,8 @@ class Firm(SQLModel, table=True):
     link_uid: str = Field(max_length=8, unique=True)  # the firm's one static client-link code (domain.md §2.6)
     access_groups_enabled: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # The firm chooses whether its contact address gets a copy of each email about its clients' authorisations.
+    contact_gets_copies: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Membership(SQLModel, table=True):
@@ -367,6 +387,51 @@ class EmailToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+class OutboxEmail(SQLModel, table=True):
+    """An email to send, written in the same transaction as the change that causes it (portal.domain.outbox):
+    a change that rolls back leaves none, and one that commits is never forgotten. Senders claim a row with a
+    compare-and-set UPDATE and a lease, so two senders never both hold it."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_due", "status", "next_attempt_at"),)
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
+    # The Message-ID every attempt carries: a copy resent after a crash is recognisably the same email.
+    message_id: str = Field(max_length=120, unique=True)
+    kind: str = Field(max_length=40)  # the template under portal/templates/emails/
+    to_address: str = Field(max_length=254)
+    language: str = Field(max_length=2)
+    # What the template needs: names, dates (ISO) and paths (joined to the base URL when it is rendered).
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=10)  # pending, sent or failed (kept, listed, retryable)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claim_token: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class OutboxAttempt(SQLModel, table=True):
+    """Every delivery attempt, with its outcome: what an operator reads when an email is late."""
+
+    __tablename__ = "outbox_attempt"
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
+    email_id: int = Field(foreign_key="outbox_email.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    sender: str = Field(max_length=120)  # host and process that tried
+    outcome: str = Field(max_length=10)  # "sent", "retry" or "failed"
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ReminderSent(SQLModel, table=True):
+    """One row per (request, reminder kind): the key that makes each scheduled reminder go once, whichever of
+    several workers gets there first."""
+
+    __tablename__ = "reminder_sent"
+    request_id: int = Field(foreign_key="authorisation_request.id", primary_key=True)
+    kind: str = Field(max_length=20, primary_key=True)  # "client-day-7", "client-day-16", "agent-expiring"
+    at: datetime = Field(default_factory=utcnow)
 
 
 # The words of a name, as portal.domain.names searches them. They live here because the listeners below keep

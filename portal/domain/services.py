@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from portal.i18n import N_
+
 
 class ClientType(StrEnum):
     PERSONAL = "personal"
@@ -56,26 +58,26 @@ _AGENT_MAIN = frozenset({Action.VIEW, Action.SUBMIT_UPDATE, Action.SUBMIT_RETURN
 P, B, T = ClientType.PERSONAL, ClientType.BUSINESS, ClientType.TRUST
 
 SERVICES: tuple[TaxService, ...] = (
-    TaxService("HMRC-MTD-IT", "Making Tax Digital for Income Tax (main agent)", "ITSA", (P,), "nino",
+    TaxService("HMRC-MTD-IT", N_("Making Tax Digital for Income Tax (main agent)"), "ITSA", (P,), "nino",
                KnownFact.POSTCODE, "income-tax", _AGENT_MAIN),
     # Supporting agents send quarterly updates but "cannot submit a client's tax returns" (domain.md §1.3).
-    TaxService("HMRC-MTD-IT-SUPP", "Making Tax Digital for Income Tax (supporting agent)", "ITSA", (P,), "nino",
+    TaxService("HMRC-MTD-IT-SUPP", N_("Making Tax Digital for Income Tax (supporting agent)"), "ITSA", (P,), "nino",
                KnownFact.POSTCODE, "income-tax", frozenset({Action.VIEW, Action.SUBMIT_UPDATE})),
-    TaxService("PERSONAL-INCOME-RECORD", "Income Record Viewer", "IRV", (P,), "nino",
+    TaxService("PERSONAL-INCOME-RECORD", N_("Income Record Viewer"), "IRV", (P,), "nino",
                KnownFact.DATE_OF_BIRTH, "income-record-viewer", frozenset({Action.VIEW})),
-    TaxService("HMRC-MTD-VAT", "VAT", "VAT", (P, B), "vrn",
+    TaxService("HMRC-MTD-VAT", N_("VAT"), "VAT", (P, B), "vrn",
                KnownFact.VAT_REGISTRATION_DATE, "vat", _AGENT_MAIN),
-    TaxService("HMRC-TERS-ORG", "Trusts and estates (taxable)", "TRS", (T,), "utr",
+    TaxService("HMRC-TERS-ORG", N_("Trusts and estates (taxable)"), "TRS", (T,), "utr",
                None, "trusts-and-estates", _AGENT_MAIN),
-    TaxService("HMRC-TERSNT-ORG", "Trusts and estates (non-taxable)", "TRS", (T,), "urn",
+    TaxService("HMRC-TERSNT-ORG", N_("Trusts and estates (non-taxable)"), "TRS", (T,), "urn",
                None, "trusts-and-estates", _AGENT_MAIN),
-    TaxService("HMRC-CGT-PD", "Capital Gains Tax on UK property", "CGT", (P, T), "cgt",
+    TaxService("HMRC-CGT-PD", N_("Capital Gains Tax on UK property"), "CGT", (P, T), "cgt",
                KnownFact.POSTCODE, "capital-gains-tax-uk-property", _AGENT_MAIN),
-    TaxService("HMRC-PPT-ORG", "Plastic Packaging Tax", "PPT", (P, B, T), "ppt",
+    TaxService("HMRC-PPT-ORG", N_("Plastic Packaging Tax"), "PPT", (P, B, T), "ppt",
                KnownFact.PPT_REGISTRATION_DATE, "plastic-packaging-tax", _AGENT_MAIN),
-    TaxService("HMRC-CBC-ORG", "Country-by-country reporting", "CBC", (B, T), "cbc",
+    TaxService("HMRC-CBC-ORG", N_("Country-by-country reporting"), "CBC", (B, T), "cbc",
                KnownFact.CBC_EMAIL, "country-by-country-reporting", _AGENT_MAIN),
-    TaxService("HMRC-PILLAR2-ORG", "Pillar 2 top-up taxes", "PLR", (B, T), "plr",
+    TaxService("HMRC-PILLAR2-ORG", N_("Pillar 2 top-up taxes"), "PLR", (B, T), "plr",
                KnownFact.PLR_REGISTRATION_DATE, "pillar-2", _AGENT_MAIN),
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from portal.domain import audit
+from portal.domain import audit, notifications
 from portal.domain.models import Obligation, Submission
 from portal.domain.people import Authority, Viewer
 
@@ -48,4 +48,5 @@ def submit_once(db: Session, *, obligation: Obligation, viewer: Viewer, authorit
     audit.record(db, f"{obligation.kind.lower().replace(' ', '_')}_submitted", authority=authority.kind,
                  actor_user_id=viewer.user_id, firm_id=submission.firm_id, taxpayer_id=obligation.taxpayer_id,
                  obligation_id=obligation.id, reference=submission.reference)
+    notifications.return_submitted(db, submission, period_end=obligation.period_end)
     return submission, True

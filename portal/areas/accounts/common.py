@@ -45,11 +45,6 @@ def sessions_of(request: Request) -> Sessions:
     return sessions
 
 
-def link(request: Request, path: str) -> str:
-    """An absolute link for an email, on the address the person used to reach us."""
-    return str(request.base_url).rstrip("/") + path
-
-
 def source_of(request: Request) -> str:
     """Where the attempt came from, for the per-source limits. Behind a proxy, uvicorn's --proxy-headers
     (with --forwarded-allow-ips) puts the real client here."""

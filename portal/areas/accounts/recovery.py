@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.areas.accounts.common import begin_session, link, settings_of
+from portal.areas.accounts.common import begin_session, settings_of
 from portal.domain import account_emails, accounts, audit
 from portal.domain.models import User, utcnow
 from portal.i18n import gettext as _
@@ -29,13 +29,12 @@ def request_sign_up(request: Request, *, name: str, email: str, password: str, n
     existing = accounts.find_user(db, email)
     if existing is not None:
         request.app.state.sessions.passwords.waste_time(password)
-        account_emails.sign_up_with_existing_address(db, user=existing, sign_in_link=link(request, "/sign-in"),
-                                                     reset_link=link(request, "/password-reset"))
+        account_emails.sign_up_with_existing_address(db, user=existing)
     else:
         token = accounts.new_email_token(
             db, purpose=accounts.SIGN_UP, email=email, lifetime=timedelta(seconds=settings.sign_up_link_seconds),
             payload={"name": name, "password_hash": accounts.hash_password(settings, password), "next": next_url})
-        account_emails.sign_up_confirmation(db, to=email, name=name, link=link(request, f"/sign-up/confirm/{token}"))
+        account_emails.sign_up_confirmation(db, to=email, name=name, path=f"/sign-up/confirm/{token}")
     audit.record(db, "sign_up_requested", authority="anonymous")
     return render(request, "auth/check_email.html", {
         "email": email, "instruction": _("Follow the link in the email to finish creating your sign-in details.")})
@@ -101,7 +100,7 @@ async def password_reset_request(request: Request) -> Response:
     if user is not None and accounts.email_requests_allowed(db, settings, accounts.PASSWORD_RESET, email):
         token = accounts.new_email_token(db, purpose=accounts.PASSWORD_RESET, email=email, user_id=user.id,
                                          lifetime=timedelta(seconds=settings.email_link_seconds))
-        account_emails.password_reset(db, user=user, link=link(request, f"/password-reset/{token}"))
+        account_emails.password_reset(db, user=user, path=f"/password-reset/{token}")
     audit.record(db, "password_reset_requested", authority="anonymous")
     return render(request, "auth/check_email.html", {
         "email": email, "instruction": _("If you have sign-in details with this address, follow the link in the "
@@ -134,8 +133,7 @@ async def password_reset(request: Request) -> Response:
     user.email_confirmed_at = user.email_confirmed_at or utcnow()  # the link proved the address
     accounts.clear_sign_in_failures(db, user.email)
     audit.record(db, "password_reset", authority="self", actor_user_id=user.id)
-    account_emails.security_changed(db, user=user, what=_("Your password was reset. You have been signed out "
-                                                          "everywhere else."))
+    account_emails.security_changed(db, user=user, what=account_emails.PASSWORD_RESET)
     # The new password is the first step only: anyone with a second step is asked for it now.
     return begin_session(request, db, user, None)
 

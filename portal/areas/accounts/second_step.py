@@ -103,8 +103,7 @@ async def recovery_code(request: Request) -> Response:
         left = two_step.recovery_codes_left(db, half.user_id)
         user = db.get(User, half.user_id)
         assert user is not None
-        account_emails.security_changed(db, user=user, what=_("You signed in with a recovery code. You have {left} "
-                                                              "left.").format(left=left))
+        account_emails.security_changed(db, user=user, what=account_emails.RECOVERY_CODE_USED, codes_left=left)
         response = RedirectResponse(next_of(request) or "/", status_code=303)
         finish_second_step(request, db, half, response, method="recovery-code")
         return response
@@ -166,8 +165,7 @@ async def set_up(request: Request) -> Response:
             user = db.get(User, half.user_id)
             assert user is not None
             audit.record(db, "second_step_added", authority="self", actor_user_id=half.user_id, kind="totp")
-            account_emails.security_changed(db, user=user, what=_("You set up an authenticator app for 2-step "
-                                                                  "verification."))
+            account_emails.security_changed(db, user=user, what=account_emails.APP_ADDED)
             response = render(request, "auth/recovery_codes.html",
                               {"codes": codes, "continue_url": next_of(request) or "/"})
             finish_second_step(request, db, half, response, method="totp-set-up")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.areas.accounts.common import link, origin, rp_id, save, saved, session_record, settings_of, with_next
+from portal.areas.accounts.common import origin, rp_id, save, saved, session_record, settings_of, with_next
 from portal.domain import account_emails, accounts, audit, passkeys, two_step
 from portal.domain.models import Membership, User, utcnow
 from portal.domain.people import Viewer
@@ -126,8 +126,7 @@ async def change_password(request: Request) -> Response:
         return render(request, "auth/change_password.html", {"form": form})
     accounts.change_password(db, settings_of(request), user, form.get("password"), keep_session_id=viewer.session_id)
     audit.record(db, "password_changed", authority="self", actor_user_id=user.id)
-    account_emails.security_changed(db, user=user, what=_("Your password was changed. You have been signed out "
-                                                          "everywhere else."))
+    account_emails.security_changed(db, user=user, what=account_emails.PASSWORD_CHANGED)
     return RedirectResponse(HOME + "?changed=password", status_code=303)
 
 
@@ -156,8 +155,7 @@ async def add_authenticator_app(request: Request) -> Response:
         factor = two_step.add_totp(db, viewer.user_id, secret, form.get("code"))
         if factor is not None:
             save(db, viewer.session_id, totp_secret=None)
-            return _method_added(request, viewer, _("You added an authenticator app for 2-step verification."),
-                                 "totp")
+            return _method_added(request, viewer, account_emails.APP_ADDED, "totp")
         form.error("code", _("Enter the 6 digit code the app shows") if not form.get("code") else
                    _("The code you entered is not correct, or may have expired. Check your authenticator app "
                      "and try again"))
@@ -192,8 +190,7 @@ async def add_passkey(request: Request) -> Response:
         factor = challenge and passkeys.add_passkey(db, user_id=viewer.user_id, credential=form.get("credential"),
                                                     challenge=challenge, rp_id=rp_id(request), origin=origin(request))
         if factor:
-            return _method_added(request, viewer, _("You added a passkey or security key for 2-step verification."),
-                                 "passkey")
+            return _method_added(request, viewer, account_emails.PASSKEY_ADDED, "passkey")
         form.error("credential", _("Your passkey or security key could not be added. Try again"))
     options, challenge = passkeys.registration_options(db, user_id=viewer.user_id, email=viewer.email,
                                                        name=viewer.name, rp_id=rp_id(request))
@@ -216,8 +213,7 @@ async def remove_method(request: Request) -> Response:
         return render(request, "auth/remove_method.html", {"form": Form(), "method": factor, "last": last})
     two_step.remove_method(db, viewer.user_id, factor.id)
     audit.record(db, "second_step_removed", authority="self", actor_user_id=viewer.user_id, kind=factor.kind)
-    account_emails.security_changed(db, user=_user(request, viewer),
-                                    what=_("You removed a way to get security codes for 2-step verification."))
+    account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.METHOD_REMOVED)
     return RedirectResponse(HOME + "?changed=method", status_code=303)
 
 
@@ -232,8 +228,7 @@ async def new_recovery_codes(request: Request) -> Response:
         return render(request, "auth/new_codes.html", {"form": Form()})
     codes = two_step.new_recovery_codes(db, viewer.user_id)
     audit.record(db, "recovery_codes_replaced", authority="self", actor_user_id=viewer.user_id)
-    account_emails.security_changed(db, user=_user(request, viewer),
-                                    what=_("You got new recovery codes. The old ones no longer work."))
+    account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.CODES_REPLACED)
     return render(request, "auth/recovery_codes.html", {"codes": codes, "continue_url": HOME})
 
 
@@ -242,8 +237,7 @@ async def sign_out_others(request: Request) -> Response:
     db = db_session(request)
     ended = accounts.end_sessions(db, viewer.user_id, except_session_id=viewer.session_id)
     audit.record(db, "other_sessions_ended", authority="self", actor_user_id=viewer.user_id, count=ended)
-    account_emails.security_changed(db, user=_user(request, viewer),
-                                    what=_("You signed out of every other device and browser."))
+    account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.OTHERS_SIGNED_OUT)
     return RedirectResponse(HOME + "?changed=sessions", status_code=303)
 
 
@@ -256,7 +250,7 @@ async def send_confirmation(request: Request) -> Response:
                                                                             user.email):
         token = accounts.new_email_token(db, purpose=accounts.CONFIRM_EMAIL, email=user.email, user_id=user.id,
                                          lifetime=timedelta(seconds=settings.email_link_seconds))
-        account_emails.confirm_email(db, user=user, link=link(request, f"/confirm-email/{token}"))
+        account_emails.confirm_email(db, user=user, path=f"/confirm-email/{token}")
     return render(request, "auth/check_email.html", {
         "email": user.email, "instruction": _("Follow the link in the email to confirm your email address.")})
 

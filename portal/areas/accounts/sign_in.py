@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.areas.accounts.common import begin_session, link, next_of, settings_of, source_of, with_next
+from portal.areas.accounts.common import begin_session, next_of, settings_of, source_of, with_next
 from portal.domain import account_emails, accounts, audit
 from portal.domain.accounts import MAX_EMAIL_LENGTH, SignInOutcome
 from portal.i18n import gettext as _
@@ -53,7 +53,7 @@ async def sign_in(request: Request) -> Response:
             token = accounts.new_email_token(db, purpose=accounts.SIGN_IN_LINK, email=result.user.email,
                                              user_id=result.user.id, payload={"next": next_url},
                                              lifetime=timedelta(seconds=settings.email_link_seconds))
-            account_emails.sign_in_link(db, user=result.user, link=link(request, f"/sign-in/link/{token}"))
+            account_emails.sign_in_link(db, user=result.user, path=f"/sign-in/link/{token}")
         form.error("email", _("You have tried to sign in too many times. If the email address and password you "
                               "entered are right, we have sent you an email with a link to finish signing in"))
     return render(request, "auth/sign_in.html", {"form": form, "next_url": next_url})

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.domain import audit, handshake
+from portal.domain import audit, handshake, notifications
 from portal.domain.access import MAX_ID
 from portal.domain.client_links import LINK_PREFIX, client_link, normalise_agency_name
 from portal.domain.handshake import EXPIRY_DAYS, ITSA_MAIN, ITSA_SUPPORTING, Refused, Status, effective_status
@@ -500,6 +500,7 @@ async def remove_helper(request: Request) -> Response:
         return render(request, T + "already_removed.html", context)
     audit.record(db, "helper_removed", authority="self", actor_user_id=viewer.user_id,
                  taxpayer_id=link.taxpayer_id, helper_link_id=link.id, helper_user_id=link.helper_user_id)
+    notifications.helper_ended(db, link, ended_by="client")
     return RedirectResponse(f"{MANAGE}/helper-removed/{link.id}", status_code=303)
 
 
