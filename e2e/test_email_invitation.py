@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import SignIn, h1, scan
+from e2e.conftest import SignIn, h1, scan, sign_up
 from portal.devdata import demo
 from tests.mailbox import Mailbox, Received
 
@@ -36,12 +36,7 @@ def test_the_helper_accepts_from_the_emailed_link(page: Page, new_context: NewCo
     # The helper already has sign-in details with the address they will be invited at.
     helper = new_context().new_page()
     helper.goto("/sign-up")
-    h1(helper, "Create your sign-in details")
-    helper.get_by_label("Full name").fill(helper_name)
-    helper.get_by_label("Email address").fill(helper_email)
-    helper.get_by_label("Create a password").fill(demo.DEMO_PASSWORD)
-    helper.get_by_label("Confirm password").fill(demo.DEMO_PASSWORD)
-    helper.get_by_role("button", name="Create sign-in details").click()
+    sign_up(helper, mailbox, helper_name, helper_email)
     expect(helper.get_by_role("button", name="Sign out")).to_be_visible()
     helper.get_by_role("button", name="Sign out").click()
     expect(helper.get_by_role("button", name="Sign out")).to_have_count(0)

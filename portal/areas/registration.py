@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from portal.areas.accounts.common import safe_next
 from portal.areas.accounts.recovery import request_sign_up
-from portal.domain import audit, identifiers, ratelimits
+from portal.domain import accounts, audit, identifiers, ratelimits
 from portal.domain.access import MAX_ID
 from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.identifiers import IdentifierKind
@@ -345,6 +345,8 @@ async def question(request: Request) -> Response:
         raise HTTPException(status_code=404)
     if viewer.is_agent:
         return RedirectResponse("/register", status_code=303)
+    if not accounts.email_confirmed(db_session(request), viewer.user_id):  # joining a firm needs a proved address
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     context = {"back": _previous_page(question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
@@ -362,6 +364,8 @@ async def check_answers(request: Request) -> Response:
     viewer = require_viewer(request)
     if viewer.is_agent:
         return RedirectResponse("/register", status_code=303)
+    if not accounts.email_confirmed(db_session(request), viewer.user_id):
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     answers = journeys.answers(request, JOURNEY)
     if (missing := first_unanswered(answers)) is not None:
         return RedirectResponse(f"/register/{missing.slug}", status_code=303)

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.areas.registration import check_email
-from portal.domain import audit, notifications
+from portal.domain import accounts, audit, notifications
 from portal.domain.access import MAX_ID
 from portal.domain.models import HelperLink, Taxpayer, User, utcnow
 from portal.domain.people import Viewer
@@ -264,6 +264,8 @@ async def accept(request: Request) -> Response:
         return render(request, "helpers/accept_signed_out.html", context)
     if viewer.email.lower() != link.invited_email:
         return render(request, "helpers/accept_wrong_email.html", {**context, "masked": mask_email(link.invited_email)})
+    if not accounts.email_confirmed(db, viewer.user_id):  # the invitation went to an address nobody has proved
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     if request.method == "POST":
         return await _respond(request, db, viewer, link)
     if people_helped(db, viewer.user_id) >= MAX_PEOPLE_HELPED:

@@ -65,6 +65,12 @@ class PasswordChecker:
         self.check(None, password)
 
 
+def email_confirmed(db: Session, user_id: int) -> bool:
+    """Only a confirmed address may receive a trusted helper's invitation or join a firm (issue 12)."""
+    user = db.get(User, user_id)
+    return user is not None and user.email_confirmed_at is not None
+
+
 def password_problem(password: str) -> str | None:
     """The English message id for what is wrong with a new password, or None. Callers translate it."""
     if not password:
