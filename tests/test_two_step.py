@@ -102,12 +102,14 @@ def test_a_code_from_the_app_completes_sign_in_and_each_code_works_once(client: 
     response = _password(client, "agent@example.com", next_url="/whats-due")
     assert response.headers["location"] == "/sign-in/second-step?next=%2Fwhats-due"
     page = client.get(response.headers["location"])
-    assert "Enter the 6 digit code from your authenticator app" in page.text and 'autocomplete="one-time-code"' in page.text
+    assert "Enter the 6 digit code from your authenticator app" in page.text
+    assert 'autocomplete="one-time-code"' in page.text
     for typed, message in (("", "Enter the 6 digit code"), ("12ab56", "Enter the code using only 6 digits")):
         assert message in _code(client, typed).text
     code = totp_code()
     allow_code_again(client)
-    done = client.post("/sign-in/second-step?next=%2Fwhats-due", data={"code": code, "csrf_token": csrf_from(page.text)})
+    done = client.post("/sign-in/second-step?next=%2Fwhats-due",
+                       data={"code": code, "csrf_token": csrf_from(page.text)})
     assert done.headers["location"] == "/whats-due"
     assert client.get("/whats-due").status_code == 200
     # The same code again, in another browser that knows the password: refused (no replay within its 30 s).
@@ -127,8 +129,8 @@ def test_five_wrong_codes_lock_the_second_step_for_two_hours_on_every_worker(
         allow_code_again(other_worker)
         locked = other_worker.get("/sign-in/second-step")
         assert locked.status_code == 429 and "wait 2 hours" in locked.text
-        refused = other_worker.post("/sign-in/second-step", data={"code": totp_code(),
-                                                                 "csrf_token": csrf_from(other_worker.get("/sign-in").text)})
+        token = csrf_from(other_worker.get("/sign-in").text)
+        refused = other_worker.post("/sign-in/second-step", data={"code": totp_code(), "csrf_token": token})
         assert refused.status_code == 429
         assert other_worker.get("/clients").status_code == 303
 
@@ -248,7 +250,8 @@ def test_an_agent_cannot_remove_their_only_method_but_may_after_adding_another(
 ) -> None:
     sign_in(client, "agent@example.com")
     with engine.connect() as connection:
-        factor_id = connection.execute(select(SecondFactor.id).where(SecondFactor.user_id == world.agent.id)).scalar_one()
+        factor_id = connection.execute(
+            select(SecondFactor.id).where(SecondFactor.user_id == world.agent.id)).scalar_one()
     assert client.get(f"/account/security/methods/{factor_id}/remove").status_code == 403
     with engine.begin() as connection:  # two methods now
         connection.execute(update(SecondFactor).values(counter=0))
@@ -268,9 +271,11 @@ def test_changing_methods_asks_for_the_second_step_again_after_five_minutes(
     sign_in(client, "agent@example.com")
     assert client.get("/account/security/authenticator-app").status_code == 200  # just signed in: recent
     with engine.begin() as connection:
-        connection.execute(update(UserSession).values(reauthenticated_at=factories.utcnow() - factories.timedelta(minutes=6)))
+        connection.execute(update(UserSession).values(
+            reauthenticated_at=factories.utcnow() - factories.timedelta(minutes=6)))
     asked = client.get("/account/security/authenticator-app")
-    assert asked.headers["location"] == "/account/security/confirm-it-is-you?next=%2Faccount%2Fsecurity%2Fauthenticator-app"
+    assert asked.headers["location"] == ("/account/security/confirm-it-is-you"
+                                         "?next=%2Faccount%2Fsecurity%2Fauthenticator-app")
     page = client.get(asked.headers["location"])
     wrong = client.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page.text)})
     assert "not correct" in wrong.text
