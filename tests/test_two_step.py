@@ -206,6 +206,16 @@ def test_a_half_signed_in_session_reaches_no_page_and_no_journey(client: TestCli
     assert htmx.headers["HX-Redirect"].startswith("/sign-in/second-step")
 
 
+def test_signing_out_half_way_ends_only_that_session(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app, follow_redirects=False) as desk:
+        sign_in(desk, "agent@example.com")
+        _password(client, "agent@example.com")
+        page = client.get("/sign-in/second-step")
+        assert client.post("/sign-out", data={"csrf_token": csrf_from(page.text)}).status_code == 303
+        assert client.get("/sign-in/second-step").headers["location"].startswith("/sign-in")
+        assert desk.get("/clients").status_code == 200
+
+
 def test_codes_are_checked_against_the_enrolled_secret_only(client: TestClient, world: World) -> None:
     _password(client, "agent@example.com")
     assert "not correct" in _code(client, pyotp.TOTP(pyotp.random_base32()).now()).text

@@ -141,6 +141,11 @@ def email_requests_allowed(db: Session, settings: Settings, purpose: str, email:
 # --- sessions ----------------------------------------------------------------------------------------------------
 
 
+def end_session(db: Session, session_id: int) -> None:
+    db.execute(update(UserSession).where(col(UserSession.id) == session_id, col(UserSession.ended_at).is_(None))
+               .values(ended_at=utcnow(), journeys={}))
+
+
 def end_sessions(db: Session, user_id: int, *, except_session_id: int | None = None) -> int:
     """End the person's sessions on the server (password changed or reset, 2-step reset, "sign out of all
     others"); their half-finished answers go with them."""

@@ -88,8 +88,8 @@ async def sign_out(request: Request) -> Response:
     if viewer is not None:
         request.app.state.sessions.end(db, viewer, response)
         audit.record(db, "timed_out" if timed_out else "signed_out", authority="self", actor_user_id=viewer.user_id)
-    elif half is not None:
-        accounts.end_sessions(db, half.user_id)
+    elif half is not None:  # signing out half-way through: this session only, not the person's others
+        accounts.end_session(db, half.session_id)
         response.headers.append("set-cookie", request.app.state.sessions.cookies.header(
             request.app.state.sessions.cookies.session, "", max_age=0))
     return response
