@@ -60,6 +60,7 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = True
+    smtp_ca_file: str = ""  # a private CA to trust for the relay's certificate, besides the system's
     smtp_timeout_seconds: float = 30.0
     mail_from: str = "Agent Online Self-Serve <no-reply@localhost>"
     mail_dir: Path = DATA_DIR / "mail"
@@ -90,6 +91,7 @@ class Settings:
             smtp_username=os.environ.get("SMTP_USERNAME", ""),
             smtp_password=os.environ.get("SMTP_PASSWORD", ""),
             smtp_starttls=_flag(os.environ.get("SMTP_STARTTLS", "true")),
+            smtp_ca_file=os.environ.get("SMTP_CA_FILE", ""),
             mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
             mail_dir=data_dir / "mail",
             mail_lease_seconds=float(os.environ.get("MAIL_LEASE_SECONDS", "300")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from email.policy import default as default_policy
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -68,6 +70,16 @@ class Mailbox:
     on_data: Callable[[Received], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
+    tls: ssl.SSLContext | None = None  # offer STARTTLS, and require it before anything else
+    login: tuple[str, str] | None = None  # require AUTH with these credentials
+    logins: list[str] = field(default_factory=list)
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = (isinstance(data, LoginPassword) and self.login is not None
+              and (data.login.decode(), data.password.decode()) == self.login)
+        if ok:
+            self.logins.append(data.login.decode())
+        return AuthResult(success=ok)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
                           rcpt_options: list[str]) -> str:
@@ -89,7 +101,12 @@ class Mailbox:
         return "250 OK"
 
     def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if self.tls is not None:
+            options.update(tls_context=self.tls, require_starttls=True)
+        if self.login is not None:
+            options.update(auth_required=True, authenticator=self._authenticate, auth_require_tls=True)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
 
     def stop(self) -> None:

@@ -393,13 +393,16 @@ def test_development_delivers_into_files_and_a_resend_overwrites_its_own_file(tm
     email = OutboxEmail(message_id="abc123", kind="request_cancelled", to_address="jane@example.com",
                         language="en", context={"firm_name": "Harbour", "client_name": "Jane",
                                                 "service": "HMRC-MTD-VAT"})
-    message = build(email, render(email.kind, "en", email.context, base_url=BASE), settings)
     files = FileTransport(tmp_path / "mail")
+    message = build(email, render(email.kind, "en", email.context, base_url=BASE), settings,
+                    readable=files.readable)
     files.send(message)
     files.send(message)
     [written] = list((tmp_path / "mail").glob("*.eml"))
     assert written.name.endswith("-jane@example.com-abc123.eml")
     assert b"Subject: Harbour has cancelled their authorisation request" in written.read_bytes()
+    # Readable in any editor: the text as it is, not quoted-printable.
+    assert "Harbour has cancelled their request to deal with VAT for Jane." in written.read_text(encoding="utf-8")
 
 
 def test_every_sentence_of_every_email_has_its_welsh_translation() -> None:
@@ -527,3 +530,43 @@ def test_the_outbox_command_lists_failing_emails_for_operators(file_engine: Engi
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 0
     assert [e.status for e in queued(file_engine)] == ["pending", "pending"]
+
+
+def test_the_sender_starts_tls_checks_the_relays_certificate_and_logs_in(
+        engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate for the test relay")
+    cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    relay = Mailbox(tls=tls, login=("portal", "relay-password"))
+    relay.start()
+    try:
+        secure = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=relay.port, smtp_starttls=True,
+                                     smtp_ca_file=str(cert), smtp_username="portal", smtp_password="relay-password",
+                                     smtp_timeout_seconds=5, base_url=BASE)
+        enqueue(engine, 1)
+        untrusted = Sender(engine, dataclasses.replace(secure, smtp_ca_file="")).run_once()
+        assert untrusted.retrying == 1 and relay.received == []  # an unverified relay gets nothing
+        assert "CERTIFICATE_VERIFY_FAILED" in (queued(engine)[0].last_error or "")
+        with unit_of_work(engine) as db:
+            outbox.retry(db, queued(engine)[0].id, now=utcnow())
+        deliver(engine, secure)
+        assert relay.logins == ["portal"] and len(relay.received) == 1
+    finally:
+        relay.stop()
+
+
+def test_no_page_can_wait_for_the_relay() -> None:
+    """Pages and the domain only write outbox rows: nothing they import can talk to a relay."""
+    from tests.test_layout import imported_modules, refused, sources
+
+    for folder in ("areas", "web", "domain"):
+        for path in sources(folder):
+            assert refused(imported_modules(path), ("portal.mail", "portal.worker", "smtplib")) == [], path

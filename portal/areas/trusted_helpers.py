@@ -207,7 +207,7 @@ async def invite_check(request: Request) -> Response:
     db.flush()
     audit.record(db, "helper_invited", authority="self", actor_user_id=viewer.user_id, taxpayer_id=taxpayer.id,
                  helper_link_id=link.id, email=email)
-    notifications.helper_invited(db, link, token=token, person_name=taxpayer.name)
+    notifications.helper_invited(db, link, token=token)
     # Kept in the person's server-side session only so the next page can show the link to pass on.
     journeys.save(request, JOURNEY, sent_link_id=link.id, sent_token=token)
     return RedirectResponse("/trusted-helpers/invite/sent", status_code=303)

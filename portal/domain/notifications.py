@@ -206,11 +206,13 @@ def details_changed(db: Session, taxpayer: Taxpayer, *, part: str, actor_user_id
 
 # Trusted helpers ---------------------------------------------------------------------------------------------
 
-def helper_invited(db: Session, link: HelperLink, *, token: str, person_name: str) -> None:
+def helper_invited(db: Session, link: HelperLink, *, token: str) -> None:
     """The invitation, to the invited address only: the secret link appears in no other email."""
+    taxpayer = db.get(Taxpayer, link.taxpayer_id)
+    assert taxpayer is not None
     recipient = _address_recipient(db, link.invited_email)
     _send(db, "helper_invitation", [recipient], {
-        "person_name": person_name, "invited_email": link.invited_email,
+        "person_name": taxpayer.name, "invited_email": link.invited_email,
         "secret_path": f"/trusted-helpers/accept/{token}"})
 
 

@@ -79,7 +79,7 @@ class Sender:
             db.expunge(email)
         try:
             rendered = render.render(email.kind, email.language, email.context, base_url=self.settings.base_url)
-            self.transport.send(transport.build(email, rendered, self.settings))
+            self.transport.send(transport.build(email, rendered, self.settings, readable=self.transport.readable))
         except transport.PermanentFailure as refused:
             return self._failed(held, f"refused: {refused}", permanent=True)
         except Exception as error:  # noqa: BLE001 (any failure is recorded on the email, which is kept)

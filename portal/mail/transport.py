@@ -28,7 +28,9 @@ def message_id_for(email: OutboxEmail, settings: Settings) -> str:
     return f"<{email.message_id}@{domain}>"
 
 
-def build(email: OutboxEmail, rendered: Rendered, settings: Settings) -> EmailMessage:
+def build(email: OutboxEmail, rendered: Rendered, settings: Settings, *, readable: bool = False) -> EmailMessage:
+    """`readable`: UTF-8 text as it is (8bit), for a file a person opens in an editor; a relay gets
+    quoted-printable, which every relay accepts."""
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = email.to_address
@@ -36,13 +38,16 @@ def build(email: OutboxEmail, rendered: Rendered, settings: Settings) -> EmailMe
     message["Message-ID"] = message_id_for(email, settings)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    encoding = "8bit" if readable else "quoted-printable"
+    message.set_content(rendered.text, cte=encoding)
+    message.add_alternative(rendered.html, subtype="html", cte=encoding)
     message["Content-Language"] = email.language  # after the content: set_content replaces Content-* headers
     return message
 
 
 class Transport(Protocol):
+    readable: bool  # whether a person reads its output directly (build(readable=...))
+
     def send(self, message: EmailMessage) -> None: ...
 
     def close(self) -> None: ...
@@ -50,6 +55,8 @@ class Transport(Protocol):
 
 class SMTPTransport:
     """One connection, opened on first use and reused for a batch; STARTTLS and login as settings say."""
+
+    readable = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -60,7 +67,8 @@ class SMTPTransport:
         connection = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
         try:
             if s.smtp_starttls:
-                connection.starttls(context=ssl.create_default_context())
+                # The relay's certificate and name are verified: credentials never go to an impostor.
+                connection.starttls(context=ssl.create_default_context(cafile=s.smtp_ca_file or None))
             if s.smtp_username:
                 connection.login(s.smtp_username, s.smtp_password)
         except BaseException:
@@ -102,6 +110,8 @@ class SMTPTransport:
 class FileTransport:
     """Development: each email becomes var/mail/<timestamp>-<to>-<id>.eml, readable in any mail program or
     editor. Named by the Message-ID too, so an email resent after a crash overwrites its own file."""
+
+    readable = True
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
