@@ -342,3 +342,22 @@ def test_someone_who_helps_nobody_sees_an_empty_state(client: TestClient, engine
     sign_in(client, "helen@example.com")
     page = client.get("/helping")
     assert page.status_code == 200 and "You are not helping anyone at the moment" in page.text
+
+
+def test_an_unconfirmed_address_cannot_accept_an_invitation_until_it_is_confirmed(
+    client: TestClient, app, engine: Engine, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 12: the invitation reaches whoever proves the address, never an account that has not."""
+    _person(engine, settings)
+    with unit_of_work(engine) as db:
+        unconfirmed = factories.user(db, settings, "unproved@example.com", "Una Proved")
+        unconfirmed.email_confirmed_at = None  # made before sign-up asked for confirmation
+    sign_in(client, "mary@example.com")
+    path = _invite(client, "unproved@example.com")
+    with _client(app) as helper:
+        sign_in(helper, "unproved@example.com")
+        refused = helper.get(path)
+        assert refused.status_code == 403 and "Confirm your email address first" in refused.text
+        helper.post("/account/security/confirm-email", data={"csrf_token": csrf_from(refused.text)})
+        follow_emailed_link(helper, "unproved@example.com")
+        assert "Do you want to help Mary Jones?" in helper.get(path).text
