@@ -7,7 +7,6 @@ import dataclasses
 import re
 
 import pyotp
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -223,8 +222,7 @@ def test_codes_are_checked_against_the_enrolled_secret_only(client: TestClient, 
     assert _code(client, pyotp.TOTP(TOTP_SECRET).now()).status_code == 303
 
 
-@pytest.mark.parametrize("source_limit", [3])
-def test_two_step_failures_are_audited(client: TestClient, world: World, engine: Engine, source_limit: int) -> None:
+def test_two_step_failures_are_audited(client: TestClient, world: World, engine: Engine) -> None:
     _password(client, "agent@example.com")
     _code(client, "000000")
     with engine.connect() as connection:
@@ -301,3 +299,14 @@ def test_settings_hold_the_code_limits(settings: Settings, engine: Engine, world
         _password(client, "agent@example.com")
         _code(client, "000000")
         assert client.get("/sign-in/second-step").status_code == 429
+
+
+def test_a_forged_passkey_answer_is_refused_and_counted(client: TestClient, world: World, engine: Engine) -> None:
+    _password(client, "agent@example.com")
+    page = client.get("/sign-in/second-step")
+    refused = client.post("/sign-in/passkey", data={"credential": '{"id": "forged", "response": {}}',
+                                                    "csrf_token": csrf_from(page.text)})
+    assert "Your passkey or security key could not be checked" in refused.text and 'href="#passkey"' in refused.text
+    assert client.get("/clients").status_code == 303
+    with engine.connect() as connection:
+        assert "second_step_failed" in connection.execute(select(AuditEvent.action)).scalars().all()

@@ -130,7 +130,7 @@ async def passkey_sign_in(request: Request) -> Response:
         finish_second_step(request, db, half, response, method="passkey")
         return response
     form = Form()
-    _wrong(request, half, form, "code", _("Your passkey or security key could not be checked. Try again, or use "
+    _wrong(request, half, form, "passkey", _("Your passkey or security key could not be checked. Try again, or use "
                                           "another way to sign in"))
     return render(request, "auth/second_step.html", _context(request, half, form))
 
