@@ -28,7 +28,7 @@ from e2e.page_checks import findings, problems, report
 from portal import worker
 from portal.app import create_app
 from portal.devdata import demo
-from portal.domain.models import SecondFactor
+from portal.domain.account_models import SecondFactor
 from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import Settings

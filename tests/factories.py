@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from portal.domain import identifiers
+from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -20,7 +21,6 @@ from portal.domain.models import (
     Membership,
     Obligation,
     OutboxEmail,
-    SecondFactor,
     Taxpayer,
     TaxpayerIdentifier,
     User,

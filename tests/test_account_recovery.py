@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from portal.app import create_app
 from portal.domain import accounts
-from portal.domain.models import EmailToken, User, UserSession, utcnow
+from portal.domain.account_models import EmailToken
+from portal.domain.models import User, UserSession, utcnow
 from portal.settings import Settings
 from tests import factories
 from tests.factories import PASSWORD, World, allow_code_again, csrf_from, second_step, sign_in, totp_code

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from portal.app import create_app
-from portal.domain.models import AuditEvent, Membership, RecoveryCode, SecondFactor, UserSession
+from portal.domain.account_models import RecoveryCode, SecondFactor
+from portal.domain.models import AuditEvent, Membership, UserSession
 from portal.settings import Settings
 from tests import factories
 from tests.factories import PASSWORD, TOTP_SECRET, World, allow_code_again, csrf_from, sign_in, totp_code

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from portal.devdata.calendar import at
 from portal.devdata.records import Submitter, TaxRecords
 from portal.domain import identifiers
+from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -22,7 +23,6 @@ from portal.domain.models import (
     FirmClient,
     HelperLink,
     Membership,
-    SecondFactor,
     Taxpayer,
     TaxpayerIdentifier,
     User,

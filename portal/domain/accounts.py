@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from portal.domain import ratelimits
-from portal.domain.models import EmailToken, User, UserSession, utcnow
+from portal.domain.account_models import EmailToken
+from portal.domain.models import User, UserSession, utcnow
 from portal.domain.sql import rowcount
 from portal.domain.times import aware
 from portal.settings import Settings

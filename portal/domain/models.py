@@ -1,4 +1,4 @@
-"""Every table in the portal. Schema changes go through Alembic (portal/migrations)."""
+"""Every table but the sign-in ones (portal.domain.account_models). Schema changes go through portal/migrations."""
 
 from __future__ import annotations
 
@@ -43,8 +43,7 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=120)
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
-    # None until the person follows a link sent to the address (accounts created before sign-up asked stay
-    # None until they confirm from "Sign in and security details").
+    # None until the person follows a link sent to the address (older accounts: until they confirm it later).
     email_confirmed_at: datetime | None = None
     # When a forgotten password was last reset: how codes are received cannot change for 48 hours after it.
     password_reset_at: datetime | None = None
@@ -68,8 +67,7 @@ class UserSession(SQLModel, table=True):
     # False while only the password (or an emailed link) has been checked: such a session reaches nothing but
     # the second-step pages (portal.web.sessions.require_viewer refuses it everywhere else).
     second_step_done: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    # When the person last proved themselves again (the second step, or the password without one): changing
-    # how they sign in needs this to be recent.
+    # When the person last proved themselves again (second step, or password): changing methods needs it recent.
     reauthenticated_at: datetime | None = None
     user_agent: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     # Answers to question pages in progress, by journey name: kept on the server, so nothing the person
@@ -345,48 +343,6 @@ class RateLimitEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class SecondFactor(SQLModel, table=True):
-    """A way to prove the second step: an authenticator app (TOTP) or a passkey or security key (WebAuthn)."""
-
-    __tablename__ = "second_factor"
-    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    user_id: int = Field(foreign_key="user.id", index=True)
-    kind: str = Field(max_length=10)  # "totp" or "passkey"
-    label: str = Field(default="", max_length=80)
-    # TOTP: the base32 shared secret. Passkey: the credential's public key (COSE, base64url).
-    secret: str = Field(max_length=1000)
-    credential_id: str | None = Field(default=None, max_length=1400, unique=True)  # passkeys, base64url
-    # TOTP: the last time step accepted, so a code is good once (RFC 6238 §5.2). Passkey: the signature counter.
-    counter: int = 0
-    created_at: datetime = Field(default_factory=utcnow)
-    last_used_at: datetime | None = None
-
-
-class RecoveryCode(SQLModel, table=True):
-    """One of ten single-use codes, shown once; only a hash is kept."""
-
-    __tablename__ = "recovery_code"
-    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    user_id: int = Field(foreign_key="user.id", index=True)
-    code_hash: str = Field(max_length=64, unique=True)
-    used_at: datetime | None = None
-
-
-class EmailToken(SQLModel, table=True):
-    """A link sent by email: confirm a new sign-up, reset a forgotten password, or finish a locked sign-in.
-    Single use, short-lived, and only a hash of its token is stored."""
-
-    __tablename__ = "email_token"
-    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    purpose: str = Field(max_length=20)  # "sign-up", "confirm-email", "password-reset", "sign-in"
-    token_hash: str = Field(max_length=64, unique=True)
-    email: str = Field(max_length=254)
-    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
-    # A sign-up's name, password hash and where to go next, until the address is confirmed.
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
-    used_at: datetime | None = None
 class OutboxEmail(SQLModel, table=True):
     """An email to send, written in the same transaction as the change that causes it (portal.domain.outbox):
     a change that rolls back leaves none, and one that commits is never forgotten. Senders claim a row with a

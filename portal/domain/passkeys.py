@@ -20,7 +20,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from portal.domain.models import SecondFactor, utcnow
+from portal.domain.account_models import SecondFactor
+from portal.domain.models import utcnow
 from portal.domain.two_step import PASSKEY, methods
 
 RP_NAME = "Agent Online Self-Serve"

@@ -18,7 +18,8 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlmodel import Session, col
 
 from portal.domain import ratelimits
-from portal.domain.models import Membership, RecoveryCode, SecondFactor, User, utcnow
+from portal.domain.account_models import RecoveryCode, SecondFactor
+from portal.domain.models import Membership, User, utcnow
 from portal.domain.sql import rowcount
 from portal.settings import Settings
 
