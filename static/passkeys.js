@@ -33,11 +33,10 @@ const request = (options) => ({
   allowCredentials: (options.allowCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) })),
 });
 
+// What is shown is decided by accounts.css before the first paint (a browser that runs this module almost
+// always has WebAuthn), so nothing moves when this script arrives; only a browser without it is told here.
+if (!supported) document.body.classList.add('app-no-webauthn');
 if (supported) {
-  for (const el of document.querySelectorAll('[data-passkey-sign-in], [data-passkey-supported], [data-passkey-create]')) {
-    el.hidden = false;
-  }
-  for (const el of document.querySelectorAll('[data-passkey-unsupported], .app-no-passkey')) el.hidden = true;
 
   for (const button of document.querySelectorAll('[data-passkey-create]')) {
     button.addEventListener('click', async () => {

@@ -172,11 +172,11 @@ def second_step(client: TestClient, response, secret: str = TOTP_SECRET):  # typ
     return response
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, secret: str = TOTP_SECRET) -> None:
     token = csrf_from(client.get("/sign-in").text)
     response = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
     assert response.status_code == 303, response.text
-    response = second_step(client, response)
+    response = second_step(client, response, secret)
     assert response.status_code == 303 or "Save your recovery codes" in response.text, response.text
 
 
