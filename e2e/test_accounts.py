@@ -192,7 +192,7 @@ def test_the_timeout_dialog_warns_keeps_the_session_and_signs_out(page: Page, js
     expect(dialog).to_have_count(0)
     page.clock.fast_forward("15:01")
     h1(page, "For your security, we signed you out")
-    scan(page, "timed out")
+    scan(page, "timed out", phone_load=False)  # still on the fake clock
     page.goto("/account")
     expect(page).to_have_url(re.compile(r"/sign-in"))
 

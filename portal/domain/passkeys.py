@@ -32,9 +32,12 @@ def _descriptors(db: Session, user_id: int) -> list[PublicKeyCredentialDescripto
             for f in methods(db, user_id) if f.kind == PASSKEY and f.credential_id]
 
 
-def registration_options(db: Session, *, user_id: int, email: str, name: str, rp_id: str) -> tuple[str, str]:
-    """(the options as JSON for navigator.credentials.create, the challenge to keep in the session)."""
-    challenge = secrets.token_bytes(32)
+def registration_options(db: Session, *, user_id: int, email: str, name: str, rp_id: str,
+                         unused: str | None = None) -> tuple[str, str]:
+    """(the options as JSON for navigator.credentials.create, the challenge to keep in the session). `unused`: a
+    challenge issued to this session and not yet answered (the page loaded again, in another tab too), kept so
+    that loading the page twice does not spoil the first; every answer uses it up."""
+    challenge = webauthn.base64url_to_bytes(unused) if unused else secrets.token_bytes(32)
     options = webauthn.generate_registration_options(
         rp_id=rp_id, rp_name=RP_NAME, user_name=email, user_display_name=name,
         user_id=str(user_id).encode(), challenge=challenge, exclude_credentials=_descriptors(db, user_id),
@@ -61,8 +64,9 @@ def add_passkey(db: Session, *, user_id: int, credential: str, challenge: str, r
     return factor
 
 
-def authentication_options(db: Session, *, user_id: int, rp_id: str) -> tuple[str, str]:
-    challenge = secrets.token_bytes(32)
+def authentication_options(db: Session, *, user_id: int, rp_id: str, unused: str | None = None) -> tuple[str, str]:
+    """As registration_options, for navigator.credentials.get."""
+    challenge = webauthn.base64url_to_bytes(unused) if unused else secrets.token_bytes(32)
     options = webauthn.generate_authentication_options(
         rp_id=rp_id, challenge=challenge, allow_credentials=_descriptors(db, user_id),
         user_verification=UserVerificationRequirement.PREFERRED)

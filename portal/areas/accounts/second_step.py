@@ -56,7 +56,8 @@ def _context(request: Request, half: HalfSession, form: Form) -> dict[str, Any]:
     context: dict[str, Any] = {"form": form, "next_url": next_of(request), "has_totp": two_step.TOTP in kinds,
                                "has_passkey": two_step.PASSKEY in kinds, "passkey_options": ""}
     if two_step.PASSKEY in kinds:
-        options, challenge = passkeys.authentication_options(db, user_id=half.user_id, rp_id=rp_id(request))
+        options, challenge = passkeys.authentication_options(db, user_id=half.user_id, rp_id=rp_id(request),
+                                                              unused=saved(db, half.session_id, "passkey_challenge"))
         save(db, half.session_id, passkey_challenge=challenge)
         context["passkey_options"] = options
     return context

@@ -194,7 +194,8 @@ async def add_passkey(request: Request) -> Response:
             return _method_added(request, viewer, account_emails.PASSKEY_ADDED, "passkey")
         form.error("credential", _("Your passkey or security key could not be added. Try again"))
     options, challenge = passkeys.registration_options(db, user_id=viewer.user_id, email=viewer.email,
-                                                       name=viewer.name, rp_id=rp_id(request))
+                                                       name=viewer.name, rp_id=rp_id(request),
+                                                       unused=saved(db, viewer.session_id, "passkey_challenge"))
     save(db, viewer.session_id, passkey_challenge=challenge)
     return render(request, "auth/add_passkey.html", {"form": form, "options": options})
 
