@@ -19,9 +19,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
+
 REPO = Path(__file__).resolve().parent.parent
 AGENT_EMAIL = "agent@example.com"
 AGENT_PASSWORD = "demo-password-2026"
+DEMO_TOTP_SECRET = "AGENTDEMOAGENTDEMOAGENTDEMOAGENT"  # portal.devdata.demo: the demo agents' authenticator app
 KB = 1024  # budgets are in KiB (1 KB = 1,024 bytes here)
 
 
@@ -116,6 +119,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _post(opener: urllib.request.OpenerDirector, url: str, data: bytes) -> tuple[int, str]:
+    try:
+        response = opener.open(url, data=data, timeout=30)
+        status, location = response.status, response.headers.get("location", "")
+        response.close()
+    except urllib.error.HTTPError as error:  # the unfollowed 303 lands here
+        status, location = error.code, error.headers.get("location", "")
+    return status, location
+
+
 def sign_in(base_url: str, email: str = AGENT_EMAIL, password: str = AGENT_PASSWORD) -> http.cookiejar.CookieJar:
     """GET /sign-in (keeps the visitor cookie, scrapes csrf_token), POST the form; returns the cookie jar
     holding the session cookie. Raises if the portal does not answer with a 303 and a session cookie."""
@@ -127,14 +140,18 @@ def sign_in(base_url: str, email: str = AGENT_EMAIL, password: str = AGENT_PASSW
     if not finder.token:
         raise RuntimeError("no csrf_token hidden input on GET /sign-in")
     data = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": finder.token}).encode()
-    try:
-        response = opener.open(base_url + "/sign-in", data=data, timeout=30)
-        status = response.status
-        response.close()
-    except urllib.error.HTTPError as error:  # the unfollowed 303 lands here
-        status = error.code
+    status, location = _post(opener, base_url + "/sign-in", data)
     if status != 303:
         raise RuntimeError(f"sign-in answered {status}, expected 303 (wrong password? rate limited?)")
+    if location.startswith("/sign-in/second-step"):  # agents pass 2-step verification: the demo secret's code
+        with opener.open(base_url + location, timeout=30) as response:
+            finder = _CsrfFinder()
+            finder.feed(response.read().decode("utf-8"))
+        code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+        status, _ = _post(opener, base_url + location,
+                          urllib.parse.urlencode({"code": code, "csrf_token": finder.token or ""}).encode())
+        if status != 303:
+            raise RuntimeError(f"the second step answered {status} (a code used twice within 30 s is refused)")
     if not any("session" in cookie.name for cookie in jar):
         raise RuntimeError(f"sign-in set no session cookie; cookies: {[c.name for c in jar]}")
     return jar

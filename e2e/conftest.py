@@ -17,19 +17,22 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pyotp
 import pytest
 import uvicorn
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
 from e2e.axe import _violations, format_violations, scriptable
 from e2e.page_checks import findings, problems, report
 from portal import worker
 from portal.app import create_app
 from portal.devdata import demo
+from portal.domain.account_models import SecondFactor
 from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
 from portal.settings import Settings
-from tests.mailbox import Mailbox
+from tests.mailbox import Mailbox, Received
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SERVICE_NAME = "Agent Online Self-Serve"
@@ -44,6 +47,41 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+LIVE: dict[str, Any] = {}  # the live server's engine, for allow_code_again
+
+
+def allow_code_again() -> None:
+    """An authenticator code is accepted once per 30-second step (no replay). The journeys sign the same demo
+    agent in many times within one step, which a person cannot: they let the step be used again, as the next
+    step would be."""
+    with LIVE["engine"].begin() as connection:
+        connection.execute(update(SecondFactor).values(counter=0))
+
+
+def emailed_to(mailbox: Mailbox, address: str, number: int = 1, timeout: float = 20.0) -> Received:
+    """The `number`th email the worker delivers to `address` (it sends within a second or so of the change)."""
+    deadline = time.monotonic() + timeout
+    while len(found := mailbox.to(address)) < number:
+        assert time.monotonic() < deadline, f"email {number} to {address} did not arrive within {timeout} s"
+        time.sleep(0.1)
+    return found[number - 1]
+
+
+def emailed_link(mailbox: Mailbox, address: str, number: int = 1) -> str:
+    """The link in the `number`th email to `address`, as a path on the live server."""
+    match = re.search(r"http://127\.0\.0\.1:\d+(/\S+)", emailed_to(mailbox, address, number).text)
+    assert match, "the email has no link"
+    return match.group(1)
+
+
+def enter_code(page: Page, secret: str = demo.DEMO_TOTP_SECRET) -> None:
+    """The second step: the 6-digit code an authenticator app with `secret` shows now."""
+    h1(page, "Enter the 6 digit code from your authenticator app")
+    allow_code_again()
+    page.get_by_label("Enter the 6 digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +112,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> I
     upgrade(engine)
     with unit_of_work(engine) as db:
         demo.seed(db, settings)
+    LIVE["engine"] = engine
 
     config = uvicorn.Config(create_app(settings=settings, engine=engine), host="127.0.0.1", port=port,
                             log_level="warning")
@@ -149,6 +188,10 @@ def sign_in(demo_accounts: demo.DemoAccounts) -> SignIn:
         page.get_by_label("Email address").fill(email or demo_accounts.agent_email)
         page.get_by_label("Password").fill(demo_accounts.password if password is None else password)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        if "/sign-in/second-step" in page.url:  # agents pass 2-step verification (demo agents share one app)
+            enter_code(page)
+            page.wait_for_load_state()
 
     return _sign_in
 
@@ -161,10 +204,35 @@ def h1(page: Page, name: str | re.Pattern[str]) -> None:
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
-def scan(page: Page, state: str, enabled: bool = True) -> None:
+def sign_up(page: Page, mailbox: Mailbox, name: str, email: str, *, axe: bool = False, origin: str = "") -> None:
+    """Fill in "Create your sign-in details" (already open), then confirm the address from the emailed link."""
+    h1(page, "Create your sign-in details")
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password").fill(demo.DEMO_PASSWORD)
+    page.get_by_label("Confirm password").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Create sign-in details").click()
+    h1(page, "Check your email")
+    scan(page, "sign up: check your email", axe)
+    # The confirmation, whatever else came to the address (an invitation, say); origin: the page's own, if the
+    # journey is not on the live server's default one.
+    deadline = time.monotonic() + 20
+    while not (links := [m for m in mailbox.to(email) if "/sign-up/confirm/" in m.text]):
+        assert time.monotonic() < deadline, f"no confirmation email to {email}"
+        time.sleep(0.1)
+    match = re.search(r"http://127\.0\.0\.1:\d+(/sign-up/confirm/\S+)", links[-1].text)
+    assert match
+    page.goto(origin + match.group(1))
+    h1(page, "Confirm your email address")
+    scan(page, "sign up: confirm your email address", axe)
+    page.get_by_role("button", name="Confirm and continue").click()
+
+
+def scan(page: Page, state: str, enabled: bool = True, *, phone_load: bool = True) -> None:
     """Every check a page and state must pass: axe-core's WCAG 2.2 AA scan, and e2e.page_checks (no sideways
     scrolling at 320 px, no layout shift after load, 24-pixel targets, valid HTML). Skipped where a journey
-    repeats a page and state another journey has scanned.
+    repeats a page and state another journey has scanned. phone_load=False skips the load on a phone (a fresh
+    tab), for a page whose browser context runs on a fake clock (page.clock), where that tab would never paint.
 
     With JavaScript off, the checks run on a copy of the page in a context where they can (axe.scriptable)."""
     if not enabled:
@@ -172,7 +240,7 @@ def scan(page: Page, state: str, enabled: bool = True) -> None:
     html = page.content()  # validated as the visitor's browser has it, scripts and all
     with scriptable(page) as (view, scripts_disabled):
         axe = _violations(view)
-        found = findings(view, html=html, phone_load=not scripts_disabled)
+        found = findings(view, html=html, phone_load=phone_load and not scripts_disabled)
     label = f"{state}{' (JavaScript off)' if scripts_disabled else ''}"
     if RECORD:  # PAGE_CHECKS_RECORD=file.jsonl: record the figures of every page and state (for notes)
         with open(RECORD, "a", encoding="utf-8") as out:

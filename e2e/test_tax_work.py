@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import SignIn, h1, scan, title
+from e2e.conftest import SignIn, h1, scan, sign_up, title
 from portal.devdata import demo
+from tests.mailbox import Mailbox
 
 HARBOUR = "Harbour & Reed Tax Advisers LLP"
 AGENT_NAME = "Amira Reed"
@@ -191,17 +192,13 @@ def test_an_agent_files_a_vat_return_for_a_client_once(page: Page, js: bool, sig
     scan(page, "VAT obligations, after submitting")
 
 
-def link_tax_account(page: Page, vrn: str, postcode: str) -> str:
+def link_tax_account(page: Page, mailbox: Mailbox, vrn: str, postcode: str) -> str:
     """A new person signs up and links the tax account with its VAT registration number and postcode."""
     unique = uuid.uuid4().hex[:10]
     page.goto("/sign-up")
     h1(page, "Create your sign-in details")
     scan(page, "sign up")
-    page.get_by_label("Full name").fill(f"Owner {unique}")
-    page.get_by_label("Email address").fill(f"owner-{unique}@example.com")
-    page.get_by_label("Create a password").fill(demo.DEMO_PASSWORD)
-    page.get_by_label("Confirm password").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Create sign-in details").click()
+    sign_up(page, mailbox, f"Owner {unique}", f"owner-{unique}@example.com")
     expect(page).to_have_url(re.compile(r"/account$"))
     h1(page, "Your account")
     expect(page.get_by_text("There is no tax account linked to your sign-in details yet.")).to_be_visible()
@@ -228,7 +225,7 @@ def link_tax_account(page: Page, vrn: str, postcode: str) -> str:
 
 
 def test_the_client_sees_the_return_their_agent_filed_in_their_activity(
-    page: Page, js: bool, new_context: NewContext, sign_in: SignIn
+    page: Page, js: bool, new_context: NewContext, sign_in: SignIn, mailbox: Mailbox
 ) -> None:
     agent = page
     sign_in(agent)
@@ -244,7 +241,7 @@ def test_the_client_sees_the_return_their_agent_filed_in_their_activity(
     postcode = address.inner_text().strip().splitlines()[-1].strip()
 
     owner = new_context().new_page()
-    overview = link_tax_account(owner, vrn, postcode)
+    overview = link_tax_account(owner, mailbox, vrn, postcode)
     h1(owner, client)
     expect(owner.get_by_text("You are acting for")).to_have_count(0)
     scan(owner, "the client's own overview")

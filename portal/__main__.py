@@ -8,6 +8,7 @@ import sys
 import threading
 from datetime import date
 
+import pyotp
 import uvicorn
 
 from portal import worker
@@ -89,7 +90,12 @@ def serve(args: argparse.Namespace) -> None:
     if accounts:
         print(f"  Sign in as an agent:      {accounts.agent_email}", flush=True)
         print(f"  or as a client:           {accounts.client_email}", flush=True)
-        print(f"  Password (every account): {accounts.password}\n", flush=True)
+        print(f"  Password (every account): {accounts.password}", flush=True)
+        # Agents must pass 2-step verification: the demo agents share one authenticator app secret.
+        print(f"  Agents' 6-digit code:     add the secret key {accounts.totp_secret} to any authenticator app,",
+              flush=True)
+        print(f"                            or type {pyotp.TOTP(accounts.totp_secret).now()} (good for about 30 "
+              "seconds; `python -m portal demo-code` prints the current one)\n", flush=True)
     print(f"  {mail_destination(settings)}\n", flush=True)
     uvicorn.run("portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="warning", proxy_headers=False)
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--no-demo-data", action="store_true")
     commands.add_parser("migrate", help="bring the database to the newest schema")
     commands.add_parser("demo-data", help="add demo data to an empty database")
+    commands.add_parser("demo-code", help="the demo agents' current 2-step verification code")
     generate = commands.add_parser("generate-firm", help="add a firm with a very large book of clients, for "
                                                        "measuring pages at scale (bench/scale.py)")
     generate.add_argument("--clients", type=int, default=100_000)
@@ -132,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
         run_worker(args)
     elif args.command == "outbox":
         sys.exit(show_outbox(args))
+    elif args.command == "demo-code":
+        print(pyotp.TOTP(demo.DEMO_TOTP_SECRET).now())
     else:
         prepare(Settings.from_environ(), with_demo_data=True)
     sys.exit(0)

@@ -42,7 +42,7 @@ from portal.web.db import UnitOfWorkMiddleware
 from portal.web.links import PathFinder
 from portal.web.rendering import make_templates
 from portal.web.security import CSRFMiddleware, SecurityHeadersMiddleware
-from portal.web.sessions import Sessions
+from portal.web.sessions import Sessions, seconds_left
 from portal.web.static import StaticAssets
 
 
@@ -50,8 +50,14 @@ def template_context(request: Request) -> dict[str, Any]:
     state = request.state._state
     path = request.scope["path"]
     # here: the page's path; section: its first segment ("/clients" for /clients/21), which the menu marks.
+    settings: Settings = request.app.state.settings
+    # The timeout dialog (shared/accounts.md §1), from the real session: None when nobody is signed in.
+    timeout = seconds_left(request) if state.get("viewer") else None
+    session_timer = None if timeout is None else {
+        "timeout": timeout, "idle": settings.session_idle_seconds,
+        "countdown": settings.session_idle_seconds - settings.session_warning_seconds}
     return {"viewer": state.get("viewer"), "csrf_token": state.get("csrf_token", ""), "here": path,
-            "section": "/" + path.split("/", 2)[1]}
+            "section": "/" + path.split("/", 2)[1], "session_timer": session_timer}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:

@@ -6,10 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session
+import pyotp
+from sqlalchemy import select, update
+from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from portal.domain import identifiers
+from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -17,19 +20,27 @@ from portal.domain.models import (
     FirmClient,
     Membership,
     Obligation,
+    OutboxEmail,
     Taxpayer,
     TaxpayerIdentifier,
     User,
+    utcnow,
 )
 from portal.domain.services import BY_KEY
+from portal.mail.render import Rendered
+from portal.mail.render import render as render_email
 from portal.settings import Settings
 
 PASSWORD = "correct horse battery staple"
+# Every firm member the factories make has an authenticator app with this secret (2-step verification is
+# mandatory for agents); tests compute its codes with pyotp, as the person's app would.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _serial = iter(range(1, 10_000_000))
 
 
 def user(db: Session, settings: Settings, email: str, name: str = "Test Person") -> User:
-    person = User(email=email, name=name, password_hash=hash_password(settings, PASSWORD))
+    person = User(email=email, name=name, password_hash=hash_password(settings, PASSWORD),
+                  email_confirmed_at=utcnow())
     db.add(person)
     db.flush()
     return person
@@ -47,6 +58,7 @@ def firm(db: Session, name: str) -> Firm:
 def member(db: Session, settings: Settings, of: Firm, email: str, role: str = "admin") -> User:
     person = user(db, settings, email)
     db.add(Membership(firm_id=of.id, user_id=person.id, role=role))
+    db.add(SecondFactor(user_id=person.id, kind="totp", label="Authenticator app", secret=TOTP_SECRET))
     db.flush()
     return person
 
@@ -122,7 +134,73 @@ def csrf_from(page_html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+def allow_code_again(client: TestClient) -> None:
+    """A code is accepted once per 30-second step (no replay); tests sign the same person in many times within
+    one step, which a person cannot, so they let the current step be used again."""
+    with client.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(update(SecondFactor).values(counter=0))
+
+
+SECRET_KEY_SHOWN = re.compile(r"data-secret-key>([A-Z2-7 ]+)<")
+
+
+def set_up_authenticator_app(client: TestClient, url: str):  # type: ignore[no-untyped-def]
+    """Sets up an authenticator app from the page at `url`, as a person would with the secret it shows."""
+    page = client.get(url)
+    match = SECRET_KEY_SHOWN.search(page.text)
+    assert match, "the page shows no secret key"
+    secret = match.group(1).replace(" ", "")
+    return client.post(url, data={"code": totp_code(secret), "csrf_token": csrf_from(page.text)}), secret
+
+
+def second_step(client: TestClient, response, secret: str = TOTP_SECRET):  # type: ignore[no-untyped-def]
+    """Completes the second step if the sign-in asked for it (or sets one up, for a firm member without one);
+    returns the last response."""
+    if response.status_code == 303 and response.headers["location"].startswith("/sign-in/set-up-2-step"):
+        response, _secret = set_up_authenticator_app(client, response.headers["location"])
+        assert "Save your recovery codes" in response.text
+        return response
+    if response.status_code == 303 and response.headers["location"].startswith("/sign-in/second-step"):
+        page = client.get(response.headers["location"])
+        allow_code_again(client)
+        response = client.post(response.headers["location"],
+                               data={"code": totp_code(secret), "csrf_token": csrf_from(page.text)})
+    return response
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, secret: str = TOTP_SECRET) -> None:
     token = csrf_from(client.get("/sign-in").text)
     response = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
     assert response.status_code == 303, response.text
+    response = second_step(client, response, secret)
+    assert response.status_code == 303 or "Save your recovery codes" in response.text, response.text
+
+
+EMAILED_LINK = re.compile(r"https?://[^/\s]+(/\S+)")
+
+
+def emails_to(client: TestClient, address: str) -> list[Rendered]:
+    """What the outbox holds for `address`, rendered as the email branch's sender renders it (portal.mail)."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as db:
+        rows = db.execute(select(OutboxEmail).where(col(OutboxEmail.to_address) == address)
+                          .order_by(col(OutboxEmail.id))).scalars().all()
+        return [render_email(row.kind, row.language, row.context, base_url="http://testserver") for row in rows]
+
+
+def last_email_to(client: TestClient, address: str) -> Rendered:
+    sent = emails_to(client, address)
+    assert sent, f"nothing was emailed to {address}"
+    return sent[-1]
+
+
+def follow_emailed_link(client: TestClient, address: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Opens the first link in the last email to `address` and presses the page's button (with `fields`)."""
+    path = EMAILED_LINK.findall(last_email_to(client, address).text)[0]
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return client.post(path, data={**fields, "csrf_token": csrf_from(page.text)})

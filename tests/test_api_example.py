@@ -56,8 +56,12 @@ def test_the_example_gets_access_and_sends_a_vat_return(server: str, file_engine
         arn = world.firm.arn
     browser = httpx.Client(base_url=server, follow_redirects=False)
     token = factories.csrf_from(browser.get("/sign-in").text)
-    assert browser.post("/sign-in", data={"email": "agent@example.com", "password": factories.PASSWORD,
-                                          "csrf_token": token}).status_code == 303
+    signed_in = browser.post("/sign-in", data={"email": "agent@example.com", "password": factories.PASSWORD,
+                                               "csrf_token": token})
+    second_step = signed_in.headers["location"]  # an agent's sign-in always asks for the second step
+    step_page = browser.get(second_step)
+    assert browser.post(second_step, data={"code": factories.totp_code(),
+                                           "csrf_token": factories.csrf_from(step_page.text)}).status_code == 303
     page = browser.get("/developer/applications")
     made = browser.post("/developer/applications", data={
         "name": "Example Desktop", "redirect_uris": "http://127.0.0.1/callback",

@@ -10,7 +10,8 @@ from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from portal.domain.accounts import token_hash
-from portal.domain.models import ApiApplication, ApiToken, AuditEvent
+from portal.domain.api_models import ApiApplication, ApiToken
+from portal.domain.models import AuditEvent
 from tests.factories import World, csrf_from, sign_in
 from tests.oauth_dance import access_for, authorize_query, consent, exchange, pkce, register
 

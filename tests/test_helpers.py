@@ -12,7 +12,7 @@ from portal.domain.models import AuditEvent, HelperLink
 from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
-from tests.factories import csrf_from, sign_in
+from tests.factories import csrf_from, follow_emailed_link, sign_in
 
 INVITE_LINK = re.compile(r'value="http://testserver(/trusted-helpers/accept/[A-Za-z0-9_-]+)"')
 
@@ -179,6 +179,8 @@ def test_a_signed_out_helper_is_asked_to_sign_in_or_create_sign_in_details(
         signed_up = stranger.post(f"/sign-up?next={path}", data={
             "name": "New Helper", "email": "newhelper@example.com", "password": "a long enough password",
             "confirm_password": "a long enough password", "csrf_token": token})
+        assert signed_up.status_code == 200 and "Check your email" in signed_up.text
+        signed_up = follow_emailed_link(stranger, "newhelper@example.com")
         assert signed_up.headers["location"] == path
         assert "Do you want to help Mary Jones?" in stranger.get(path).text
         assert _accept(stranger, path).headers["location"] == "/helping"
@@ -340,3 +342,22 @@ def test_someone_who_helps_nobody_sees_an_empty_state(client: TestClient, engine
     sign_in(client, "helen@example.com")
     page = client.get("/helping")
     assert page.status_code == 200 and "You are not helping anyone at the moment" in page.text
+
+
+def test_an_unconfirmed_address_cannot_accept_an_invitation_until_it_is_confirmed(
+    client: TestClient, app, engine: Engine, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 12: the invitation reaches whoever proves the address, never an account that has not."""
+    _person(engine, settings)
+    with unit_of_work(engine) as db:
+        unconfirmed = factories.user(db, settings, "unproved@example.com", "Una Proved")
+        unconfirmed.email_confirmed_at = None  # made before sign-up asked for confirmation
+    sign_in(client, "mary@example.com")
+    path = _invite(client, "unproved@example.com")
+    with _client(app) as helper:
+        sign_in(helper, "unproved@example.com")
+        refused = helper.get(path)
+        assert refused.status_code == 403 and "Confirm your email address first" in refused.text
+        helper.post("/account/security/confirm-email", data={"csrf_token": csrf_from(refused.text)})
+        follow_emailed_link(helper, "unproved@example.com")
+        assert "Do you want to help Mary Jones?" in helper.get(path).text

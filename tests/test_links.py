@@ -126,7 +126,7 @@ def test_every_link_an_agent_a_taxpayer_and_a_helper_are_offered_leads_to_a_rout
     app = create_app(settings=settings, engine=demo_engine)
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         client.event_hooks["response"].append(_check_html_and_links(app))
-        sign_in(client, email, demo.DEMO_PASSWORD)
+        sign_in(client, email, demo.DEMO_PASSWORD, demo.DEMO_TOTP_SECRET)
         per_route, found = _walk(client, app, start)
     assert expected <= set(per_route), f"not reached: {expected - set(per_route)}"
     assert found and not [(page, link) for page, link in found if route_of(app, link.method, link.path) is None]

@@ -16,7 +16,7 @@ from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
 from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 from tests import factories
-from tests.factories import csrf_from, sign_in
+from tests.factories import csrf_from, follow_emailed_link, last_email_to, sign_in
 
 NEW_PASSWORD = "a long enough password"
 HMRC = "HM Revenue and Customs (HMRC)"
@@ -35,9 +35,14 @@ def _post(client: TestClient, url: str, data: dict[str, str], page: str | None =
 
 def _sign_up(client: TestClient, email: str = "new@example.com", *, name: str = "Nina Patel",
              password: str = NEW_PASSWORD, confirm: str | None = None, next_url: str = ""):  # type: ignore[no-untyped-def]
+    """Signs up and, when the form is accepted, follows the link emailed to confirm the address (issue 12):
+    returns the form's answer if it was refused, else the confirmation's."""
     url = "/sign-up" + (f"?next={next_url}" if next_url else "")
-    return _post(client, url, {"name": name, "email": email, "password": password,
-                               "confirm_password": password if confirm is None else confirm})
+    response = _post(client, url, {"name": name, "email": email, "password": password,
+                                   "confirm_password": password if confirm is None else confirm})
+    if response.status_code == 200 and "Check your email" in response.text:
+        return follow_emailed_link(client, email.strip().lower())
+    return response
 
 
 def _answer_everything(client: TestClient) -> None:
@@ -114,16 +119,25 @@ def test_sign_up_errors_are_shown_and_nothing_is_created(
         assert connection.execute(select(User.id)).first() is None
 
 
-def test_an_email_that_already_has_an_account_is_refused_with_a_way_to_sign_in(
-    client: TestClient, db: Session, settings: Settings
+def test_an_email_that_already_has_an_account_gets_the_same_page_and_its_owner_an_email(
+    client: TestClient, db: Session, settings: Settings, engine: Engine
 ) -> None:
+    """Issue 12 (was: refused with "An account with this email address already exists"): the page says nothing
+    about whether the address has an account; its owner is emailed a way to sign in or reset their password."""
     factories.user(db, settings, "taken@example.com")
     db.commit()
-    response = _sign_up(client, "TAKEN@example.com", next_url="/register/firm-name")
-    assert response.status_code == 200
-    assert "An account with this email address already exists. Sign in instead" in _error_summary(response.text)
-    assert 'href="/sign-in?next=/register/firm-name"' in response.text or \
-        'href="/sign-in?next=%2Fregister%2Ffirm-name"' in response.text
+    token = csrf_from(client.get("/sign-up").text)
+    data = {"name": "Someone", "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD, "csrf_token": token}
+    taken = client.post("/sign-up?next=/register/firm-name", data={**data, "email": "TAKEN@example.com"})
+    fresh = client.post("/sign-up?next=/register/firm-name", data={**data, "email": "fresh@example.com"})
+    assert taken.status_code == fresh.status_code == 200
+    assert taken.text.replace("taken@example.com", "X") == fresh.text.replace("fresh@example.com", "X")
+    assert "already" not in taken.text
+    owner_email = last_email_to(client, "taken@example.com")
+    assert "Someone tried to create sign-in details" in owner_email.subject and "/password-reset" in owner_email.text
+    assert "/sign-up/confirm/" in last_email_to(client, "fresh@example.com").text
+    with engine.connect() as connection:  # nothing is made until the new address is confirmed
+        assert connection.execute(select(User.email)).scalars().all() == ["taken@example.com"]
 
 
 # --- linking your own tax account ----------------------------------------------------------------------------------

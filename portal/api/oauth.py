@@ -30,7 +30,8 @@ from starlette.routing import Route
 
 from portal.domain import api_access
 from portal.domain.accounts import token_hash
-from portal.domain.models import ApiApplication, ApiAuthorizationCode, ApiToken, User, utcnow
+from portal.domain.api_models import ApiApplication, ApiAuthorizationCode, ApiToken
+from portal.domain.models import User, utcnow
 from portal.domain.sql import rowcount
 from portal.domain.times import aware
 from portal.web.db import db_session

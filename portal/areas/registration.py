@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.areas.accounts import safe_next
-from portal.domain import audit, firms, identifiers, taxpayers
-from portal.domain.accounts import hash_password
+from portal.areas.accounts.common import safe_next
+from portal.areas.accounts.recovery import request_sign_up
+from portal.domain import accounts, firms, identifiers, taxpayers
 from portal.domain.identifiers import IdentifierKind
-from portal.domain.models import Taxpayer, User, utcnow
+from portal.domain.models import Taxpayer, utcnow
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import (
@@ -66,15 +63,12 @@ LINKABLE_KINDS: dict[str, str] = {
     IdentifierKind.UTR: "Unique Taxpayer Reference",
     IdentifierKind.VRN: "VAT registration number",
 }
-ALREADY_REGISTERED = "An account with this email address already exists. Sign in instead"
 LINK_FAILED = "We could not find a tax account with those details"
 
 
 # --- queries -----------------------------------------------------------------------------------------------------
 
 
-def email_taken(db: Session, email: str) -> bool:
-    return bool(db.execute(select(exists().where(col(User.email) == email.lower()))).scalar())
 
 
 # --- validation ----------------------------------------------------------------------------------------------------
@@ -214,31 +208,12 @@ async def sign_up(request: Request) -> Response:
         return render(request, "registration/sign_up.html", {**context, "form": Form()})
     form = await read_form(request, "name", "email", "password", "confirm_password")
     _check_sign_up(form)
-    db = db_session(request)
-    if form.ok and email_taken(db, form.get("email")):
-        form.error("email", ALREADY_REGISTERED)
-    user = _create_user(request, db, form) if form.ok else None
-    if user is None:
+    if not form.ok:
         form.values["password"] = form.values["confirm_password"] = ""  # never echo a password back
-        context["already_registered"] = form.errors.get("email") == ALREADY_REGISTERED
         return render(request, "registration/sign_up.html", {**context, "form": form})
-    response = RedirectResponse(next_url, status_code=303) if next_url else redirect_to(request, "account")
-    request.app.state.sessions.start(db, user, response)
-    audit.record(db, "signed_up", authority="self", actor_user_id=user.id)
-    return response
-
-
-def _create_user(request: Request, db: Session, form: Form) -> User | None:
-    user = User(email=form.get("email").lower(), name=form.get("name"),
-                password_hash=hash_password(request.app.state.settings, form.get("password")))
-    try:
-        with db.begin_nested():  # someone else may have taken the email since we looked
-            db.add(user)
-            db.flush()
-    except IntegrityError:
-        form.error("email", ALREADY_REGISTERED)
-        return None
-    return user
+    # The same page whether or not the address has an account (issue 12): its owner is emailed instead.
+    return request_sign_up(request, name=form.get("name"), email=form.get("email"), password=form.get("password"),
+                           next_url=next_url)
 
 
 async def link_tax_account(request: Request) -> Response:
@@ -287,6 +262,8 @@ async def question(request: Request) -> Response:
         raise HTTPException(status_code=404)
     if viewer.is_agent:
         return redirect_to(request, "register")
+    if not accounts.email_confirmed(db_session(request), viewer.user_id):  # joining a firm needs a proved address
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     context = {"back": _previous_page(request, question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
@@ -304,6 +281,8 @@ async def check_answers(request: Request) -> Response:
     viewer = require_viewer(request)
     if viewer.is_agent:
         return redirect_to(request, "register")
+    if not accounts.email_confirmed(db_session(request), viewer.user_id):
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     answers = journeys.answers(request, JOURNEY)
     if (missing := first_unanswered(answers)) is not None:
         return redirect_to(request, "register_question", slug=missing.slug)

@@ -228,6 +228,10 @@ async def accept(request: Request) -> Response:
         return render(request, "helpers/accept_signed_out.html", context)
     if viewer.email.lower() != link.invited_email:
         return render(request, "helpers/accept_wrong_email.html", {**context, "masked": mask_email(link.invited_email)})
+    try:
+        trusted_helpers.check_address_confirmed(db, viewer.user_id)
+    except Refused:  # the invitation went to an address nobody has proved yet
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     if request.method == "POST":
         return await _respond(request, db, viewer, link)
     if people_helped(db, viewer.user_id) >= MAX_PEOPLE_HELPED:

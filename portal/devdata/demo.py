@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from portal.devdata.calendar import at
 from portal.devdata.records import Submitter, TaxRecords
 from portal.domain import identifiers
+from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -25,11 +26,16 @@ from portal.domain.models import (
     Taxpayer,
     TaxpayerIdentifier,
     User,
+    utcnow,
 )
 from portal.domain.services import BY_KEY, ClientType
 from portal.settings import Settings
 
 DEMO_PASSWORD = "demo-password-2026"
+# The demo agents' authenticator app secret (2-step verification is mandatory for agents): fixed and printed by
+# `./scripts/run`, so a newcomer can add it to any authenticator app, or read the current code off the console.
+# A demo secret only: anyone who reads this file can sign in as the demo agents.
+DEMO_TOTP_SECRET = "AGENTDEMOAGENTDEMOAGENTDEMOAGENT"
 
 FIRST_NAMES = (
     "Olivia Amelia Isla Ava Ivy Freya Lily Florence Mia Willow Rosie Sophia Isabella Grace Daisy Sienna Poppy Elsie "
@@ -71,6 +77,7 @@ class DemoAccounts:
     helper_email: str = "helper@example.com"
     business_email: str = "business@example.com"
     password: str = DEMO_PASSWORD
+    totp_secret: str = DEMO_TOTP_SECRET
 
 
 # Taxpayers with their own sign-in who are nobody's client yet, with the references and known facts an agent
@@ -207,9 +214,17 @@ def _regimes_for(service_keys: tuple[str, ...]) -> set[str]:
 
 
 def _user(db: Session, settings: Settings, email: str, name: str) -> User:
-    user = User(email=email, name=name, password_hash=hash_password(settings, DEMO_PASSWORD))
+    user = User(email=email, name=name, password_hash=hash_password(settings, DEMO_PASSWORD),
+                email_confirmed_at=utcnow())
     db.add(user)
     db.flush()
+    return user
+
+
+def _agent(db: Session, settings: Settings, email: str, name: str) -> User:
+    """A firm member, with the demo authenticator app already set up."""
+    user = _user(db, settings, email, name)
+    db.add(SecondFactor(user_id=user.id, kind="totp", label="Authenticator app", secret=DEMO_TOTP_SECRET))
     return user
 
 
@@ -248,11 +263,11 @@ def seed(db: Session, settings: Settings, *, today: date | None = None, clients:
 
     firm = _firm(db, 975056, "Harbour & Reed Tax Advisers LLP", "practice@harbour-reed.example", "HRTAX7K2")
     other = _firm(db, 609726, "Northgate Accountancy Ltd", "hello@northgate.example", "NGACC4P9")
-    agent = _user(db, settings, accounts.agent_email, "Amira Reed")
+    agent = _agent(db, settings, accounts.agent_email, "Amira Reed")
     db.add(Membership(firm_id=firm.id, user_id=agent.id, role="admin"))
-    db.add(Membership(firm_id=firm.id, user_id=_user(db, settings, accounts.staff_email, "Tom Okafor").id,
+    db.add(Membership(firm_id=firm.id, user_id=_agent(db, settings, accounts.staff_email, "Tom Okafor").id,
                       role="standard"))
-    other_agent = _user(db, settings, accounts.other_agent_email, "Priya Shah")
+    other_agent = _agent(db, settings, accounts.other_agent_email, "Priya Shah")
     db.add(Membership(firm_id=other.id, user_id=other_agent.id, role="admin"))
 
     _fill_firm(gen, firm, clients, agent)

@@ -14,7 +14,8 @@ from sqlmodel import Session, col
 
 from portal.domain import audit
 from portal.domain.accounts import token_hash
-from portal.domain.models import ApiApplication, ApiToken, Membership, User, utcnow
+from portal.domain.api_models import ApiApplication, ApiToken
+from portal.domain.models import Membership, User, utcnow
 
 ACCESS_TOKEN_SECONDS = 4 * 60 * 60  # HMRC's: 4 hours
 REFRESH_TOKEN_LIFE = timedelta(days=548)  # HMRC's 18 months, then the agent grants access again

@@ -1,4 +1,4 @@
-"""Every table in the portal. Schema changes go through Alembic (portal/migrations)."""
+"""Every table but the sign-in and API ones (account_models.py, api_models.py); change them through migrations."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=120)
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    # None until the person follows a link sent to the address (older accounts: until they confirm it later).
+    email_confirmed_at: datetime | None = None
+    # When a forgotten password was last reset: how codes are received cannot change for 48 hours after it.
+    password_reset_at: datetime | None = None
     # "en" or "cy": the language of the emails this person gets (the Welsh toggle sets it).
     language: str = Field(default="en", max_length=2, sa_column_kwargs={"server_default": "en"})
     # Emails when someone acting for this person changes their details or sends a return; they may turn them off.
@@ -60,6 +64,12 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+    # False while only the password (or an emailed link) has been checked: such a session reaches nothing but
+    # the second-step pages (portal.web.sessions.require_viewer refuses it everywhere else).
+    second_step_done: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # When the person last proved themselves again (second step, or password): changing methods needs it recent.
+    reauthenticated_at: datetime | None = None
+    user_agent: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     # Answers to question pages in progress, by journey name: kept on the server, so nothing the person
     # typed is lost between pages and nothing they typed can be altered in a hidden field.
     journeys: dict[str, Any] = Field(default_factory=dict,
@@ -408,9 +418,3 @@ def _reindex_name(_mapper: Mapper[Taxpayer], connection: Connection, taxpayer: T
     if inspect(taxpayer).attrs.name.history.has_changes():
         connection.execute(delete(_NAME_WORDS).where(_NAME_WORDS.c.taxpayer_id == taxpayer.id))
         _index_name(_mapper, connection, taxpayer)
-
-
-# The API's tables live beside this module (models.py would pass the layout's length limit); imported here so
-# every table is still in one metadata and one import path.
-from portal.domain.api_models import ApiApplication, ApiAuthorizationCode, ApiToken  # noqa: E402, F401
-

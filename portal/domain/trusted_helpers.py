@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import Session, col
 
-from portal.domain import audit, notifications
+from portal.domain import accounts, audit, notifications
 from portal.domain.accounts import token_hash
 from portal.domain.models import HelperLink, Taxpayer, User, utcnow
 
@@ -34,6 +34,7 @@ class Refusal(StrEnum):
     WRONG_PERSON = "wrong_person"  # only someone signed in with the invited email can answer
     LIMIT_REACHED = "limit_reached"  # the helper already helps MAX_PEOPLE_HELPED people
     NOT_OPEN = "not_open"  # answered, withdrawn or ended meanwhile (a double click, another tab, the other side)
+    EMAIL_UNCONFIRMED = "email_unconfirmed"  # the invitee has not yet proved the address the invitation went to
 
 
 class Refused(Exception):
@@ -118,9 +119,17 @@ def _check_invitee(link: HelperLink, email: str) -> None:
         raise Refused(Refusal.WRONG_PERSON)
 
 
+def check_address_confirmed(db: Session, user_id: int) -> None:
+    """Only someone who has proved the invited address may answer the invitation (issue 12): an account made
+    for that address, but never confirmed, could belong to anybody."""
+    if not accounts.email_confirmed(db, user_id):
+        raise Refused(Refusal.EMAIL_UNCONFIRMED)
+
+
 def accept(db: Session, *, link: HelperLink, user_id: int, email: str) -> None:
     """The invited person agrees to help, unless they already help MAX_PEOPLE_HELPED people."""
     _check_invitee(link, email)
+    check_address_confirmed(db, user_id)
     # Lock the helper's row, so two acceptances at once cannot both squeeze under the limit.
     db.execute(select(col(User.id)).where(col(User.id) == user_id).with_for_update())
     if people_helped(db, user_id) >= MAX_PEOPLE_HELPED:
@@ -134,6 +143,7 @@ def accept(db: Session, *, link: HelperLink, user_id: int, email: str) -> None:
 
 def decline(db: Session, *, link: HelperLink, user_id: int, email: str) -> None:
     _check_invitee(link, email)
+    check_address_confirmed(db, user_id)
     if not _move(db, link, INVITED, status="declined", ended_at=utcnow(), ended_by="helper"):
         raise Refused(Refusal.NOT_OPEN)
     audit.record(db, "helper_declined", authority="helper", actor_user_id=user_id, taxpayer_id=link.taxpayer_id,

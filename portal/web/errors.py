@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from portal.web.links import path_for
 from portal.web.rendering import render, wants_partial
-from portal.web.sessions import SignInRequired
+from portal.web.sessions import SecondStepRequired, SignInRequired, timed_out
 
 log = logging.getLogger("portal")
 
@@ -46,7 +46,14 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 async def sign_in_required(request: Request, exc: Exception) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = path_for(request, "sign_in") + "?next=" + quote(target, safe="")
+    if isinstance(exc, SecondStepRequired):
+        # Past the password but not the second step: that step first, then back here.
+        location = path_for(request, "second_step") + "?next=" + quote(target, safe="")
+    elif timed_out(request):
+        # Without JavaScript there was no warning: say what happened (shared/accounts.md §1).
+        location = path_for(request, "timed_out") + "?next=" + quote(target, safe="")
+    else:
+        location = path_for(request, "sign_in") + "?next=" + quote(target, safe="")
     if wants_partial(request):
         # An htmx swap cannot follow a redirect into a whole sign-in page: ask htmx to load it instead.
         return Response(status_code=204, headers={"HX-Redirect": location})

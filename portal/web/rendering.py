@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from portal import i18n
 from portal.domain.services import Action
 from portal.settings import SERVICE_NAME
 from portal.web import formatting
@@ -132,7 +133,11 @@ def make_templates(
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} and _() look the language up when they run (portal.i18n), so one environment serves both.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True,  # type: ignore[attr-defined]
+                                  pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     # Templates ask the authority what to offer with the same Action names the handlers check.
     # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
     env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action, path_for=path_for)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.domain.accounts import password_hasher, token_hash
+from portal.domain.accounts import PasswordChecker, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
@@ -31,8 +31,9 @@ _session, _user = table_of(UserSession), table_of(User)
 _membership, _firm = table_of(Membership), table_of(Firm)
 VIEWER_QUERY = PreparedRead(
     select(_session.c.id.label("session_id"), _session.c.created_at, _session.c.last_seen_at,
-           _user.c.id.label("user_id"), _user.c.name, _user.c.email, _membership.c.firm_id, _membership.c.role,
-           _firm.c.name.label("firm_name"), _firm.c.arn, _firm.c.access_groups_enabled)
+           _session.c.second_step_done, _user.c.id.label("user_id"), _user.c.name, _user.c.email,
+           _membership.c.firm_id, _membership.c.role, _firm.c.name.label("firm_name"),
+           _firm.c.arn, _firm.c.access_groups_enabled)
     .join(_user, _user.c.id == _session.c.user_id)
     .outerjoin(_membership, _membership.c.user_id == _user.c.id)
     .outerjoin(_firm, _firm.c.id == _membership.c.firm_id)
@@ -44,19 +45,61 @@ class SignInRequired(Exception):
     """Raised by require_viewer; portal.app answers it with a redirect to the sign-in page."""
 
 
+class SecondStepRequired(SignInRequired):
+    """Raised by require_viewer for a session that has passed the password but not the second step."""
+
+
+@dataclass(frozen=True)
+class HalfSession:
+    """A session past the password (or an emailed link) but not yet past the second step. It reaches only the
+    second-step pages: current_viewer is None for it everywhere else."""
+
+    session_id: int
+    user_id: int
+    name: str
+    email: str
+
+
+HALF_SESSION = "half_session"  # request state: the HalfSession, when that is what the cookie holds
+TIMED_OUT = "session_timed_out"  # request state: the cookie's session ended by the idle or absolute limit
+SEEN_AT = "session_seen_at"  # request state: the session's last-seen time as the server now holds it
+
+
 class Sessions:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cookies = CookieNames(settings)
         self.signer = URLSafeSerializer(settings.secret_key, salt="session")
-        self.hasher = password_hasher(settings)
-        # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
-        self.dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        # One hash's work whether or not the email has an account (portal.domain.accounts).
+        self.passwords = PasswordChecker(settings)
 
-    def start(self, db: Session, user: User, response: Response) -> None:
-        token = secrets.token_urlsafe(32)
-        db.add(UserSession(token_hash=token_hash(token), user_id=user.id))
+    def start(self, db: Session, request: Request, user: User, response: Response, *,
+              second_step_done: bool) -> UserSession:
+        """A new session with a new identifier (ASVS 5.0 7.2.4): at sign-in, and again once the second step is
+        passed. Any session this browser held before ends on the server, so an older cookie is worthless."""
+        previous = request.scope.get("state", {}).get(SESSION_TOKEN_HASH)
+        if previous is not None:
+            db.execute(update(UserSession).where(col(UserSession.token_hash) == previous,
+                                                 col(UserSession.ended_at).is_(None))
+                       .values(ended_at=utcnow(), journeys={}))
+        token = secrets.token_urlsafe(32)  # 256 bits from the OS's CSPRNG
+        now = utcnow()
+        record = UserSession(token_hash=token_hash(token), user_id=user.id, second_step_done=second_step_done,
+                             reauthenticated_at=now if second_step_done else None, created_at=now,
+                             last_seen_at=now, user_agent=request.headers.get("user-agent", "")[:300])
+        db.add(record)
+        db.flush()
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
+        return record
+
+    def renew(self, request: Request) -> bool:
+        """The timeout dialog's "Stay signed in": the session's last-seen time, and nothing else, moves on."""
+        viewer = current_viewer(request)
+        if viewer is None:
+            return False
+        connection(request).execute(update(UserSession).where(col(UserSession.id) == viewer.session_id)
+                                    .values(last_seen_at=utcnow()))
+        return True
 
     def end(self, db: Session, viewer: Viewer, response: Response) -> None:
         record = db.get(UserSession, viewer.session_id)
@@ -78,9 +121,17 @@ class Sessions:
         created_at, last_seen_at = aware(row.created_at), aware(row.last_seen_at)
         if self._expired(created_at, last_seen_at, now):
             db.execute(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
+            request.state._state[TIMED_OUT] = True
+            return None
+        if not row.second_step_done:
+            request.state._state[HALF_SESSION] = HalfSession(row.session_id, row.user_id, row.name, row.email)
+            if now - last_seen_at > LAST_SEEN_RESOLUTION:
+                db.execute(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
             return None
         if now - last_seen_at > LAST_SEEN_RESOLUTION:
             db.execute(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
+            last_seen_at = now
+        request.state._state[SEEN_AT] = last_seen_at
         return Viewer(row.user_id, row.name, row.email, row.session_id, row.firm_id, row.firm_name, row.arn,
                       row.role, bool(row.access_groups_enabled))
 
@@ -89,13 +140,6 @@ class Sessions:
         absolute = timedelta(seconds=self.settings.session_absolute_seconds)
         return now - last_seen_at > idle or now - created_at > absolute
 
-    def authenticate(self, db: Session, email: str, password: str) -> User | None:
-        user = db.execute(select(User).where(col(User.email) == email.lower())).scalar_one_or_none()
-        try:
-            self.hasher.verify(user.password_hash if user else self.dummy_hash, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return user
 
 
 def current_viewer(request: Request) -> Viewer | None:
@@ -105,9 +149,34 @@ def current_viewer(request: Request) -> Viewer | None:
     return viewer
 
 
+def half_signed_in(request: Request) -> HalfSession | None:
+    """The session waiting for its second step, for the second-step pages only."""
+    current_viewer(request)
+    half: HalfSession | None = request.state._state.get(HALF_SESSION)
+    return half
+
+
+def seconds_left(request: Request) -> int | None:
+    """How long the signed-in session has left before the idle limit, as the server counts it: the timeout
+    dialog's clock starts from this, so its warning never comes after the server has already ended the session."""
+    seen_at: datetime | None = request.state._state.get(SEEN_AT)
+    if current_viewer(request) is None or seen_at is None:
+        return None
+    idle = timedelta(seconds=request.app.state.settings.session_idle_seconds)
+    return max(0, int((seen_at + idle - utcnow()).total_seconds()))
+
+
+def timed_out(request: Request) -> bool:
+    current_viewer(request)
+    return bool(request.state._state.get(TIMED_OUT))
+
+
 def require_viewer(request: Request) -> Viewer:
+    """The signed-in person, past both steps; anyone else is sent to sign in (or to their second step)."""
     viewer = current_viewer(request)
     if viewer is None:
+        if request.state._state.get(HALF_SESSION) is not None:
+            raise SecondStepRequired()
         raise SignInRequired()
     return viewer
 

@@ -1,0 +1,301 @@
+"""Issue 12: sign-in limits an attacker cannot turn against the owner, answers that do not say who has an
+account, confirming addresses, forgotten passwords, security details and the session's timeout."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from starlette.testclient import TestClient
+
+from portal.app import create_app
+from portal.domain import accounts
+from portal.domain.account_models import EmailToken
+from portal.domain.models import User, UserSession, utcnow
+from portal.settings import Settings
+from tests import factories
+from tests.factories import PASSWORD, World, allow_code_again, csrf_from, second_step, sign_in, totp_code
+
+
+def _password(client: TestClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/sign-in", data={"email": email, "password": password,
+                                         "csrf_token": csrf_from(client.get("/sign-in").text)})
+
+
+def _tokenless(html: str) -> str:
+    return re.sub(r"[0-9a-f]{64}", "TOKEN", html)
+
+
+# --- the lock that cannot lock the owner out ------------------------------------------------------------------------
+
+
+def test_wrong_passwords_for_an_address_need_an_emailed_link_but_let_the_owner_in(
+    client: TestClient, world: World, settings: Settings, engine: Engine
+) -> None:
+    for _ in range(5):
+        _password(client, "agent@example.com", "guess")
+    # From another worker and another place, the right password alone no longer signs in...
+    with TestClient(create_app(settings=settings, engine=engine), follow_redirects=False,
+                    client=("198.51.100.7", 4000)) as owner:
+        right = _password(owner, "agent@example.com")
+        wrong = _password(owner, "agent@example.com", "another guess")
+        unknown = _password(owner, "nobody@example.com", "guess")
+        for _ in range(5):
+            _password(owner, "nobody@example.com", "guess")
+        unknown_locked = _password(owner, "nobody@example.com", "guess")
+        assert right.status_code == wrong.status_code == unknown_locked.status_code == 200
+        assert "we have sent you an email with a link to finish signing in" in right.text
+        # ...and the page says the same whatever was typed, and whether or not the address has an account.
+        assert _tokenless(right.text) == _tokenless(wrong.text)
+        assert _tokenless(right.text).replace("agent@example.com", "X") == _tokenless(unknown_locked.text).replace(
+            "nobody@example.com", "X")
+        assert "Enter a correct email address and password" in unknown.text
+        # Only the right password sent a link, to the owner, who follows it and still passes the second step.
+        links = factories.emails_to(owner, "agent@example.com")
+        assert len(links) == 1 and links[0].subject == "Finish signing in"
+        followed = factories.follow_emailed_link(owner, "agent@example.com")
+        assert followed.headers["location"] == "/sign-in/second-step"
+        assert owner.get("/clients").status_code == 303  # not before the second step
+        done = second_step(owner, followed)
+        assert done.status_code == 303 and owner.get("/clients").status_code == 200
+    # Once the owner is in, their count starts again: the password works alone (with the second step).
+    sign_in(client, "agent@example.com")
+
+
+def test_an_emailed_sign_in_link_works_once_and_expires(client: TestClient, world: World, engine: Engine,
+                                                       app) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(6):
+        _password(client, "jane@example.com", "guess")
+    _password(client, "jane@example.com")
+    path = factories.EMAILED_LINK.findall(factories.last_email_to(client, "jane@example.com").text)[0]
+    assert client.get(path).status_code == 200  # opening it (as an email scanner does) does not use it up
+    with engine.begin() as connection:
+        connection.execute(update(EmailToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert client.get(path).status_code == 404
+    with engine.begin() as connection:
+        connection.execute(update(EmailToken).values(expires_at=utcnow() + timedelta(minutes=5)))
+    used = client.post(path, data={"csrf_token": csrf_from(client.get(path).text)})
+    assert used.headers["location"] == "/"
+    with TestClient(app, follow_redirects=False) as again:
+        assert again.get(path).status_code == 404
+
+
+def test_password_spraying_from_one_place_is_slowed_but_not_elsewhere(
+    settings: Settings, engine: Engine, world: World
+) -> None:
+    strict = dataclasses.replace(settings, sign_in_source_attempts_allowed=3)
+    app = create_app(settings=strict, engine=engine)
+    with TestClient(app, follow_redirects=False, client=("203.0.113.9", 1)) as sprayer:
+        for email in ("agent@example.com", "staff@example.com", "other@example.com"):
+            _password(sprayer, email, "Summer2026!")
+        refused = _password(sprayer, "jane@example.com")  # even a right password, from there, waits
+        assert "too many attempts to sign in from your network" in refused.text
+    with TestClient(app, follow_redirects=False, client=("192.0.2.1", 1)) as elsewhere:
+        assert _password(elsewhere, "jane@example.com").headers["location"] == "/"
+
+
+def test_limits_hold_across_two_apps_and_a_restart(settings: Settings, engine: Engine, world: World) -> None:
+    first = create_app(settings=settings, engine=engine)
+    with TestClient(first, follow_redirects=False) as one:
+        for _ in range(3):
+            _password(one, "staff@example.com", "guess")
+    with TestClient(create_app(settings=settings, engine=engine), follow_redirects=False) as two:
+        for _ in range(2):
+            _password(two, "staff@example.com", "guess")
+    with TestClient(create_app(settings=settings, engine=engine), follow_redirects=False) as restarted:
+        assert "too many times" in _password(restarted, "staff@example.com").text
+
+
+def test_every_sign_in_path_does_one_password_hash(client: TestClient, world: World,
+                                                   monkeypatch: pytest.MonkeyPatch, app) -> None:  # type: ignore[no-untyped-def]
+    """No timing difference worth measuring: wrong password, unknown address, locked address, right password."""
+    calls: list[str] = []
+    checker = app.state.sessions.passwords
+    original = checker.hasher
+
+    class Counting:
+        def verify(self, hashed: str, password: str) -> bool:
+            calls.append(password)
+            return bool(original.verify(hashed, password))
+
+    monkeypatch.setattr(checker, "hasher", Counting())
+    for email, password in (("agent@example.com", "wrong"), ("nobody@example.com", "wrong"),
+                            ("agent@example.com", PASSWORD)):
+        calls.clear()
+        _password(client, email, password)
+        assert len(calls) == 1, (email, password)
+    calls.clear()
+    token = csrf_from(client.get("/sign-up").text)
+    for email in ("agent@example.com", "fresh@example.com"):  # sign-up: taken and free both hash once
+        client.post("/sign-up", data={"name": "N", "email": email, "password": "a long enough password",
+                                      "confirm_password": "a long enough password", "csrf_token": token})
+    assert len(calls) == 1  # the taken address verifies against the dummy hash; the free one hashes to store
+
+
+# --- forgotten passwords --------------------------------------------------------------------------------------------
+
+
+def test_a_reset_looks_the_same_for_any_address_and_emails_only_an_owner(client: TestClient, world: World) -> None:
+    def reset(email: str):  # type: ignore[no-untyped-def]
+        return client.post("/password-reset", data={"email": email,
+                                                     "csrf_token": csrf_from(client.get("/password-reset").text)})
+
+    known, unknown = reset("agent@example.com"), reset("nobody@example.com")
+    assert known.status_code == unknown.status_code == 200
+    assert _tokenless(known.text).replace("agent@example.com", "X") == \
+        _tokenless(unknown.text).replace("nobody@example.com", "X")
+    assert factories.last_email_to(client, "agent@example.com").subject == "Reset your password"
+    assert factories.emails_to(client, "nobody@example.com") == []
+    for _ in range(6):  # too many requests: the same page, and no more email
+        reset("agent@example.com")
+    assert len(factories.emails_to(client, "agent@example.com")) == 5
+
+
+def test_resetting_ends_every_session_still_asks_the_second_step_and_the_link_works_once(
+    client: TestClient, world: World, engine: Engine, app  # type: ignore[no-untyped-def]
+) -> None:
+    with TestClient(app, follow_redirects=False) as elsewhere:
+        sign_in(elsewhere, "agent@example.com")
+        client.post("/password-reset", data={"email": "agent@example.com",
+                                             "csrf_token": csrf_from(client.get("/password-reset").text)})
+        path = factories.EMAILED_LINK.findall(factories.last_email_to(client, "agent@example.com").text)[0]
+        page = client.get(path)
+        short = client.post(path, data={"password": "short", "confirm_password": "short",
+                                        "csrf_token": csrf_from(page.text)})
+        assert "Password must be 12 characters or more" in short.text
+        done = client.post(path, data={"password": "a brand new password", "confirm_password": "a brand new password",
+                                       "csrf_token": csrf_from(page.text)})
+        assert done.headers["location"] == "/sign-in/second-step"
+        assert client.get("/clients").status_code == 303  # the second step first
+        allow_code_again(client)
+        client.post("/sign-in/second-step", data={"code": totp_code(),
+                                                  "csrf_token": csrf_from(client.get("/sign-in/second-step").text)})
+        assert client.get("/clients").status_code == 200
+        assert elsewhere.get("/clients").status_code == 303  # every other session ended
+    assert client.get(path).status_code == 404  # used once
+    assert "Your password was reset" in factories.last_email_to(client, "agent@example.com").text
+    # For 48 hours after the reset, how codes are received cannot change.
+    wait = client.get("/account/security/authenticator-app")
+    assert wait.status_code == 403 and "You reset your password recently" in wait.text
+    with engine.begin() as connection:
+        connection.execute(update(User).where(User.email == "agent@example.com")
+                           .values(password_reset_at=utcnow() - timedelta(hours=49)))
+    assert client.get("/account/security/authenticator-app").status_code == 200
+    with TestClient(app, follow_redirects=False) as later:
+        sign_in(later, "agent@example.com", "a brand new password")
+
+
+# --- sign-up confirmation ----------------------------------------------------------------------------------------
+
+
+def test_nothing_is_made_until_the_address_is_confirmed_and_unconfirmed_addresses_cannot_join_a_firm(
+    client: TestClient, engine: Engine, db, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    old = factories.user(db, settings, "older@example.com")
+    old.email_confirmed_at = None  # made before sign-up asked for confirmation
+    db.commit()
+    sign_in(client, "older@example.com")
+    refused = client.get("/register/firm-name")
+    assert refused.status_code == 403 and "Confirm your email address first" in refused.text
+    sent = client.post("/account/security/confirm-email", data={"csrf_token": csrf_from(refused.text)})
+    assert "Check your email" in sent.text
+    confirmed = factories.follow_emailed_link(client, "older@example.com")
+    assert confirmed.headers["location"] == "/account/security"
+    assert client.get("/register/firm-name").status_code == 200
+
+
+def test_a_sign_up_link_expires(client: TestClient, engine: Engine) -> None:
+    token = csrf_from(client.get("/sign-up").text)
+    client.post("/sign-up", data={"name": "Late", "email": "late@example.com", "password": "a long enough password",
+                                  "confirm_password": "a long enough password", "csrf_token": token})
+    with engine.begin() as connection:
+        connection.execute(update(EmailToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    path = factories.EMAILED_LINK.findall(factories.last_email_to(client, "late@example.com").text)[0]
+    assert client.get(path).status_code == 404
+
+
+# --- sign in and security details ---------------------------------------------------------------------------------
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(
+    client: TestClient, world: World, app  # type: ignore[no-untyped-def]
+) -> None:
+    with TestClient(app, follow_redirects=False, headers={"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Firefox/133.0"}
+                    ) as laptop:
+        sign_in(laptop, "jane@example.com")
+        sign_in(client, "jane@example.com")
+        page = client.get("/account/security")
+        assert "Firefox, Windows" in page.text and "This browser" in page.text
+        form = client.get("/account/security/password")
+        wrong = client.post("/account/security/password", data={
+            "current_password": "nope", "password": "a brand new password", "confirm_password": "a brand new password",
+            "csrf_token": csrf_from(form.text)})
+        assert "Your current password is not correct" in wrong.text
+        done = client.post("/account/security/password", data={
+            "current_password": PASSWORD, "password": "a brand new password",
+            "confirm_password": "a brand new password", "csrf_token": csrf_from(form.text)})
+        assert done.headers["location"] == "/account/security?changed=password"
+        assert client.get("/account").status_code == 200  # this session stays
+        assert laptop.get("/account").status_code == 303  # the other ends
+    assert "Your password was changed" in factories.last_email_to(client, "jane@example.com").text
+
+
+def test_signing_out_of_all_other_sessions(client: TestClient, world: World, app, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app, follow_redirects=False) as phone:
+        sign_in(phone, "jane@example.com")
+        sign_in(client, "jane@example.com")
+        page = client.get("/account/security")
+        assert "Sign out of all other sessions" in page.text
+        client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
+        assert phone.get("/account").status_code == 303 and client.get("/account").status_code == 200
+    with engine.connect() as connection:
+        assert len(connection.execute(select(UserSession.id).where(UserSession.ended_at.is_(None))).all()) == 1
+
+
+# --- the timeout ------------------------------------------------------------------------------------------------
+
+
+def test_keep_alive_renews_the_session_and_nothing_else(client: TestClient, world: World, engine: Engine) -> None:
+    sign_in(client, "jane@example.com")
+    page = client.get("/account")
+    assert 'name="hmrc-timeout-dialog"' in page.text and 'data-countdown="120"' in page.text
+    assert 'data-keep-alive-url="/keep-alive"' in page.text
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=13)))
+    alive = client.get("/keep-alive")
+    assert alive.status_code == 204 and alive.headers["cache-control"] == "no-store"
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=14)))
+    assert client.get("/account").status_code == 200  # 14 more idle minutes after a keep-alive: still signed in
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=16)))
+    ended = client.get("/account")
+    assert ended.headers["location"] == "/timed-out?next=%2Faccount"  # without JavaScript: say what happened
+    timed_out = client.get(ended.headers["location"])
+    assert "For your security, we signed you out" in timed_out.text
+    assert client.get("/keep-alive").status_code == 401
+
+
+def test_the_dialog_running_out_signs_out_on_the_server(client: TestClient, world: World) -> None:
+    sign_in(client, "jane@example.com")
+    page = client.get("/account")
+    out = client.post("/sign-out", data={"timed_out": "yes", "csrf_token": csrf_from(page.text)})
+    assert out.headers["location"] == "/timed-out"
+    assert client.get("/account").status_code == 303
+
+
+def test_the_timeouts_are_settings(settings: Settings, engine: Engine, world: World) -> None:
+    short = dataclasses.replace(settings, session_idle_seconds=600, session_warning_seconds=480)
+    with TestClient(create_app(settings=short, engine=engine), follow_redirects=False) as client:
+        sign_in(client, "jane@example.com")
+        assert 'data-countdown="120"' in client.get("/account").text
+        assert 'data-idle="600"' in client.get("/account").text
+
+
+def test_accounts_rules_are_domain_rules() -> None:
+    assert accounts.password_problem("short") == "Password must be 12 characters or more"
+    assert accounts.password_problem("x" * 12) is None
