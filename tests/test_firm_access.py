@@ -1,0 +1,215 @@
+"""Manage account and access groups: only a firm's administrators reach its management pages (every route is
+found from the routing table), groups are made and filled through the pages, and what a standard user may
+see follows at once, in the gate and every list alike (portal.domain.access is the one rule)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session, col
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from portal.app import create_app
+from portal.domain import firm_access
+from portal.domain.firm_access import ClientChoice, Refusal, Refused
+from portal.domain.models import AccessGroup, AccessGroupClient, AuditEvent
+from portal.domain.sql import unit_of_work
+from tests import factories
+from tests.factories import World, csrf_from, sign_in
+
+
+def _firm_routes() -> list[Route]:
+    return [r for r in create_app().routes if isinstance(r, Route) and r.path.startswith("/manage-account")]
+
+
+FIRM_ROUTES = _firm_routes()
+
+
+def _url(route: Route, group_id: int) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(group_id), route.path)
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'<th scope="row" class="govuk-table__header"><a [^>]*>([^<]+)</a>', html)
+
+
+def _ticked_names(html: str) -> list[str]:
+    return re.findall(r'<span class="govuk-visually-hidden">Tick ([^<]+)</span>', html)
+
+
+@pytest.fixture
+def group_id(engine, world: World) -> int:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as db:
+        group = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="VAT team")
+        return group.id
+
+
+def test_the_routing_table_has_firm_pages_to_check() -> None:
+    assert len(FIRM_ROUTES) >= 7
+
+
+@pytest.mark.parametrize("route", FIRM_ROUTES, ids=lambda r: f"{sorted(r.methods or ())} {r.path}")
+def test_standard_users_and_other_firms_get_a_404_on_every_firm_page(
+        client: TestClient, world: World, group_id: int, route: Route) -> None:
+    # Another firm's administrator has a Manage account of their own; this firm's group is not theirs.
+    other_firm = ("other@example.com",) if "{group_id" in route.path else ()
+    for email in ("staff@example.com", "jane@example.com", *other_firm):
+        client.cookies.clear()
+        sign_in(client, email)
+        token = csrf_from(client.get("/account").text)
+        url = _url(route, group_id)
+        if "GET" in (route.methods or ()):
+            assert client.get(url).status_code == 404, (email, url)
+        if "POST" in (route.methods or ()):
+            assert client.post(url, data={"csrf_token": token, "name": "X", "enabled": "on",
+                                          "action": "add_all"}).status_code == 404, (email, url)
+    with unit_of_work(client.app.state.engine) as db:  # type: ignore[attr-defined]
+        assert db.execute(select(AccessGroupClient)).first() is None
+        assert [g.name for g in db.execute(select(AccessGroup)).scalars()] == ["VAT team"]
+
+
+def test_another_firms_group_is_a_404_to_an_administrator(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as db:
+        theirs = firm_access.create_group(db, firm_id=world.other_firm.id, actor_user_id=world.other_agent.id,
+                                          name="Theirs").id
+    sign_in(client, "agent@example.com")
+    token = csrf_from(client.get("/manage-account").text)
+    for route in FIRM_ROUTES:
+        if "{group_id" in route.path:
+            url = _url(route, theirs)
+            method = client.get if "GET" in (route.methods or ()) else client.post
+            assert method(url, **({} if method == client.get else {"data": {"csrf_token": token}})).status_code == 404
+
+
+def test_group_names_are_unique_per_firm_ignoring_case_and_spaces(db: Session, world: World) -> None:
+    firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="VAT team")
+    for name, reason in (("  vat   TEAM ", Refusal.NAME_TAKEN), ("", Refusal.NAME_MISSING),
+                         ("x" * 51, Refusal.NAME_TOO_LONG)):
+        with pytest.raises(Refused) as refused:
+            firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name=name)
+        assert refused.value.reason is reason
+    firm_access.create_group(db, firm_id=world.other_firm.id, actor_user_id=world.other_agent.id, name="VAT team")
+
+
+def test_an_administrator_builds_a_group_and_the_members_list_shrinks(client: TestClient, world: World,
+                                                                      engine) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as db:
+        for n in range(25):
+            factories.authorise(db, world.firm, factories.taxpayer(db, f"Alder {n:02} Ltd", "business"),
+                                "HMRC-MTD-VAT")
+    sign_in(client, "agent@example.com")
+    token = csrf_from(client.get("/manage-account").text)
+    assert client.post("/manage-account/access-groups", data={"csrf_token": token, "enabled": "on"}
+                       ).status_code == 303
+    page = client.post("/manage-account/groups/new", data={"csrf_token": token, "name": "Alders"})
+    assert page.status_code == 303
+    group_url = page.headers["location"]
+    clients_url = group_url + "/clients"
+
+    # Search, tick two on page 1, page on (the ticks go with the form), tick one on page 2, add all three.
+    page = client.post(clients_url, data={"csrf_token": token, "q": "alder", "action": "search"})
+    first = client.get(page.headers["location"]).text
+    assert "25 clients match" in first and len(_ticked_names(first)) == 20
+    shown = re.findall(r'name="shown" value="(\d+)"', first)
+    page = client.post(clients_url, data={"csrf_token": token, "q": "alder", "goto": "2", "shown": shown,
+                                          "selected": shown[:2]})
+    second = client.get(page.headers["location"]).text
+    assert "2</strong> clients ticked" in second and "Page 2 of 2" in second
+    shown2 = re.findall(r'name="shown" value="(\d+)"', second)
+    page = client.post(clients_url, data={"csrf_token": token, "q": "alder", "action": "add_selected",
+                                          "shown": shown2, "selected": shown2[:1]})
+    assert "added=3" in page.headers["location"]
+    assert "3 clients added to Alders" in client.get(page.headers["location"]).text
+
+    # "Select all N matching": the 22 others in one action, the 3 already in are not added twice.
+    page = client.post(clients_url, data={"csrf_token": token, "q": "alder", "action": "add_all"})
+    assert "added=22" in page.headers["location"]
+
+    # The staff member, in no group, loses the 25 at once; added to the group, sees them again.
+    staff = TestClient(client.app, follow_redirects=False)
+    sign_in(staff, "staff@example.com")
+    assert "Alder 00 Ltd" not in _names(staff.get("/clients").text)
+    assert _names(staff.get("/clients").text) == ["Granite Bakery Ltd", "Jane Whitfield"]  # in no group
+    unassigned = client.get("/manage-account/unassigned-clients").text
+    assert "2 clients" in unassigned and "Granite Bakery Ltd" in unassigned and "Alder" not in unassigned
+
+    assert client.post(group_url + "/members", data={"csrf_token": token, "add": str(world.staff.id)}
+                       ).status_code == 303
+    assert "Alder 00 Ltd" in _names(staff.get("/clients").text)
+    assert "25 clients are in this group" in client.get(group_url).text
+
+    # Removed from the group: refused on the very next request, in the list and at the gate.
+    alder = int(shown[0])
+    assert staff.get(f"/clients/{alder}").status_code == 200
+    client.post(group_url + "/members", data={"csrf_token": token, "remove": str(world.staff.id)})
+    assert staff.get(f"/clients/{alder}").status_code == 404
+    assert "Alder 00 Ltd" not in _names(staff.get("/clients").text)
+
+    # Remove every matching client; the firm's activity says who did each change.
+    page = client.post(clients_url, data={"csrf_token": token, "q": "alder 0", "action": "remove_all"})
+    assert "removed=10" in page.headers["location"]
+    with unit_of_work(engine) as db:
+        actions = db.execute(select(col(AuditEvent.action)).where(col(AuditEvent.actor_user_id) == world.agent.id,
+                                                                 col(AuditEvent.action).like("access_group%"))
+                             ).scalars().all()
+    assert sorted(set(actions)) == ["access_group_clients_added", "access_group_clients_removed",
+                                    "access_group_created", "access_group_member_added",
+                                    "access_group_member_removed", "access_groups_turned_on"]
+
+
+def test_gate_and_lists_for_a_standard_user_in_a_group_outside_it_and_a_client_in_no_group(
+        client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(engine) as db:
+        firm_access.set_access_groups(db, firm_id=world.firm.id, actor_user_id=world.agent.id, enabled=True)
+        mine = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="Mine")
+        theirs = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="Theirs")
+        firm_access.add_member(db, mine, user_id=world.staff.id, actor_user_id=world.agent.id)
+        firm_access.add_clients(db, theirs, actor_user_id=world.agent.id, taxpayer_ids=[world.vat_client.id])
+        firm_access.add_clients(db, mine, actor_user_id=world.agent.id, taxpayer_ids=[world.other_client.id])
+        loner = factories.taxpayer(db, "Loner Ltd", "business")
+        factories.authorise(db, world.firm, loner, "HMRC-MTD-VAT")
+        factories.obligation(db, loner, "VAT", date.today() + timedelta(days=3), kind="VAT return")
+        db.flush()
+        loner_id = loner.id
+    sign_in(client, "staff@example.com")
+    # vat_client is in a group the staff member is not in; Jane and Loner are in no group.
+    assert _names(client.get("/clients").text) == ["Jane Whitfield", "Loner Ltd"]
+    assert client.get(f"/clients/{world.vat_client.id}").status_code == 404
+    assert client.get(f"/clients/{loner_id}").status_code == 200
+    due = client.get("/whats-due").text
+    assert "Granite Bakery Ltd" not in due and "Loner Ltd" in due
+    # Another firm's client stays invisible even when (wrongly) put in one of this firm's groups.
+    assert client.get(f"/clients/{world.other_client.id}").status_code == 404
+    # Put vat_client in Mine as well: a client in several groups is seen by the members of any of them.
+    with unit_of_work(engine) as db:
+        group = firm_access.group_of(db, firm_id=world.firm.id, group_id=mine.id)
+        assert group is not None
+        firm_access.add_clients(db, group, actor_user_id=world.agent.id,
+                                matching=ClientChoice(world.firm.id, "granite"))
+    assert client.get(f"/clients/{world.vat_client.id}").status_code == 200
+    # Access groups off: every member sees every client again, and the groups are kept.
+    with unit_of_work(engine) as db:
+        firm_access.set_access_groups(db, firm_id=world.firm.id, actor_user_id=world.agent.id, enabled=False)
+        assert len(firm_access.groups(db, world.firm.id)) == 2
+    assert _names(client.get("/clients").text) == ["Granite Bakery Ltd", "Jane Whitfield", "Loner Ltd"]
+
+
+def test_adding_clients_by_id_ignores_another_firms_clients(db: Session, world: World) -> None:
+    group = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="G")
+    added = firm_access.add_clients(db, group, actor_user_id=world.agent.id,
+                                    taxpayer_ids=[world.other_client.id, world.vat_client.id])
+    assert added == 1
+    assert firm_access.count_choice(db, ClientChoice(world.firm.id, group=str(group.id))) == 1
+    assert firm_access.count_choice(db, ClientChoice(world.firm.id, group=firm_access.NO_GROUP)) == 1
+
+
+def test_deleting_a_group_makes_its_clients_unassigned(db: Session, world: World) -> None:
+    group = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="G")
+    firm_access.add_clients(db, group, actor_user_id=world.agent.id, matching=ClientChoice(world.firm.id))
+    assert firm_access.count_choice(db, ClientChoice(world.firm.id, group=firm_access.NO_GROUP)) == 0
+    firm_access.delete_group(db, group, actor_user_id=world.agent.id)
+    assert firm_access.count_choice(db, ClientChoice(world.firm.id, group=firm_access.NO_GROUP)) == 2
