@@ -213,3 +213,38 @@ def test_deleting_a_group_makes_its_clients_unassigned(db: Session, world: World
     assert firm_access.count_choice(db, ClientChoice(world.firm.id, group=firm_access.NO_GROUP)) == 0
     firm_access.delete_group(db, group, actor_user_id=world.agent.id)
     assert firm_access.count_choice(db, ClientChoice(world.firm.id, group=firm_access.NO_GROUP)) == 2
+
+
+def test_a_tax_service_group_follows_clients_as_they_come_and_go(client: TestClient, world: World,
+                                                                  engine) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "agent@example.com")
+    token = csrf_from(client.get("/manage-account").text)
+    client.post("/manage-account/access-groups", data={"csrf_token": token, "enabled": "on"})
+    page = client.post("/manage-account/groups/new-tax-service", data={"csrf_token": token, "regime": "VAT"})
+    assert page.status_code == 303
+    group_url = page.headers["location"]
+    again = client.post("/manage-account/groups/new-tax-service", data={"csrf_token": token, "regime": "VAT"})
+    assert again.status_code == 400  # one group per tax service
+    staff = TestClient(client.app, follow_redirects=False)
+    sign_in(staff, "staff@example.com")
+    assert _names(staff.get("/clients").text) == ["Jane Whitfield"]  # the VAT client is in the VAT group
+
+    with unit_of_work(engine) as db:  # a new VAT client joins the group by itself
+        newcomer = factories.taxpayer(db, "Newcomer Ltd", "business")
+        factories.authorise(db, world.firm, newcomer, "HMRC-MTD-VAT")
+        db.flush()
+        newcomer_id = newcomer.id
+    assert "Newcomer Ltd" not in _names(staff.get("/clients").text)
+    assert staff.get(f"/clients/{newcomer_id}").status_code == 404
+    assert "2 clients are in this group" in client.get(group_url).text
+
+    # Removing a client from a tax service group excludes it: visible to all again (it is in no other group).
+    client.post(group_url + "/clients", data={"csrf_token": token, "q": "newcomer", "action": "remove_all"})
+    assert "1 client is in this group" in client.get(group_url).text
+    assert staff.get(f"/clients/{newcomer_id}").status_code == 200
+    # Adding it back ends the exclusion; the staff member in the group sees both.
+    client.post(group_url + "/clients", data={"csrf_token": token, "q": "newcomer", "action": "add_all"})
+    client.post(group_url + "/members", data={"csrf_token": token, "add": str(world.staff.id)})
+    assert _names(staff.get("/clients").text) == ["Granite Bakery Ltd", "Jane Whitfield", "Newcomer Ltd"]
+    unassigned = client.get("/manage-account/unassigned-clients").text
+    assert "Jane Whitfield" in unassigned and "Newcomer" not in unassigned

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select
 from sqlmodel import Session, col
 
 from portal.domain import audit, identifiers
+from portal.domain.access import in_a_group
 from portal.domain.models import (
     AccessGroup,
     AccessGroupClient,
+    AccessGroupExclusion,
     AccessGroupMember,
     Authorisation,
     Firm,
@@ -44,6 +46,7 @@ class Refusal(StrEnum):
     NAME_TOO_LONG = "name_too_long"
     NAME_TAKEN = "name_taken"  # unique per firm, compared case-insensitively after trimming
     NOT_A_MEMBER = "not_a_member"  # someone who is not in this firm
+    SERVICE_TAKEN = "service_taken"  # one tax-service group per tax service
 
 
 class Refused(Exception):
@@ -72,19 +75,20 @@ def set_access_groups(db: Session, *, firm_id: int, actor_user_id: int, enabled:
 class GroupSummary(NamedTuple):
     id: int
     name: str
+    regime: str | None
     clients: int
     members: int
 
 
 def groups(db: Session, firm_id: int) -> list[GroupSummary]:
-    clients = (select(func.count()).where(col(AccessGroupClient.group_id) == AccessGroup.id)
-               .correlate(AccessGroup).scalar_subquery())
     members = (select(func.count()).where(col(AccessGroupMember.group_id) == AccessGroup.id)
                .correlate(AccessGroup).scalar_subquery())
-    rows = db.execute(select(col(AccessGroup.id), col(AccessGroup.name), clients, members)
+    rows = db.execute(select(col(AccessGroup.id), col(AccessGroup.name), col(AccessGroup.regime), members)
                       .where(col(AccessGroup.firm_id) == firm_id)
                       .order_by(func.lower(col(AccessGroup.name)), col(AccessGroup.id))).all()
-    return [GroupSummary(*row) for row in rows]
+    # Counted by the same rule the gate uses: a tax-service group's clients are not rows to count.
+    return [GroupSummary(group_id, name, regime, count_choice(db, ClientChoice(firm_id, group=str(group_id))), n)
+            for group_id, name, regime, n in rows]
 
 
 def group_of(db: Session, *, firm_id: int, group_id: int) -> AccessGroup | None:
@@ -117,6 +121,28 @@ def create_group(db: Session, *, firm_id: int, actor_user_id: int, name: str) ->
     return group
 
 
+GROUP_REGIMES = ("VAT", "ITSA", "TRS", "CGT", "PPT", "CBC", "PLR")  # domain.md §4.3: not Income Record Viewer
+
+
+def tax_service_group_regimes(db: Session, firm_id: int) -> list[str]:
+    """The regimes that have no tax-service group yet: one group per tax service."""
+    taken = set(db.execute(select(col(AccessGroup.regime)).where(col(AccessGroup.firm_id) == firm_id,
+                                                                  col(AccessGroup.regime).is_not(None))).scalars())
+    return [regime for regime in GROUP_REGIMES if regime not in taken]
+
+
+def create_tax_service_group(db: Session, *, firm_id: int, actor_user_id: int, regime: str, name: str) -> AccessGroup:
+    """Every client the firm acts for in `regime`, now and later, less those excluded (remove_clients)."""
+    if regime not in tax_service_group_regimes(db, firm_id):
+        raise Refused(Refusal.SERVICE_TAKEN)
+    group = AccessGroup(firm_id=firm_id, name=_checked_name(db, firm_id, name), regime=regime)
+    db.add(group)
+    db.flush()
+    audit.record(db, "access_group_created", authority="agent", actor_user_id=actor_user_id, firm_id=firm_id,
+                 group=group.name, regime=regime)
+    return group
+
+
 def rename_group(db: Session, group: AccessGroup, *, actor_user_id: int, name: str) -> None:
     new_name = _checked_name(db, group.firm_id, name, except_id=group.id)
     if new_name != group.name:
@@ -127,7 +153,7 @@ def rename_group(db: Session, group: AccessGroup, *, actor_user_id: int, name: s
 
 def delete_group(db: Session, group: AccessGroup, *, actor_user_id: int) -> None:
     """Its clients become visible to everyone again, unless they are in another group (domain.md §4.3)."""
-    for table in (table_of(AccessGroupClient), table_of(AccessGroupMember)):
+    for table in (table_of(AccessGroupClient), table_of(AccessGroupMember), table_of(AccessGroupExclusion)):
         db.execute(delete(table).where(table.c.group_id == group.id))
     audit.record(db, "access_group_deleted", authority="agent", actor_user_id=actor_user_id, firm_id=group.firm_id,
                  group=group.name)
@@ -195,7 +221,7 @@ class ClientChoice:
     group: str = ""
 
     def conditions(self) -> tuple[list[ColumnElement[bool]], dict[str, object]]:
-        taxpayer_id = col(FirmClient.taxpayer_id)
+        taxpayer_id = cast(ColumnElement[int], col(FirmClient.taxpayer_id))
         conditions: list[ColumnElement[bool]] = [col(FirmClient.firm_id) == self.firm_id]
         params: dict[str, object] = {}
         if self.text:
@@ -208,21 +234,17 @@ class ClientChoice:
                     col(TaxpayerIdentifier.value) == identifiers.normalise(kind, self.text))) | by_reference)
             else:
                 words = search_words(self.text)
-                by_name = name_conditions(cast(ColumnElement[int], taxpayer_id), len(words))
+                by_name = name_conditions(taxpayer_id, len(words))
                 params |= name_params(words)
                 conditions.append(and_(*by_name) | by_reference)
         if self.regime:
             conditions.append(taxpayer_id.in_(select(col(Authorisation.taxpayer_id)).where(
                 col(Authorisation.firm_id) == self.firm_id, col(Authorisation.regime) == self.regime,
                 col(Authorisation.ended_at).is_(None))))
-        in_groups = (select(col(AccessGroupClient.taxpayer_id))
-                     .join(AccessGroup, col(AccessGroup.id) == AccessGroupClient.group_id)
-                     .where(col(AccessGroup.firm_id) == self.firm_id,
-                            col(AccessGroupClient.taxpayer_id) == taxpayer_id))
         if self.group == NO_GROUP:
-            conditions.append(~exists(in_groups))
+            conditions.append(not_(in_a_group(taxpayer_id, firm_id=self.firm_id)))
         elif self.group.isdigit():
-            conditions.append(exists(in_groups.where(col(AccessGroupClient.group_id) == int(self.group))))
+            conditions.append(in_a_group(taxpayer_id, firm_id=self.firm_id, group_id=int(self.group)))
         return conditions, params
 
 
@@ -263,6 +285,12 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
     """Adds the given clients (only the firm's own) or every client matching, in one statement; returns how many
     were added (those already in the group are not counted twice)."""
     conditions, params = _which(group, taxpayer_ids, matching)
+    if group.regime is not None:  # a tax-service group: adding a client back is ending its exclusion
+        exclusions = table_of(AccessGroupExclusion)
+        result = db.execute(delete(exclusions).where(
+            exclusions.c.group_id == group.id,
+            exclusions.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions))), params)
+        return _recorded(db, group, "access_group_clients_added", rowcount(result), actor_user_id)
     chosen = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions).where(~exists(
         select(col(AccessGroupClient.taxpayer_id)).where(col(AccessGroupClient.group_id) == group.id,
                                                         col(AccessGroupClient.taxpayer_id) == FirmClient.taxpayer_id)))
@@ -277,6 +305,13 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
 def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer_ids: list[int] | None = None,
                    matching: ClientChoice | None = None) -> int:
     conditions, params = _which(group, taxpayer_ids, matching)
+    if group.regime is not None:  # a tax-service group: removing a client is excluding it (new clients still join)
+        in_group = in_a_group(cast(ColumnElement[int], col(FirmClient.taxpayer_id)), firm_id=group.firm_id,
+                              group_id=group.id)
+        excluded = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions, in_group)
+        result = db.execute(insert(table_of(AccessGroupExclusion)).from_select(["group_id", "taxpayer_id"], excluded),
+                            params)
+        return _recorded(db, group, "access_group_clients_removed", rowcount(result), actor_user_id)
     # Core tables: bulk changes the session need not mirror (no group row it holds changes).
     clients = table_of(AccessGroupClient)
     result = db.execute(delete(clients).where(
@@ -287,6 +322,13 @@ def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpa
         audit.record(db, "access_group_clients_removed", authority="agent", actor_user_id=actor_user_id,
                      firm_id=group.firm_id, group=group.name, count=removed)
     return removed
+
+
+def _recorded(db: Session, group: AccessGroup, action: str, count: int, actor_user_id: int) -> int:
+    if count:
+        audit.record(db, action, authority="agent", actor_user_id=actor_user_id, firm_id=group.firm_id,
+                     group=group.name, count=count)
+    return count
 
 
 def _which(group: AccessGroup, taxpayer_ids: list[int] | None,

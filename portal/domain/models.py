@@ -240,6 +240,18 @@ class AccessGroup(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id", index=True)
     name: str = Field(max_length=50)
+    # A tax-service group (domain.md §4.3) names a regime: its clients are every client the firm acts for in
+    # that regime, less the exclusions, worked out by the query (portal.domain.access), never copied, so they
+    # are up to date as clients come and go. None: a custom group, whose clients are access_group_client rows.
+    regime: str | None = Field(default=None, max_length=10)
+
+
+class AccessGroupExclusion(SQLModel, table=True):
+    """A client kept out of a tax-service group."""
+
+    __tablename__ = "access_group_exclusion"
+    group_id: int = Field(foreign_key="access_group.id", primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
 
 
 class AccessGroupMember(SQLModel, table=True):

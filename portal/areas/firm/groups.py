@@ -36,6 +36,8 @@ NAME_ERRORS = {
     Refusal.NAME_MISSING: N_("Enter a name for the access group"),
     Refusal.NAME_TOO_LONG: N_("Access group name must be 50 characters or fewer"),
     Refusal.NAME_TAKEN: N_("Your firm already has an access group with this name"),
+    Refusal.SERVICE_TAKEN: N_("Your firm already has a group for this tax service"),
+    Refusal.NOT_A_MEMBER: N_("Select someone in your firm"),
 }
 
 
@@ -89,6 +91,25 @@ async def new_group(request: Request) -> Response:
     return redirect_to(request, "firm_group", group_id=group.id)
 
 
+async def new_tax_service_group(request: Request) -> Response:
+    viewer = require_firm_admin(request)
+    db = db_session(request)
+    options = [(regime, REGIME_NAMES[regime]) for regime in firm_access.tax_service_group_regimes(db, _firm_id(viewer))]
+    if request.method == "GET":
+        return render(request, "firm/new_tax_service_group.html", {"form": Form(), "options": options})
+    form = await read_form(request, "regime")
+    if form.get("regime") not in dict(options):
+        form.error("regime", _("Select a tax service"))
+        return render(request, "firm/new_tax_service_group.html", {"form": form, "options": options}, status_code=400)
+    try:
+        group = firm_access.create_tax_service_group(db, firm_id=_firm_id(viewer), actor_user_id=viewer.user_id,
+                                                     regime=form.get("regime"), name=REGIME_NAMES[form.get("regime")])
+    except Refused as refused:
+        form.error("regime", _(NAME_ERRORS[refused.reason]))
+        return render(request, "firm/new_tax_service_group.html", {"form": form, "options": options}, status_code=400)
+    return redirect_to(request, "firm_group", group_id=group.id)
+
+
 async def group_page(request: Request) -> Response:
     viewer = require_firm_admin(request)
     group = _group(request, viewer)
@@ -99,6 +120,7 @@ async def group_page(request: Request) -> Response:
                   if p.user_id not in in_group]
     return render(request, "firm/group.html", {
         "group": group, "members": members, "candidates": candidates, "form": Form(),
+        "regime_name": REGIME_NAMES.get(group.regime or "", ""),
         "clients": firm_access.count_choice(db, ClientChoice(group.firm_id, group=str(group.id)))})
 
 
@@ -231,6 +253,8 @@ routes = [
     Route("/manage-account", manage_account, name="manage_account"),
     Route("/manage-account/access-groups", switch_access_groups, methods=["POST"], name="firm_access_groups"),
     Route("/manage-account/groups/new", new_group, methods=["GET", "POST"], name="firm_group_new"),
+    Route("/manage-account/groups/new-tax-service", new_tax_service_group, methods=["GET", "POST"],
+          name="firm_tax_service_group_new"),
     Route("/manage-account/groups/{group_id:id}", group_page, name="firm_group"),
     Route("/manage-account/groups/{group_id:id}/members", group_members, methods=["POST"], name="firm_group_members"),
     Route("/manage-account/groups/{group_id:id}/delete", delete_group, methods=["POST"], name="firm_group_delete"),
