@@ -248,3 +248,29 @@ def test_a_tax_service_group_follows_clients_as_they_come_and_go(client: TestCli
     assert _names(staff.get("/clients").text) == ["Granite Bakery Ltd", "Jane Whitfield", "Newcomer Ltd"]
     unassigned = client.get("/manage-account/unassigned-clients").text
     assert "Jane Whitfield" in unassigned and "Newcomer" not in unassigned
+
+
+def test_the_firm_sets_its_own_client_reference_shown_in_the_list_the_csv_and_the_chooser(
+        client: TestClient, world: World) -> None:
+    sign_in(client, "staff@example.com")  # anyone in the firm who may act for the client
+    url = f"/clients/{world.vat_client.id}/client-reference"
+    token = csrf_from(client.get(url).text)
+    assert client.post(url, data={"csrf_token": token, "reference": "x" * 81}).status_code == 400
+    assert client.post(url, data={"csrf_token": token, "reference": "  GB-0042  bakery "}).status_code == 303
+    assert "Your client reference" in client.get(f"/clients/{world.vat_client.id}").text
+    assert "Your reference: GB-0042 bakery" in client.get("/clients").text
+    csv_rows = client.get("/whats-due.csv").text.splitlines()
+    assert csv_rows[0].startswith("Client,Client reference,") and "Granite Bakery Ltd,GB-0042 bakery," in csv_rows[1]
+    # The firm's own reference is the firm's: the client's own view has none, and the other firm cannot set it.
+    other = TestClient(client.app, follow_redirects=False)
+    sign_in(other, "other@example.com")
+    assert other.get(url).status_code == 404
+    jane = TestClient(client.app, follow_redirects=False)
+    sign_in(jane, "jane@example.com")
+    assert jane.get(f"/clients/{world.itsa_client.id}/client-reference").status_code == 404
+    assert "Your client reference" not in jane.get(f"/clients/{world.itsa_client.id}").text
+    admin = TestClient(client.app, follow_redirects=False)
+    sign_in(admin, "agent@example.com")
+    token = csrf_from(admin.get("/manage-account").text)
+    group = admin.post("/manage-account/groups/new", data={"csrf_token": token, "name": "G"}).headers["location"]
+    assert _ticked_names(admin.get(group + "/clients?q=gb-00").text) == ["Granite Bakery Ltd"]

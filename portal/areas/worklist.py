@@ -38,7 +38,8 @@ CSV_BATCH = 2_000
 MAX_NAME_LENGTH = 100
 MAX_DAYS = 366
 STATUSES = {"": "All outstanding", "overdue": "Overdue", "due": "Due"}
-CSV_HEADER = ("Client", "Tax service", "Obligation", "Period start", "Period end", "Due date", "Status")
+CSV_HEADER = ("Client", "Client reference", "Tax service", "Obligation", "Period start", "Period end", "Due date",
+              "Status")
 
 _ob, _fc, _auth, _tp = table_of(Obligation), table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
 
@@ -93,6 +94,7 @@ class DueRow:
     period_start: date
     period_end: date
     due_date: date
+    client_reference: str | None = None  # the firm's own name or code for the client
 
     def overdue(self, today: date) -> bool:
         return self.due_date < today
@@ -130,7 +132,7 @@ def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
 
 
 _COLUMNS = (_ob.c.id, _ob.c.taxpayer_id, _tp.c.name, _ob.c.regime, _ob.c.kind, _ob.c.period_start,
-            _ob.c.period_end, _ob.c.due_date)
+            _ob.c.period_end, _ob.c.due_date, _fc.c.client_reference)
 # Soonest first, then by client. Not by client name: deadlines are statutory, so tens of thousands of a big
 # firm's obligations share one due date, and ordering those by a name held on another table means sorting
 # them all for every page. (due_date, taxpayer_id, id) comes straight off ix_obligation_open_due.
@@ -233,7 +235,8 @@ def csv_lines(rows: Iterator[DueRow], today: date) -> Iterator[bytes]:
     writer.writerow(CSV_HEADER)
     count = 0
     for row in rows:
-        writer.writerow([safe_cell(row.client), row.service, safe_cell(row.kind), row.period_start.isoformat(),
+        writer.writerow([safe_cell(row.client), safe_cell(row.client_reference or ""), row.service,
+                         safe_cell(row.kind), row.period_start.isoformat(),
                          row.period_end.isoformat(), row.due_date.isoformat(),
                          "Overdue" if row.overdue(today) else "Due"])
         count += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, not_, or_, select
 from sqlmodel import Session, col
 
 from portal.domain.models import (
@@ -61,14 +61,13 @@ def in_a_group(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: ob
         .join(AccessGroup, col(AccessGroup.id) == AccessGroupClient.group_id)
         .where(col(AccessGroup.firm_id) == firm_id, col(AccessGroupClient.taxpayer_id) == taxpayer_id)
     )
-    by_service = select(col(AccessGroup.id)).where(
-        col(AccessGroup.firm_id) == firm_id, col(AccessGroup.regime).is_not(None),
-        # correlate_except: the client's column belongs to a query two levels out, which SQLAlchemy would
-        # otherwise add to this subquery's FROM list rather than correlate.
-        exists(select(_group_auth.c.id).where(
-            _group_auth.c.firm_id == firm_id, _group_auth.c.taxpayer_id == taxpayer_id,
-            _group_auth.c.regime == AccessGroup.regime, _group_auth.c.ended_at.is_(None)
-        ).correlate_except(_group_auth)),
+    # Driven from the client's own few authorisations (ix_authorisation_taxpayer), then the firm's group for
+    # that regime: a handful of index lookups per client, however many clients the firm has.
+    by_service = select(col(AccessGroup.id)).select_from(_group_auth).join(
+        AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
+                          col(AccessGroup.regime) == _group_auth.c.regime)
+    ).where(
+        _group_auth.c.taxpayer_id == taxpayer_id, _group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
         not_(exists(select(_exclusion.c.group_id).where(
             _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == taxpayer_id
         ).correlate_except(_exclusion))))
