@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from portal.app import create_app
 from portal.domain import firm_access
 from portal.domain.firm_access import ClientChoice, Refusal, Refused
-from portal.domain.models import AccessGroup, AccessGroupClient, AuditEvent
+from portal.domain.models import AccessGroup, AccessGroupClient, AuditEvent, Membership, UserSession
 from portal.domain.sql import unit_of_work
 from tests import factories
 from tests.factories import World, csrf_from, sign_in
@@ -29,8 +29,8 @@ def _firm_routes() -> list[Route]:
 FIRM_ROUTES = _firm_routes()
 
 
-def _url(route: Route, group_id: int) -> str:
-    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(group_id), route.path)
+def _url(route: Route, group_id: int, user_id: int = 0) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(user_id if m.group(1) == "user_id" else group_id), route.path)
 
 
 def _names(html: str) -> list[str]:
@@ -56,20 +56,22 @@ def test_the_routing_table_has_firm_pages_to_check() -> None:
 def test_standard_users_and_other_firms_get_a_404_on_every_firm_page(
         client: TestClient, world: World, group_id: int, route: Route) -> None:
     # Another firm's administrator has a Manage account of their own; this firm's group is not theirs.
-    other_firm = ("other@example.com",) if "{group_id" in route.path else ()
+    other_firm = ("other@example.com",) if "{" in route.path else ()
     for email in ("staff@example.com", "jane@example.com", *other_firm):
         client.cookies.clear()
         sign_in(client, email)
         token = csrf_from(client.get("/account").text)
-        url = _url(route, group_id)
+        url = _url(route, group_id, world.staff.id)
         if "GET" in (route.methods or ()):
             assert client.get(url).status_code == 404, (email, url)
         if "POST" in (route.methods or ()):
-            assert client.post(url, data={"csrf_token": token, "name": "X", "enabled": "on",
+            assert client.post(url, data={"csrf_token": token, "name": "X", "enabled": "on", "role": "admin",
                                           "action": "add_all"}).status_code == 404, (email, url)
     with unit_of_work(client.app.state.engine) as db:  # type: ignore[attr-defined]
         assert db.execute(select(AccessGroupClient)).first() is None
         assert [g.name for g in db.execute(select(AccessGroup)).scalars()] == ["VAT team"]
+        staff = db.execute(select(Membership).where(col(Membership.user_id) == world.staff.id)).scalar_one()
+        assert (staff.firm_id, staff.role) == (world.firm.id, "standard")
 
 
 def test_another_firms_group_is_a_404_to_an_administrator(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
@@ -274,3 +276,49 @@ def test_the_firm_sets_its_own_client_reference_shown_in_the_list_the_csv_and_th
     token = csrf_from(admin.get("/manage-account").text)
     group = admin.post("/manage-account/groups/new", data={"csrf_token": token, "name": "G"}).headers["location"]
     assert _ticked_names(admin.get(group + "/clients?q=gb-00").text) == ["Granite Bakery Ltd"]
+
+
+def test_administrators_change_roles_and_remove_members_whose_sessions_end_at_once(
+        client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "agent@example.com")
+    token = csrf_from(client.get("/manage-account/team").text)
+    staff = TestClient(client.app, follow_redirects=False)
+    sign_in(staff, "staff@example.com")
+    assert staff.get("/manage-account").status_code == 404
+
+    # The only administrator cannot stop being one, nor leave.
+    page = client.post(f"/manage-account/team/{world.agent.id}/role", data={"csrf_token": token, "role": "standard"})
+    assert page.status_code == 400 and "at least one administrator" in page.text
+    assert client.post("/account/leave-firm", data={"csrf_token": token}).headers["location"].endswith(
+        "leave=last-admin")
+
+    assert client.post(f"/manage-account/team/{world.staff.id}/role",
+                       data={"csrf_token": token, "role": "admin"}).status_code == 303
+    assert staff.get("/manage-account").status_code == 200  # on their next request
+    assert client.post(f"/manage-account/team/{world.staff.id}/role",
+                       data={"csrf_token": token, "role": "standard"}).status_code == 303
+    assert staff.get("/manage-account").status_code == 404
+
+    assert staff.get(f"/clients/{world.vat_client.id}").status_code == 200
+    assert client.post(f"/manage-account/team/{world.staff.id}/remove", data={"csrf_token": token}
+                       ).status_code == 303
+    assert staff.get(f"/clients/{world.vat_client.id}").status_code == 303  # signed out: to the sign-in page
+    with unit_of_work(engine) as db:
+        assert db.execute(select(UserSession).where(col(UserSession.user_id) == world.staff.id,
+                                                    col(UserSession.ended_at).is_(None))).first() is None
+        actions = db.execute(select(col(AuditEvent.action), col(AuditEvent.actor_user_id))
+                             .where(col(AuditEvent.action).like("team_member%"))).all()
+    assert sorted(set(actions)) == [("team_member_removed", world.agent.id),
+                                    ("team_member_role_changed", world.agent.id)]
+    sign_in(staff, "staff@example.com")  # they can still sign in, as a person with no firm
+    assert staff.get(f"/clients/{world.vat_client.id}").status_code == 404
+    assert "Removed a team member" in client.get("/activity").text
+
+
+def test_a_member_can_leave_their_firm(client: TestClient, world: World) -> None:
+    sign_in(client, "staff@example.com")
+    token = csrf_from(client.get("/account").text)
+    assert client.post("/account/leave-firm", data={"csrf_token": token}).headers["location"] == "/signed-out"
+    sign_in(client, "staff@example.com")
+    assert "Leave Harbour Tax" not in client.get("/account").text
+    assert client.get(f"/clients/{world.vat_client.id}").status_code == 404

@@ -77,6 +77,9 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "access_group_clients_added": "Added clients to an access group",
     "access_group_clients_removed": "Removed clients from an access group",
     "client_reference_changed": "Changed the client reference",
+    "team_member_role_changed": "Changed a team member's role",
+    "team_member_removed": "Removed a team member",
+    "team_member_left": "Left the firm",
 }
 
 
