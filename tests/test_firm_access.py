@@ -322,3 +322,87 @@ def test_a_member_can_leave_their_firm(client: TestClient, world: World) -> None
     sign_in(client, "staff@example.com")
     assert "Leave Harbour Tax" not in client.get("/account").text
     assert client.get(f"/clients/{world.vat_client.id}").status_code == 404
+
+
+def _invitation_path(engine) -> str:  # type: ignore[no-untyped-def]
+    from portal.domain.models import OutboxEmail
+    with unit_of_work(engine) as db:
+        row = db.execute(select(OutboxEmail).where(col(OutboxEmail.kind) == "team_invitation")
+                         .order_by(col(OutboxEmail.id).desc())).scalars().first()
+        assert row is not None
+        return str(row.context["secret_path"])
+
+
+def test_an_invited_colleague_signs_in_with_that_address_and_joins(client: TestClient, world: World, engine,
+                                                                   settings) -> None:  # type: ignore[no-untyped-def]
+    from portal.domain.models import OutboxEmail
+    from portal.mail.render import render as render_email
+    sign_in(client, "agent@example.com")
+    token = csrf_from(client.get("/manage-account/team/invite").text)
+    assert client.post("/manage-account/team/invite", data={"csrf_token": token, "email": "staff@example.com",
+                                                            "role": "standard"}).status_code == 400  # a member
+    page = client.post("/manage-account/team/invite", data={"csrf_token": token, "email": "New.Person@example.com",
+                                                             "role": "standard"})
+    assert page.status_code == 303
+    assert "new.person@example.com" in client.get("/manage-account/team").text
+    assert client.post("/manage-account/team/invite", data={"csrf_token": token, "email": "new.person@example.com",
+                                                            "role": "admin"}).status_code == 400  # already invited
+    first = _invitation_path(engine)
+    with unit_of_work(engine) as db:
+        email = db.execute(select(OutboxEmail).where(col(OutboxEmail.kind) == "team_invitation")).scalars().one()
+        assert email.to_address == "new.person@example.com"
+        rendered = render_email("team_invitation", "en", email.context, base_url="http://portal.test")
+        assert "invited you to join Harbour Tax" in rendered.text and f"http://portal.test{first}" in rendered.text
+
+    # Resending replaces the link: the first one no longer works.
+    invitation_id = re.findall(r'/manage-account/team/invitations/(\d+)', client.get("/manage-account/team").text)[0]
+    client.post(f"/manage-account/team/invitations/{invitation_id}", data={"csrf_token": token, "action": "resend"})
+    link = _invitation_path(engine)
+    assert link != first
+
+    newcomer = TestClient(client.app, follow_redirects=False)
+    assert newcomer.get(first).status_code == 404
+    assert "sign in with the email address" in newcomer.get(link).text
+    # Someone else signed in is told the invitation is not theirs; a member of a firm must leave it first.
+    other = TestClient(client.app, follow_redirects=False)
+    sign_in(other, "other@example.com")
+    assert "for someone else" in other.get(link).text
+    with unit_of_work(engine) as db:
+        factories.user(db, settings, "new.person@example.com", "New Person")
+    sign_in(newcomer, "new.person@example.com")
+    assert newcomer.get("/clients").status_code == 303  # not an agent yet
+    join_token = csrf_from(newcomer.get(link).text)
+    assert newcomer.post(link, data={"csrf_token": join_token}).headers["location"] == "/clients"
+    assert "Granite Bakery Ltd" in newcomer.get("/clients").text
+    assert newcomer.get(link).status_code == 404  # single use
+    team_page = client.get("/manage-account/team").text
+    assert "New Person" in team_page and "There are no invitations waiting" in team_page
+    assert "Joined the firm" in client.get("/activity").text
+
+
+def test_invitations_expire_and_can_be_withdrawn(client: TestClient, world: World, engine) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from portal.domain import team
+    from portal.domain.models import FirmInvitation
+    with unit_of_work(engine) as db:
+        team.invite(db, firm_id=world.firm.id, email="late@example.com", role="admin", actor_user_id=world.agent.id)
+    link = _invitation_path(engine)
+    with unit_of_work(engine) as db:
+        invitation = db.execute(select(FirmInvitation)).scalars().one()
+        invitation.expires_at = datetime(2020, 1, 1, tzinfo=UTC)
+    sign_in(client, "agent@example.com")
+    assert "Expired" in client.get("/manage-account/team").text
+    assert "does not work" in client.get(link).text
+    token = csrf_from(client.get("/manage-account/team").text)
+    invitation_id = re.findall(r'/manage-account/team/invitations/(\d+)', client.get("/manage-account/team").text)[0]
+    client.post(f"/manage-account/team/invitations/{invitation_id}", data={"csrf_token": token, "action": "withdraw"})
+    assert "There are no invitations waiting" in client.get("/manage-account/team").text
+
+
+def test_the_invitation_reads_in_welsh() -> None:
+    from portal.mail.render import render as render_email
+    rendered = render_email("team_invitation", "cy", {
+        "firm_name": "Harbour Tax", "inviter_name": "Amira", "invited_email": "a@example.com", "role": "admin",
+        "expires_on": "2026-12-13", "secret_path": "/join/x", "recipient_name": None}, base_url="http://portal.test")
+    assert "wedi eich gwahodd i ymuno â Harbour Tax" in rendered.text and "fel gweinyddwr" in rendered.text

@@ -80,6 +80,10 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "team_member_role_changed": "Changed a team member's role",
     "team_member_removed": "Removed a team member",
     "team_member_left": "Left the firm",
+    "team_member_invited": "Invited a team member",
+    "team_invitation_resent": "Resent an invitation to join the firm",
+    "team_invitation_withdrawn": "Withdrew an invitation to join the firm",
+    "team_member_joined": "Joined the firm",
 }
 
 

@@ -1,4 +1,5 @@
-"""tax-service access groups: a group's regime, and the clients excluded from it
+"""a firm's team and access groups: tax-service groups (a group's regime, the clients excluded from it) and
+invitations to join a firm
 
 Revision ID: 0011
 Revises: 0008
@@ -29,9 +30,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("group_id", "taxpayer_id"),
     )
     op.create_index(op.f("ix_access_group_exclusion_taxpayer_id"), "access_group_exclusion", ["taxpayer_id"])
+    op.create_table(
+        "firm_invitation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("firm_id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("invited_by_user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("accepted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("accepted_user_id", sa.Integer(), nullable=True),
+        sa.Column("withdrawn_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["firm_id"], ["firm.id"]),
+        sa.ForeignKeyConstraint(["invited_by_user_id"], ["user.id"]),
+        sa.ForeignKeyConstraint(["accepted_user_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    op.create_index(op.f("ix_firm_invitation_firm_id"), "firm_invitation", ["firm_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_firm_invitation_firm_id"), table_name="firm_invitation")
+    op.drop_table("firm_invitation")
     op.drop_index(op.f("ix_access_group_exclusion_taxpayer_id"), table_name="access_group_exclusion")
     op.drop_table("access_group_exclusion")
     op.drop_column("access_group", "regime")
