@@ -132,7 +132,7 @@ def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
 
 
 _COLUMNS = (_ob.c.id, _ob.c.taxpayer_id, _tp.c.name, _ob.c.regime, _ob.c.kind, _ob.c.period_start,
-            _ob.c.period_end, _ob.c.due_date, _fc.c.client_reference)
+            _ob.c.period_end, _ob.c.due_date)
 # Soonest first, then by client. Not by client name: deadlines are statutory, so tens of thousands of a big
 # firm's obligations share one due date, and ordering those by a name held on another table means sorting
 # them all for every page. (due_date, taxpayer_id, id) comes straight off ix_obligation_open_due.
@@ -158,7 +158,10 @@ def _page_query(shape: Shape) -> Select[Any]:
 def _after_query(shape: Shape) -> Select[Any]:
     """The next batch after a row, by keyset: the cost of a batch does not grow with how far in it is."""
     after = tuple_(bindparam("after_due"), bindparam("after_taxpayer"), bindparam("after_id"))
-    return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
+    # The CSV's rows carry the firm's client reference too; the page's do not: reading firm_client's rows (not
+    # just its index) made the database plan the page query far worse.
+    return (select(*_COLUMNS, _fc.c.client_reference).select_from(_ob)
+            .join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
             .join(_tp, _tp.c.id == _ob.c.taxpayer_id)
             .where(*_matching(*shape), _ob.c.due_date >= bindparam("after_due"), tuple_(*_ORDER) > after)
             .order_by(*_ORDER).limit(bindparam("limit")))
