@@ -8,7 +8,13 @@ as the demo agent over plain HTTP, hands the cookies to a fresh browser context 
    requests (from the DOM and from CDP's renderBlockingBehavior), web fonts, third-party origins;
 2. repeat visit to /clients in the same context: what still crosses the wire (static files are immutable,
    under hashed names, so only the HTML should);
-3. one htmx client switch (click the first client in the table): requests and bytes.
+3. one htmx client switch (click the first client in the table): requests and bytes;
+4. on a slow phone (320 x 640 CSS px; CDP Network.emulateNetworkConditions: 2 s round trip, 400 kbit/s each
+   way, DevTools' "Slow 3G"), a first visit to /clients and to a client's overview, empty cache: first paint
+   and first contentful paint, cumulative layout shift until the page has settled (layout-shift entries without
+   recent input, as CLS counts them), and the round trips before first paint (the longest chain of requests
+   each of which started only once the response before it had begun to arrive, among those finished by the
+   first paint).
 
 Prints each figure next to its budget with PASS/OVER. Always exits 0: it reports, it does not gate.
 Run: .venv/bin/python bench/page_weight.py
@@ -37,6 +43,12 @@ RENDER_BLOCKING_BUDGET = 2
 REPEAT_VISIT_BUDGET = 6 * KB
 SWITCH_BYTES_BUDGET = 3 * KB
 SWITCH_ROUND_TRIPS_BUDGET = 1
+# The slow profile (issue 9): nothing moves after the first paint; the page paints after its HTML and its one
+# stylesheet, two round trips in a row.
+SLOW_PROFILE = {"offline": False, "latency": 2000, "downloadThroughput": 50_000, "uploadThroughput": 50_000}
+SLOW_VIEWPORT = {"width": 320, "height": 640}
+CLS_BUDGET = 0.0001  # as e2e/page_checks.py: less than a one-pixel move of a 100-pixel block scores
+PAINT_ROUND_TRIPS_BUDGET = 2
 
 
 @dataclass
@@ -201,6 +213,57 @@ def print_resources(title: str, requests: list[Req], origin: str) -> None:
     print(f"  {'total':<46} {'':<11} {'':>6} {'':<7} {total_wire:>8} {total_body:>8}")
 
 
+SLOW_FIGURES = """async () => {
+  const shifts = [];
+  const observer = new PerformanceObserver(list => shifts.push(...list.getEntries()));
+  observer.observe({type: 'layout-shift', buffered: true});
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))));
+  shifts.push(...observer.takeRecords());
+  observer.disconnect();
+  const paint = name => (performance.getEntriesByType('paint').find(e => e.name === name) || {}).startTime;
+  const firstPaint = paint('first-paint');
+  const navigation = performance.getEntriesByType('navigation')[0];
+  const requests = [{name: 'document', start: navigation.startTime, firstByte: navigation.responseStart,
+                     end: navigation.responseEnd}]
+    .concat(performance.getEntriesByType('resource').map(r => ({name: r.name, start: r.startTime,
+                                                                firstByte: r.responseStart, end: r.responseEnd})))
+    .filter(r => r.end <= firstPaint).sort((a, b) => a.start - b.start);
+  // Round trips in a row: a request that started only once another's response had begun to arrive (the
+  // stylesheet the HTML names, say) is one trip further down the chain than that one.
+  for (const r of requests) {
+    r.trip = 1 + Math.max(0, ...requests.filter(q => q !== r && q.firstByte <= r.start).map(q => q.trip || 0));
+  }
+  const counted = new Set();
+  let cls = 0;
+  for (const e of shifts) {
+    const key = e.startTime + ':' + e.value;
+    if (!e.hadRecentInput && !counted.has(key)) { counted.add(key); cls += e.value; }
+  }
+  return {firstPaint, firstContentfulPaint: paint('first-contentful-paint'), cls,
+          shifts: shifts.length, beforePaint: requests.map(r => r.name.split('/').pop() || r.name),
+          roundTrips: Math.max(0, ...requests.map(r => r.trip))};
+}"""
+
+
+def slow_visit(browser, cookies: list[dict], url: str) -> dict:  # noqa: ANN001
+    """First visit to `url` on the slow profile, in a fresh context (empty cache)."""
+    context = browser.new_context(java_script_enabled=True, viewport=SLOW_VIEWPORT)
+    try:
+        context.add_cookies(cookies)
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", SLOW_PROFILE)
+        started = time.monotonic()
+        page.goto(url, wait_until="load", timeout=120_000)
+        page.wait_for_load_state("networkidle", timeout=120_000)
+        figures = page.evaluate(SLOW_FIGURES)
+        figures["load_s"] = time.monotonic() - started
+        return figures
+    finally:
+        context.close()
+
+
 def measure(server: Server) -> list[str]:
     origin = server.base_url
     jar = sign_in(origin)
@@ -292,6 +355,18 @@ def measure(server: Server) -> list[str]:
               f"{switch_response.status} {switch_response.headers.get('content-encoding', 'identity')}; "
               f"page now at {urlsplit(page.url).path}, heading '{swapped}'")
 
+        # 4. The slow profile: /clients and the client just opened, each a first visit on a slow phone.
+        slow: list[tuple[str, dict]] = []
+        for path in ("/clients", target):
+            figures = slow_visit(browser, cookies, origin + path)
+            slow.append((path, figures))
+            print(f"\nSlow profile (2 s round trip, 400 kbit/s, 320 px wide), first visit to {path}:")
+            print(f"  first paint {figures['firstPaint'] / 1000:.2f} s, first contentful paint "
+                  f"{figures['firstContentfulPaint'] / 1000:.2f} s, load + network idle {figures['load_s']:.1f} s")
+            print(f"  finished before first paint: {', '.join(figures['beforePaint'])} "
+                  f"({figures['roundTrips']} round trips in a row)")
+            print(f"  layout shift entries: {figures['shifts']}, cumulative layout shift {figures['cls']:.4f}")
+
         browser.close()
 
     blocking_count = len(dom_blocking)
@@ -321,6 +396,14 @@ def measure(server: Server) -> list[str]:
     one_trip = round_trips == SWITCH_ROUND_TRIPS_BUDGET and len(hx_requests) == 1
     lines.append(row("htmx client switch, round trips (HX-Request)", f"{round_trips} ({len(hx_requests)} hx)",
                      f"== {SWITCH_ROUND_TRIPS_BUDGET}", one_trip))
+    for path, figures in slow:
+        name = "/clients" if path == "/clients" else "overview"
+        lines.append(row(f"slow profile, {name}: first paint", f"{figures['firstPaint'] / 1000:.2f} s", "(info)",
+                         None))
+        lines.append(row(f"slow profile, {name}: round trips to paint", str(figures["roundTrips"]),
+                         f"<= {PAINT_ROUND_TRIPS_BUDGET}", figures["roundTrips"] <= PAINT_ROUND_TRIPS_BUDGET))
+        lines.append(row(f"slow profile, {name}: layout shift", f"{figures['cls']:.4f}", f"<= {CLS_BUDGET}",
+                         figures["cls"] <= CLS_BUDGET))
     return lines
 
 

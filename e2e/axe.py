@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -50,16 +52,10 @@ def _axe_source(path: Path) -> str:
 def _inject(page: Page) -> None:
     if page.evaluate("() => typeof window.axe !== 'undefined'"):
         return
-    path = axe_path()
-    try:
-        page.add_script_tag(path=str(path))
-    except Exception:  # a Content-Security-Policy refusal surfaces as an error or as no axe
-        pass
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        # The portal's CSP (script-src 'self') refuses the inline <script> add_script_tag writes. Evaluating the
-        # source through Playwright (DevTools' Runtime.evaluate) is not subject to the page's CSP, so the policy
-        # under test stays exactly as the portal sends it (no bypass_csp).
-        page.evaluate(_axe_source(path) + "\n;undefined")
+    # Evaluated through Playwright (DevTools' Runtime.evaluate), which the page's CSP (script-src 'self') does
+    # not govern, so the policy under test stays exactly as the portal sends it (no bypass_csp), and no
+    # <script> element is left in the page for the HTML checks to find.
+    page.evaluate(_axe_source(axe_path()) + "\n;undefined")
 
 
 def _violations(page: Page) -> list[dict]:
@@ -67,17 +63,21 @@ def _violations(page: Page) -> list[dict]:
     return page.evaluate(RUN_AXE, TAGS)["violations"]
 
 
-def _violations_without_javascript(page: Page) -> list[dict]:
-    """Scan the DOM of a page whose context has JavaScript disabled.
+@contextmanager
+def scriptable(page: Page) -> Iterator[tuple[Page, bool]]:
+    """(a page where scripts can run showing exactly what `page` shows, whether `page` has scripts disabled).
 
     With java_script_enabled=False, page.evaluate still runs (it goes through DevTools), and axe's source can be
     evaluated, but add_script_tag's script never executes and axe.run never settles: the page's timers and
     callbacks do not run. So the exact DOM the JS-off visitor has (including states that only a POST reaches,
     such as the sign-in page with errors) is serialised, its <script> elements removed, and served at the same
-    URL to a JS-on page in a fresh context of the same browser, where axe runs. Stylesheets and images still load
-    from the live server, so colour contrast and visibility are judged on the real styles; cookies are not
-    needed because nothing but the static assets is fetched from the server.
+    URL to a JS-on page in a fresh context of the same browser, where the checks run. Stylesheets and images
+    still load from the live server, so colour contrast, visibility, sizes and layout are judged on the real
+    styles; cookies are not needed because nothing but the static assets is fetched from the server.
     """
+    if not page.evaluate(SCRIPTS_DISABLED):
+        yield page, False
+        return
     html = SCRIPT_ELEMENT.sub("", page.content())
     url = page.url.split("#", 1)[0]
     browser = page.context.browser
@@ -86,11 +86,17 @@ def _violations_without_javascript(page: Page) -> list[dict]:
     try:
         context.route(lambda u: u.split("#", 1)[0] == url,
                       lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html))
-        scan = context.new_page()
-        scan.goto(url, wait_until="load")
-        return _violations(scan)
+        snapshot = context.new_page()
+        snapshot.goto(url, wait_until="load")
+        yield snapshot, True
     finally:
         context.close()
+
+
+def violations(page: Page) -> list[dict]:
+    """axe's WCAG 2.2 A and AA violations on the page as it is now (JavaScript on or off)."""
+    with scriptable(page) as (view, _):
+        return _violations(view)
 
 
 def format_violations(state: str, violations: list[dict]) -> str:
@@ -104,8 +110,8 @@ def format_violations(state: str, violations: list[dict]) -> str:
 
 def assert_accessible(page: Page, state: str) -> None:
     """Fail listing every WCAG 2.2 AA violation axe-core finds on the page as it is now."""
-    scripts_disabled = page.evaluate(SCRIPTS_DISABLED)
-    violations = _violations_without_javascript(page) if scripts_disabled else _violations(page)
-    if violations:
+    with scriptable(page) as (view, scripts_disabled):
+        found = _violations(view)
+    if found:
         pytest.fail(format_violations(f"{state} ({page.url}{', JavaScript off' if scripts_disabled else ''})",
-                                      violations), pytrace=False)
+                                      found), pytrace=False)

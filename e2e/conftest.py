@@ -7,6 +7,7 @@ Run: .venv/bin/python -m pytest e2e -p no:randomly --browser chromium
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import socket
@@ -20,7 +21,8 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect
 
-from e2e.axe import assert_accessible
+from e2e.axe import _violations, format_violations, scriptable
+from e2e.page_checks import findings, problems, report
 from portal import worker
 from portal.app import create_app
 from portal.devdata import demo
@@ -31,6 +33,8 @@ from tests.mailbox import Mailbox
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SERVICE_NAME = "Agent Online Self-Serve"
+RECORD = os.environ.get("PAGE_CHECKS_RECORD")
+REPORT_ONLY = bool(os.environ.get("PAGE_CHECKS_REPORT_ONLY"))
 
 # Web-first assertions wait up to 5 s by default; the debounced search needs well under that.
 expect.set_options(timeout=10_000)
@@ -158,6 +162,27 @@ def h1(page: Page, name: str | re.Pattern[str]) -> None:
 
 
 def scan(page: Page, state: str, enabled: bool = True) -> None:
-    """assert_accessible, skipped where a journey repeats a page and state another journey has scanned."""
-    if enabled:
-        assert_accessible(page, state)
+    """Every check a page and state must pass: axe-core's WCAG 2.2 AA scan, and e2e.page_checks (no sideways
+    scrolling at 320 px, no layout shift after load, 24-pixel targets, valid HTML). Skipped where a journey
+    repeats a page and state another journey has scanned.
+
+    With JavaScript off, the checks run on a copy of the page in a context where they can (axe.scriptable)."""
+    if not enabled:
+        return
+    html = page.content()  # validated as the visitor's browser has it, scripts and all
+    with scriptable(page) as (view, scripts_disabled):
+        axe = _violations(view)
+        found = findings(view, html=html, phone_load=not scripts_disabled)
+    label = f"{state}{' (JavaScript off)' if scripts_disabled else ''}"
+    if RECORD:  # PAGE_CHECKS_RECORD=file.jsonl: record the figures of every page and state (for notes)
+        with open(RECORD, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"state": label, "url": page.url, "axe": len(axe), "overflow": found["overflow"],
+                                  "cls": found["cls"], "small_targets": len(found["small_targets"]),
+                                  "html_errors": len(found["html_errors"]), "details": found}) + "\n")
+        if REPORT_ONLY:  # PAGE_CHECKS_REPORT_ONLY=1 as well: only record, fail nothing (to measure a 'before')
+            return
+    failures = [format_violations(f"{label} ({page.url})", axe)] if axe else []
+    if found_problems := problems(found):
+        failures.append(report(label, page.url, found_problems))
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.axe import assert_accessible
-from e2e.conftest import SignIn, title
+from e2e.conftest import SignIn, scan, title
 from portal.devdata.demo import DemoAccounts
 
 
@@ -31,7 +30,7 @@ def test_another_firms_client_is_not_found(
     expect(page.get_by_role("heading", name="Page not found", level=1)).to_be_visible()
     expect(page).to_have_title(title("Page not found"))
     expect(page.get_by_text("You are acting for")).to_have_count(0)
-    assert_accessible(page, "404 page (another firm's client)")
+    scan(page, "404 page (another firm's client)")
 
 
 def test_signed_out_visitor_is_returned_to_their_page_after_signing_in(
@@ -40,7 +39,7 @@ def test_signed_out_visitor_is_returned_to_their_page_after_signing_in(
     page.goto("/clients")
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
-    assert_accessible(page, "sign-in page after following a link to /clients")
+    scan(page, "sign-in page after following a link to /clients")
     sign_in(page, demo_accounts.agent_email, goto=False)
     expect(page).to_have_url(re.compile(r"/clients$"))
     expect(page.get_by_role("heading", name="Your clients", level=1)).to_be_visible()

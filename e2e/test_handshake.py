@@ -15,8 +15,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.axe import assert_accessible
-from e2e.conftest import SignIn, h1, title
+from e2e.conftest import SignIn, h1, scan, title
 from portal.devdata import demo
 from portal.domain.handshake import EXPIRY_DAYS
 from portal.web.formatting import govuk_date
@@ -34,12 +33,6 @@ NewContext = Callable[..., BrowserContext]
 class Firm:
     name: str
     arn: str
-
-
-def scan(page: Page, state: str, enabled: bool = True) -> None:
-    """assert_accessible, skipped where a test repeats pages another step or test has already scanned."""
-    if enabled:
-        assert_accessible(page, state)
 
 
 def continue_(page: Page) -> None:
@@ -108,27 +101,27 @@ def ask_meadow_for_vat(page: Page) -> str:
     """From the registration confirmation, ask Meadow Print Works for VAT, with one wrong date on the way."""
     page.get_by_role("link", name="Ask a client to authorise you").click()
     h1(page, "What type of client is this?")
-    assert_accessible(page, "ask: client type")
+    scan(page, "ask: client type")
     page.get_by_role("radio", name="Company or partnership").check()
     continue_(page)
     h1(page, "What do you want your client to authorise you for?")
-    assert_accessible(page, "ask: service")
+    scan(page, "ask: service")
     page.get_by_role("radio", name="VAT", exact=True).check()
     continue_(page)
     h1(page, "What is your client's VAT registration number?")
-    assert_accessible(page, "ask: VAT registration number")
+    scan(page, "ask: VAT registration number")
     page.get_by_label("What is your client's VAT registration number?").fill(MEADOW_VRN)
     continue_(page)
 
     h1(page, "When did your client's VAT registration start?")
-    assert_accessible(page, "ask: VAT registration date")
+    scan(page, "ask: VAT registration date")
     wrong = MEADOW_VAT_DATE + timedelta(days=1)
     fill_date(page, wrong)
     continue_(page)
     expect(page).to_have_url(re.compile(r"/authorisation-requests/new/client-not-found$"))
     h1(page, "We could not find your client")
     expect(page.get_by_role("definition").filter(has_text=govuk_date(wrong))).to_be_visible()
-    assert_accessible(page, "ask: we could not find your client")
+    scan(page, "ask: we could not find your client")
     page.get_by_role("link", name="Change VAT registration date").click()
     h1(page, "When did your client's VAT registration start?")
     expect(page.get_by_label("Day")).to_have_value(str(wrong.day))
@@ -245,7 +238,7 @@ def expect_not_found(page: Page, url: str, state: str) -> None:
     assert response is not None and response.status == 404
     h1(page, "Page not found")
     expect(page.get_by_text("You are acting for")).to_have_count(0)
-    assert_accessible(page, state)
+    scan(page, state)
 
 
 def remove_agent(page: Page, firm: Firm, service: str) -> None:
@@ -253,14 +246,14 @@ def remove_agent(page: Page, firm: Firm, service: str) -> None:
     h1(page, "Manage who can deal with your tax")
     agents = page.get_by_role("table", name="Agents and helpers who can deal with your tax")
     expect(agents.get_by_role("rowheader", name=firm.name)).to_be_visible()
-    assert_accessible(page, "manage who can deal with your tax")
+    scan(page, "manage who can deal with your tax")
     agents.get_by_role("link", name=f"Remove {firm.name} for {service}").click()
     h1(page, f"Are you sure you want to remove {firm.name} for {service}?")
-    assert_accessible(page, "client: confirm removing the agent")
+    scan(page, "client: confirm removing the agent")
     page.get_by_role("button", name="Remove authorisation").click()
     expect(page).to_have_url(re.compile(r"/manage-your-tax-agents/removed/\d+$"))
     h1(page, f"You have removed {firm.name}")
-    assert_accessible(page, "client: agent removed")
+    scan(page, "client: agent removed")
 
 
 def test_agent_registers_asks_client_is_accepted_then_removed(
@@ -279,7 +272,7 @@ def test_agent_registers_asks_client_is_accepted_then_removed(
     row = agent.get_by_role("row").filter(has=agent.get_by_role("rowheader", name=MEADOW.name))
     expect(row).to_have_count(1)
     expect(row.get_by_role("cell").filter(has_text="Accepted by client")).to_be_visible()
-    assert_accessible(agent, "track requests, accepted")
+    scan(agent, "track requests, accepted")
 
     remove_agent(client, firm, "VAT")
     client.get_by_role("link", name="Manage who can deal with your tax").click()
@@ -287,14 +280,14 @@ def test_agent_registers_asks_client_is_accepted_then_removed(
            .get_by_role("rowheader", name=firm.name)).to_have_count(0)
     expect(client.get_by_role("table", name="History, newest first").get_by_role("row")
            .filter(has_text=firm.name).filter(has_text="No longer authorised: removed by you")).to_have_count(1)
-    assert_accessible(client, "manage who can deal with your tax, after removing")
+    scan(client, "manage who can deal with your tax, after removing")
 
     expect_not_found(agent, overview, "agent: former client's overview")
     agent.goto("/clients")
     h1(agent, "Your clients")
     expect(agent.get_by_role("status")).to_have_text("No clients found")
     expect(agent.get_by_role("link", name=MEADOW.name)).to_have_count(0)
-    assert_accessible(agent, "Your clients, none")
+    scan(agent, "Your clients, none")
 
 
 def test_a_new_main_agent_replaces_the_old_one_at_once(page: Page, new_context: NewContext, sign_in: SignIn) -> None:

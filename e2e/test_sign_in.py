@@ -6,14 +6,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from e2e.axe import assert_accessible
-from e2e.conftest import SignIn, title
+from e2e.conftest import SignIn, scan, title
 
 
 def test_sign_in_error_then_sign_in_and_sign_out(page: Page, js: bool, sign_in: SignIn) -> None:
     page.goto("/sign-in")
     expect(page).to_have_title(title("Sign in"))
-    assert_accessible(page, "sign-in page")
+    scan(page, "sign-in page")
 
     sign_in(page, password="not-the-password", goto=False)
     summary = page.locator(".govuk-error-summary")
@@ -24,7 +23,7 @@ def test_sign_in_error_then_sign_in_and_sign_out(page: Page, js: bool, sign_in: 
     expect(page.get_by_label("Password")).to_have_value("")  # never echoed back
     if js:
         expect(summary).to_be_focused()  # GOV.UK Frontend's error summary takes focus on load
-    assert_accessible(page, "sign-in page with errors")
+    scan(page, "sign-in page with errors")
 
     sign_in(page, goto=False)
     expect(page).to_have_url(re.compile(r"/clients$"))
@@ -34,7 +33,7 @@ def test_sign_in_error_then_sign_in_and_sign_out(page: Page, js: bool, sign_in: 
     page.get_by_role("navigation", name="Menu").get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="You have signed out", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/signed-out$"))
-    assert_accessible(page, "signed-out page")
+    scan(page, "signed-out page")
 
     page.go_back()
     page.reload()  # whatever the browser kept, the server must not serve the list again

@@ -28,3 +28,16 @@ ensure_venv() {
     touch "$stamp"
   fi
 }
+
+# ensure_vnu: the Nu Html Checker for the e2e page checks: Debian's Java if there is none, and the vnu-jar
+# npm package (pinned) in the git-ignored .tools/vnu.
+VNU_VERSION=26.9.27
+ensure_vnu() {
+  command -v java >/dev/null || apt_install default-jre-headless
+  if [ ! -f "$ROOT/.tools/vnu/node_modules/vnu-jar/build/dist/vnu.jar" ] \
+     || ! grep -q "\"version\": \"$VNU_VERSION\"" "$ROOT/.tools/vnu/node_modules/vnu-jar/package.json"; then
+    command -v npm >/dev/null || apt_install npm
+    mkdir -p "$ROOT/.tools/vnu"
+    npm install --prefix "$ROOT/.tools/vnu" --no-audit --no-fund --no-save --ignore-scripts "vnu-jar@$VNU_VERSION" >/dev/null
+  fi
+}

@@ -109,7 +109,7 @@ def test_htmx_search_gets_only_the_results_and_the_announced_count(client: TestC
     partial = client.get("/clients?q=granite", headers={"HX-Request": "true"})
     assert partial.headers["vary"].count("HX-Request") == 1
     assert "<html" not in partial.text and 'id="clients-results"' in partial.text
-    assert 'id="clients-count" hx-swap-oob="innerHTML">1 client found' in partial.text
+    assert 'id="clients-count" data-hx-swap-oob="innerHTML">1 client found' in partial.text
     for header in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
         whole = client.get("/clients?q=granite", headers={"HX-Request": "true", **header})
         assert whole.text.lstrip().startswith("<!DOCTYPE html>") and "Vary" in whole.headers
@@ -208,3 +208,17 @@ def test_a_renamed_client_is_found_by_the_new_name_only(client: TestClient, worl
     sign_in(client, "agent@example.com")
     assert _names_in_table(client.get("/clients?q=kestrel").text) == ["Kestrel Joinery Ltd"]
     assert _names_in_table(client.get("/clients?q=granite").text) == []
+
+
+def test_change_client_returns_to_the_list_as_the_agent_left_it(client: TestClient, world: World) -> None:
+    sign_in(client, "agent@example.com")
+    overview = f"/clients/{world.vat_client.id}"
+    assert 'app-acting-for__change" href="/clients">' in client.get(overview).text  # no list seen yet
+    client.get("/clients?q=granite&service=VAT")
+    assert 'app-acting-for__change" href="/clients?q=granite&amp;service=VAT">' in client.get(overview).text
+    # An htmx page of results counts too; a list with no search forgets the last one.
+    client.get("/clients?service=VAT&page=1", headers={"HX-Request": "true"})
+    assert 'app-acting-for__change" href="/clients?service=VAT">' in client.get(overview).text
+    cleared = client.get("/clients")
+    assert "Max-Age=0" in cleared.headers["set-cookie"]
+    assert 'app-acting-for__change" href="/clients">' in client.get(overview).text

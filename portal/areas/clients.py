@@ -271,7 +271,26 @@ async def index(request: Request) -> Response:
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
         "searching": bool(text or regime), "regime_names": REGIME_NAMES,
     }
-    return render(request, "clients/index.html", context, partial="partials/clients/results.html")
+    response = render(request, "clients/index.html", context, partial="partials/clients/results.html")
+    remember_view(request, response, href(page.number).partition("?")[2])
+    return response
+
+
+# "Change client" returns to the list as the agent left it (search, filter, page): the list's query, in a cookie
+# for the pages under /clients only, for this browser session. partials/acting_for.html reads it. (urlencode
+# leaves nothing a cookie value may not hold.)
+CLIENTS_VIEW_COOKIE = "portal_clients_view"
+
+
+def remember_view(request: Request, response: Response, query: str) -> None:
+    if request.cookies.get(CLIENTS_VIEW_COOKIE, "") == query:
+        return
+    parts = [f"{CLIENTS_VIEW_COOKIE}={query}", "Path=/clients", "HttpOnly", "SameSite=Lax"]
+    if not query:
+        parts.append("Max-Age=0")
+    if request.app.state.settings.secure_cookies:
+        parts.append("Secure")
+    response.headers.append("set-cookie", "; ".join(parts))
 
 
 def _firm_reference(db: Session, viewer: Viewer, authority: Authority) -> str | None:

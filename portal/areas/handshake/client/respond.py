@@ -60,8 +60,12 @@ EXIT_PAGES = {Status.EXPIRED: "expired.html", Status.CANCELLED: "cancelled.html"
 
 
 def exit_page(request: Request, db: Session, found: AuthorisationRequest, firm: Firm) -> Response:
-    """What happened to a request that can no longer be answered: a page of its own, never an error."""
+    """What happened to a request that can no longer be answered: a page of its own, never an error. A request
+    still waiting for an answer (the accepted or declined page opened from a bookmark, Back or another tab
+    before answering) goes to the question it waits for."""
     status = effective_status(found, date.today())
+    if status not in EXIT_PAGES:
+        return redirect_to(request, "authorisation_consent", request_id=found.id)
     return render(request, T + EXIT_PAGES[status], _request_context(db, found, firm) | {"status": status})
 
 
