@@ -80,7 +80,8 @@ def test_find_and_act_for_a_client(page: Page, js: bool, sign_in: SignIn) -> Non
     expect(page).to_have_title(title(f"Overview – {name}"))
     expect(page.get_by_text(f"You are acting for {name}")).to_be_visible()
     # "Change client" goes back to the list as the agent left it: VAT only, page 2.
-    expect(page.get_by_role("link", name="Change client")).to_have_attribute("href", "/clients?service=VAT&page=2")
+    change_client = page.get_by_role("link", name="Change client", exact=True)  # not "Change client reference"
+    expect(change_client).to_have_attribute("href", "/clients?service=VAT&page=2")
     expect(page.get_by_role("heading", name="What is due", level=2)).to_be_visible()
     if js:
         assert page.evaluate("() => window.__e2eSameDocument === true"), "the client overview was not an htmx swap"
@@ -100,7 +101,7 @@ def test_find_and_act_for_a_client(page: Page, js: bool, sign_in: SignIn) -> Non
     page.go_forward()
     expect(page).to_have_url(re.compile(rf"/clients/{client_id}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    page.get_by_role("link", name="Change client").click()
+    page.get_by_role("link", name="Change client", exact=True).click()
     expect(page).to_have_url(re.compile(r"/clients\?service=VAT&page=2$"))
     expect(page.get_by_role("heading", name="Your clients", level=1)).to_be_visible()
     expect(page.get_by_label("Tax service")).to_have_value("VAT")

@@ -84,7 +84,7 @@ def test_keyboard_only_search_page_open_and_change_client(page: Page, js: bool, 
         expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
 
     # Change client: back to the same results, search and page as the agent left them.
-    change = page.get_by_role("link", name="Change client")
+    change = page.get_by_role("link", name="Change client", exact=True)
     tab_to(page, change)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/clients\?q={SEARCH}&page=2$"))

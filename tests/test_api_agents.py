@@ -12,16 +12,10 @@ from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from portal.domain import handshake
-from portal.domain.models import (
-    AccessGroup,
-    AccessGroupClient,
-    AuditEvent,
-    Authorisation,
-    Membership,
-    TaxpayerIdentifier,
-)
+from portal.domain.models import AuditEvent, Authorisation, Membership, TaxpayerIdentifier
 from portal.domain.services import BY_KEY
 from portal.domain.sql import unit_of_work
+from portal.domain.team_models import AccessGroup, AccessGroupClient
 from tests import factories
 from tests.factories import World
 from tests.oauth_dance import ALL_SCOPES, V2, Api, access_for

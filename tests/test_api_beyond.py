@@ -10,8 +10,9 @@ from sqlmodel import col
 from starlette.testclient import TestClient
 
 from portal.domain import handshake
-from portal.domain.models import AccessGroup, AccessGroupClient, AuthorisationRequest, Firm, Taxpayer
+from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
 from portal.domain.sql import unit_of_work
+from portal.domain.team_models import AccessGroup, AccessGroupClient
 from tests import factories
 from tests.oauth_dance import Api, access_for
 from tests.test_api_agents import ITSA

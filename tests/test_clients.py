@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from portal.domain.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
+from portal.domain.models import Firm
 from portal.domain.sql import unit_of_work
+from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGroupMember
 from tests import factories
 from tests.factories import World, sign_in
 

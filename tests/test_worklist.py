@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from portal.areas import worklist
-from portal.domain.models import AccessGroup, AccessGroupClient, AccessGroupMember, Firm
+from portal.domain.models import Firm
 from portal.domain.people import Viewer
 from portal.domain.sql import unit_of_work
+from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGroupMember
 from tests import factories
 
 TODAY = date.today()
@@ -164,7 +165,7 @@ def test_the_csv_has_every_matching_row_beyond_one_page(client, world, engine) -
     rows = _csv(response.content.decode("utf-8"))
     assert rows[0] == list(worklist.CSV_HEADER)
     assert len(rows) == 1 + 45
-    assert rows[1] == ["Granite Bakery Ltd", "VAT", "VAT return", (TODAY - timedelta(days=123)).isoformat(),
+    assert rows[1] == ["Granite Bakery Ltd", "", "VAT", "VAT return", (TODAY - timedelta(days=123)).isoformat(),
                        (TODAY - timedelta(days=33)).isoformat(), (TODAY - timedelta(days=3)).isoformat(), "Overdue"]
     assert [row[0] for row in _csv(client.get("/whats-due.csv?service=ITSA").text)[1:]] == ["Jane Whitfield"]
 

@@ -20,17 +20,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.domain.models import AuditEvent, Firm, Membership, Taxpayer, User
-from portal.domain.people import Viewer, with_firm
+from portal.domain.people import with_firm
 from portal.domain.services import BY_KEY
 from portal.domain.sql import contains_pattern
 from portal.domain.times import aware
 from portal.web import pagination
 from portal.web.db import db_session
 from portal.web.forms import Form, check_length
-from portal.web.gate import require_authority
+from portal.web.gate import require_authority, require_firm_admin
 from portal.web.links import path_for
 from portal.web.rendering import render
-from portal.web.sessions import require_viewer
 
 PAGE_SIZE = 20
 MAX_CLIENT_SEARCH_LENGTH = 100
@@ -71,6 +70,23 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "contact_details_changed": "Changed the client's contact details",
     "scottish_taxpayer_changed": "Changed whether the client is a Scottish taxpayer",
     "agent_services_account_created": "Created the agent services account",
+    "access_groups_turned_on": "Turned access groups on",
+    "access_groups_turned_off": "Turned access groups off",
+    "access_group_created": "Created an access group",
+    "access_group_renamed": "Renamed an access group",
+    "access_group_deleted": "Deleted an access group",
+    "access_group_member_added": "Added a team member to an access group",
+    "access_group_member_removed": "Removed a team member from an access group",
+    "access_group_clients_added": "Added clients to an access group",
+    "access_group_clients_removed": "Removed clients from an access group",
+    "client_reference_changed": "Changed the client reference",
+    "team_member_role_changed": "Changed a team member's role",
+    "team_member_removed": "Removed a team member",
+    "team_member_left": "Left the firm",
+    "team_member_invited": "Invited a team member",
+    "team_invitation_resent": "Resent an invitation to join the firm",
+    "team_invitation_withdrawn": "Withdrew an invitation to join the firm",
+    "team_member_joined": "Joined the firm",
 }
 
 
@@ -87,6 +103,9 @@ def describe(action: str, detail: Mapping[str, Any], texts: Mapping[str, str] = 
             text += f" for {service.name}"
         if isinstance(reference := detail.get("reference"), str) and action.endswith("_submitted"):
             text += f" (reference {reference})"
+        if isinstance(group := detail.get("group"), str) and action.startswith("access_group_"):
+            count = detail.get("count")
+            text += f" ({group}, {count:,} clients)" if isinstance(count, int) else f" ({group})"
     return text
 
 
@@ -217,13 +236,6 @@ async def taxpayer_page(request: Request) -> Response:
     return render(request, "activity/taxpayer.html", {
         "authority": authority, "client": authority.taxpayer, "rows": taxpayer_activity(db, taxpayer_id, page),
         "page": page, "page_links": pagination.links(page, href), "href": href})
-
-
-def require_firm_admin(request: Request) -> Viewer:
-    viewer = require_viewer(request)
-    if not viewer.is_firm_admin or viewer.firm_id is None:
-        raise HTTPException(status_code=404)
-    return viewer
 
 
 async def firm_page(request: Request) -> Response:

@@ -10,22 +10,23 @@ from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
 from sqlmodel import Session
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.domain import identifiers
+from portal.domain import firm_access, identifiers
 from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.obligations import ObligationStatus, obligation_status
-from portal.domain.people import Viewer
+from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 from portal.domain.sql import comma_list, table_of
 from portal.web import pagination
 from portal.web.db import connection, db_session
 from portal.web.formatting import govuk_date
-from portal.web.forms import Form, check_length
+from portal.web.forms import Form, check_length, read_form
 from portal.web.gate import require_authority
 from portal.web.links import path_for, redirect_to
 from portal.web.prepared import PreparedRead
@@ -46,12 +47,13 @@ class ClientRow(NamedTuple):
     services: str
     next_due: str
     overdue: bool
+    reference: str  # the firm's own client reference, or ""
 
     @classmethod
     def from_row(cls, taxpayer_id: int, name: str, client_type: str, regimes: str | None, due: date | None,
-                 today: date) -> ClientRow:
+                 today: date, reference: str | None = None) -> ClientRow:
         return cls(taxpayer_id, name, CLIENT_TYPE_LABELS.get(client_type, client_type), services_label(regimes),
-                   _due_label(due), due is not None and due < today)
+                   _due_label(due), due is not None and due < today, reference or "")
 
 
 @lru_cache(maxsize=256)
@@ -127,8 +129,17 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[
 
 
 # The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
+# With access groups, whether a standard user may see a client is worked out client by client (the group rule
+# in portal.domain.access): fine for a page of 20, far too slow to count 100,000. Their count stops here, and the
+# list says "more than 1,000 clients" (searching narrows it, as on What's due).
+RESTRICTED_COUNT_CAP = 1_000
+
+
 @cache
 def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[int]:
+    if restricted:
+        matching = select(_fc.c.taxpayer_id).where(*_matching(by, words, with_regime, restricted))
+        return select(func.count()).select_from(matching.limit(RESTRICTED_COUNT_CAP + 1).subquery())
     return select(func.count()).select_from(_fc).where(*_matching(by, words, with_regime, restricted))
 
 
@@ -137,7 +148,7 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Pre
     # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
     # hundreds of clients would otherwise work them out for every match before sorting.
     page = (
-        select(_fc.c.taxpayer_id, _fc.c.sort_name)
+        select(_fc.c.taxpayer_id, _fc.c.sort_name, _fc.c.client_reference)
         .where(*_matching(by, words, with_regime, restricted))
         .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
         .limit(bindparam("limit"))
@@ -163,7 +174,7 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Pre
     total = _count_query(by, words, with_regime, restricted).scalar_subquery().label("total")
     # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.web.prepared).
     return PreparedRead(
-        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total)
+        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total, page.c.client_reference)
         .join(_tp, _tp.c.id == page.c.taxpayer_id)
         .order_by(page.c.sort_name, page.c.taxpayer_id)
     )
@@ -184,10 +195,13 @@ def search_clients(
         total = count_clients(db, viewer, search) if wanted > 1 else 0
         if total:
             rows = _fetch_page(db, viewer, search, pagination.clamp(wanted, size=PAGE_SIZE, total=total))
-    page = pagination.clamp(wanted, size=PAGE_SIZE, total=total)
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, RESTRICTED_COUNT_CAP) if
+                            search.shape(viewer)[3] else total)
+    if search.shape(viewer)[3] and total > RESTRICTED_COUNT_CAP:
+        page = pagination.Page(page.number, page.size, RESTRICTED_COUNT_CAP, more=True)
     today = date.today()
-    return [ClientRow.from_row(taxpayer_id, name, client_type, regimes, due, today)
-            for taxpayer_id, name, client_type, regimes, due, _total in rows], page
+    return [ClientRow.from_row(taxpayer_id, name, client_type, regimes, due, today, reference)
+            for taxpayer_id, name, client_type, regimes, due, _total, reference in rows], page
 
 
 def _fetch_page(db: Connection, viewer: Viewer, search: ClientSearch, page: pagination.Page) -> list[Any]:
@@ -279,6 +293,14 @@ def remember_view(request: Request, response: Response, query: str) -> None:
     response.headers.append("set-cookie", "; ".join(parts))
 
 
+def _firm_reference(db: Session, viewer: Viewer, authority: Authority) -> str | None:
+    """The firm's own reference for the client, when an agent of the firm is asking."""
+    if authority.kind != "agent" or viewer.firm_id is None:
+        return None
+    record = db.get(FirmClient, (viewer.firm_id, authority.taxpayer.id))
+    return record.client_reference or "" if record is not None else None
+
+
 async def overview(request: Request) -> Response:
     authority = require_authority(request, request.path_params["client_id"])
     db = db_session(request)
@@ -294,11 +316,35 @@ async def overview(request: Request) -> Response:
         "services": [BY_KEY[key] for key in authority.services],
         "client_types": CLIENT_TYPE_LABELS,
         "regime_name": regime_name,
+        "client_reference": _firm_reference(db, require_viewer(request), authority),
     }
     return render(request, "clients/overview.html", context, partial="partials/clients/overview.html")
 
 
+async def client_reference(request: Request) -> Response:
+    """The firm's own name or code for a client (domain.md §4.3): anyone in the firm who may act for them."""
+    authority = require_authority(request, request.path_params["client_id"])
+    viewer = require_viewer(request)
+    db = db_session(request)
+    current = _firm_reference(db, viewer, authority)
+    if current is None or viewer.firm_id is None:
+        raise HTTPException(status_code=404)
+    context = {"authority": authority, "client": authority.taxpayer}
+    if request.method == "GET":
+        return render(request, "clients/client_reference.html",
+                      {**context, "form": Form(values={"reference": current})})
+    form = await read_form(request, "reference")
+    check_length(form, "reference", "Client reference", firm_access.MAX_CLIENT_REFERENCE_LENGTH)
+    if not form.ok:
+        return render(request, "clients/client_reference.html", {**context, "form": form}, status_code=400)
+    firm_access.set_client_reference(db, firm_id=viewer.firm_id, taxpayer_id=authority.taxpayer.id,
+                                     actor_user_id=viewer.user_id, reference=form.get("reference"))
+    return redirect_to(request, "client_overview", client_id=authority.taxpayer.id)
+
+
 routes = [
     Route("/clients", index, name="clients"),
+    Route("/clients/{client_id:id}/client-reference", client_reference, methods=["GET", "POST"],
+          name="client_reference"),
     Route("/clients/{client_id:id}", overview, name="client_overview"),
 ]

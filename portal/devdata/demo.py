@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from portal.devdata.calendar import at
 from portal.devdata.records import Submitter, TaxRecords
-from portal.domain import identifiers
+from portal.domain import firm_access, identifiers
 from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
@@ -265,12 +265,13 @@ def seed(db: Session, settings: Settings, *, today: date | None = None, clients:
     other = _firm(db, 609726, "Northgate Accountancy Ltd", "hello@northgate.example", "NGACC4P9")
     agent = _agent(db, settings, accounts.agent_email, "Amira Reed")
     db.add(Membership(firm_id=firm.id, user_id=agent.id, role="admin"))
-    db.add(Membership(firm_id=firm.id, user_id=_agent(db, settings, accounts.staff_email, "Tom Okafor").id,
-                      role="standard"))
+    staff = _agent(db, settings, accounts.staff_email, "Tom Okafor")
+    db.add(Membership(firm_id=firm.id, user_id=staff.id, role="standard"))
     other_agent = _agent(db, settings, accounts.other_agent_email, "Priya Shah")
     db.add(Membership(firm_id=other.id, user_id=other_agent.id, role="admin"))
 
-    _fill_firm(gen, firm, clients, agent)
+    firm_clients = _fill_firm(gen, firm, clients, agent)
+    _access_groups(db, firm, firm_clients, agent, staff)
     _fill_firm(gen, other, 40, other_agent)
 
     # A taxpayer with their own sign-in, who is also one of the main firm's clients.
@@ -288,6 +289,18 @@ def seed(db: Session, settings: Settings, *, today: date | None = None, clients:
     _request_history(db, gen, firm, today)
     db.flush()
     return accounts
+
+
+def _access_groups(db: Session, firm: Firm, clients: list[Taxpayer], admin: User, staff: User) -> None:
+    """Harbour & Reed uses access groups: Tom, a standard user, is in "Leeds office" (every fifth client); the
+    VAT clients are in a tax-service group he is not in; the rest are in no group. So he sees the Leeds clients
+    and those in no group, and none of the other VAT clients."""
+    db.flush()
+    firm_access.set_access_groups(db, firm_id=firm.id, actor_user_id=admin.id, enabled=True)
+    leeds = firm_access.create_group(db, firm_id=firm.id, actor_user_id=admin.id, name="Leeds office")
+    firm_access.add_clients(db, leeds, actor_user_id=admin.id, taxpayer_ids=[c.id for c in clients[::5]])
+    firm_access.add_member(db, leeds, user_id=staff.id, actor_user_id=admin.id)
+    firm_access.create_tax_service_group(db, firm_id=firm.id, actor_user_id=admin.id, regime="VAT", name="VAT")
 
 
 def _new_client(db: Session, settings: Settings, gen: _Generator, new: NewClient) -> None:

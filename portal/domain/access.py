@@ -12,21 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, not_, or_, select
 from sqlmodel import Session, col
 
-from portal.domain.models import (
-    AccessGroup,
-    AccessGroupClient,
-    AccessGroupMember,
-    Authorisation,
-    HelperLink,
-    Taxpayer,
-    TaxpayerIdentifier,
-)
+from portal.domain.models import Authorisation, HelperLink, Taxpayer, TaxpayerIdentifier
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY, SELF_ACTIONS, Action
 from portal.domain.sql import table_of
+from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGroupExclusion, AccessGroupMember
 
 # What a trusted helper may do (domain.md §5): personal tax account tasks, never a tax return.
 HELPER_REGIMES: Mapping[str, frozenset[Action]] = {"IRV": frozenset({Action.VIEW})}
@@ -43,17 +36,48 @@ def restricted_by_groups(viewer: Viewer) -> bool:
     return viewer.access_groups_enabled and not viewer.is_firm_admin
 
 
-def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object) -> ColumnElement[bool]:
-    """The group rule as SQL; firm_id and user_id may be values or bind parameters (for prebuilt queries)."""
-    firm_group_clients = (
-        select(col(AccessGroupClient.taxpayer_id))
+# Its own name: the queries this rule goes into often read authorisation themselves (the gate does), and the
+# rule's authorisation must not be mistaken for theirs.
+_group_auth = table_of(Authorisation).alias("group_authorisation")
+_exclusion = table_of(AccessGroupExclusion)
+
+
+def in_a_group(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: object = None,
+               user_id: object = None) -> ColumnElement[bool]:
+    """The client is in one of the firm's groups (only `group_id`, if given; only groups `user_id` belongs to, if
+    given). A custom group holds its access_group_client rows; a tax-service group holds every client the firm
+    acts for in its regime, less its exclusions: worked out here, so it follows clients as they come and go.
+    Values or bind parameters alike (for prebuilt queries)."""
+    custom = (
+        select(col(AccessGroupClient.group_id))
         .join(AccessGroup, col(AccessGroup.id) == AccessGroupClient.group_id)
         .where(col(AccessGroup.firm_id) == firm_id, col(AccessGroupClient.taxpayer_id) == taxpayer_id)
     )
-    my_group_clients = firm_group_clients.join(
-        AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroupClient.group_id
-    ).where(col(AccessGroupMember.user_id) == user_id)
-    return or_(not_(exists(firm_group_clients)), exists(my_group_clients))
+    # Driven from the client's own few authorisations (ix_authorisation_taxpayer), then the firm's group for
+    # that regime: a handful of index lookups per client, however many clients the firm has.
+    by_service = select(col(AccessGroup.id)).select_from(_group_auth).join(
+        AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
+                          col(AccessGroup.regime) == _group_auth.c.regime)
+    ).where(
+        _group_auth.c.taxpayer_id == taxpayer_id, _group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
+        not_(exists(select(_exclusion.c.group_id).where(
+            _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == taxpayer_id
+        ).correlate_except(_exclusion))))
+    if group_id is not None:
+        custom = custom.where(col(AccessGroupClient.group_id) == group_id)
+        by_service = by_service.where(col(AccessGroup.id) == group_id)
+    if user_id is not None:
+        custom = custom.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroupClient.group_id
+                             ).where(col(AccessGroupMember.user_id) == user_id)
+        by_service = by_service.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroup.id
+                                     ).where(col(AccessGroupMember.user_id) == user_id)
+    return or_(exists(custom), exists(by_service))
+
+
+def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object) -> ColumnElement[bool]:
+    """The group rule as SQL; firm_id and user_id may be values or bind parameters (for prebuilt queries)."""
+    return or_(not_(in_a_group(taxpayer_id, firm_id=firm_id)),
+               in_a_group(taxpayer_id, firm_id=firm_id, user_id=user_id))
 
 
 # Every client page asks the gate, so its queries are built once and reuse their compiled SQL.

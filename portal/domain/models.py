@@ -1,4 +1,4 @@
-"""Every table but the sign-in and API ones (account_models.py, api_models.py); change them through migrations."""
+"""Every table but the sign-in, API and team ones (account_, api_, team_models.py). Change through migrations."""
 
 from __future__ import annotations
 
@@ -243,25 +243,6 @@ class HelperLink(SQLModel, table=True):
     accepted_at: datetime | None = None
     ended_at: datetime | None = None
     ended_by: str | None = Field(default=None, max_length=10)  # "client" or "helper"
-
-
-class AccessGroup(SQLModel, table=True):
-    __tablename__ = "access_group"
-    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    firm_id: int = Field(foreign_key="firm.id", index=True)
-    name: str = Field(max_length=50)
-
-
-class AccessGroupMember(SQLModel, table=True):
-    __tablename__ = "access_group_member"
-    group_id: int = Field(foreign_key="access_group.id", primary_key=True)
-    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
-
-
-class AccessGroupClient(SQLModel, table=True):
-    __tablename__ = "access_group_client"
-    group_id: int = Field(foreign_key="access_group.id", primary_key=True)
-    taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
 
 
 class Business(SQLModel, table=True):

@@ -12,7 +12,7 @@ firm's contact address), the language of the person whose action sends it (i18n.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -214,6 +214,14 @@ def helper_invited(db: Session, link: HelperLink, *, token: str) -> None:
     _send(db, "helper_invitation", [recipient], {
         "person_name": taxpayer.name, "invited_email": link.invited_email,
         "secret_path": f"/trusted-helpers/accept/{token}"})
+
+
+def team_invitation(db: Session, *, email: str, firm_name: str, inviter_name: str, role: str, token: str,
+                    expires_at: datetime) -> None:
+    """An invitation to join a firm, to the invited address only: the secret link appears in no other email."""
+    _send(db, "team_invitation", [_address_recipient(db, email)], {
+        "firm_name": firm_name, "inviter_name": inviter_name, "invited_email": email, "role": role,
+        "expires_on": expires_at.date().isoformat(), "secret_path": f"/join/{token}"})
 
 
 def helper_ended(db: Session, link: HelperLink, *, ended_by: str) -> None:

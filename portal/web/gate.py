@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from portal.domain.access import authority_for
-from portal.domain.people import Authority
+from portal.domain.people import Authority, Viewer
 from portal.web.db import db_session
 from portal.web.sessions import require_viewer
 
@@ -20,3 +20,12 @@ def require_authority(request: Request, taxpayer_id: int) -> Authority:
         raise HTTPException(status_code=404)
     request.state.authority = authority
     return authority
+
+
+def require_firm_admin(request: Request) -> Viewer:
+    """The check every firm-management page makes first: an administrator of a firm, or a 404 (a standard user
+    or someone with no firm learns nothing about pages they may not use)."""
+    viewer = require_viewer(request)
+    if not viewer.is_firm_admin or viewer.firm_id is None:
+        raise HTTPException(status_code=404)
+    return viewer

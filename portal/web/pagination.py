@@ -11,6 +11,7 @@ class Page:
     number: int
     size: int
     total: int
+    more: bool = False  # `total` is where counting stopped: there are more than that
 
     @property
     def count(self) -> int:
