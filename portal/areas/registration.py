@@ -31,8 +31,6 @@ from portal.web.rendering import render
 from portal.web.sessions import current_viewer, require_viewer
 
 MAX_NAME_LENGTH = 120
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 128
 MAX_FIRM_NAME_LENGTH = 160
 MAX_AMLS_NUMBER_LENGTH = 40
 JOURNEY = "register"
@@ -81,12 +79,8 @@ def _check_sign_up(form: Form) -> None:
         check_length(form, "name", "Full name", MAX_NAME_LENGTH)
     check_email(form, "email", "Enter your email address")
     password = form.get("password")
-    if not password:
-        form.error("password", "Enter a password")
-    elif len(password) < MIN_PASSWORD_LENGTH:
-        form.error("password", f"Password must be {MIN_PASSWORD_LENGTH} characters or more")
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        form.error("password", too_long("Password", MAX_PASSWORD_LENGTH))
+    if problem := accounts.password_problem(password):  # the same rule as a reset or a change of password
+        form.error("password", problem)
     if not form.get("confirm_password"):
         form.error("confirm_password", "Enter your password again")
     elif form.get("confirm_password") != password:

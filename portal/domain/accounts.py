@@ -83,9 +83,9 @@ def password_problem(password: str) -> str | None:
     if not password:
         return "Enter a password"
     if len(password) < MIN_PASSWORD_LENGTH:
-        return "Password must be 12 characters or more"
+        return f"Password must be {MIN_PASSWORD_LENGTH} characters or more"
     if len(password) > MAX_PASSWORD_LENGTH:
-        return "Password must be 128 characters or fewer"
+        return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
     return None
 
 
