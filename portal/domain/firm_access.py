@@ -283,8 +283,9 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
     chosen = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions).where(~exists(
         select(col(AccessGroupClient.taxpayer_id)).where(col(AccessGroupClient.group_id) == group.id,
                                                         col(AccessGroupClient.taxpayer_id) == FirmClient.taxpayer_id)))
-    result = db.execute(insert(table_of(AccessGroupClient)).from_select(["group_id", "taxpayer_id"], chosen), params)
-    added: int = rowcount(result)
+    # RETURNING counts the rows: psycopg reports no rowcount (-1) for an INSERT ... SELECT run this way.
+    inserted = insert(table_of(AccessGroupClient)).from_select(["group_id", "taxpayer_id"], chosen)
+    added = len(db.execute(inserted.returning(table_of(AccessGroupClient).c.taxpayer_id), params).all())
     if added:
         audit.record(db, "access_group_clients_added", authority="agent", actor_user_id=actor_user_id,
                      firm_id=group.firm_id, group=group.name, count=added)
@@ -298,9 +299,10 @@ def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpa
         in_group = in_a_group(cast(ColumnElement[int], col(FirmClient.taxpayer_id)), firm_id=group.firm_id,
                               group_id=group.id)
         excluded = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions, in_group)
-        result = db.execute(insert(table_of(AccessGroupExclusion)).from_select(["group_id", "taxpayer_id"], excluded),
-                            params)
-        return _recorded(db, group, "access_group_clients_removed", rowcount(result), actor_user_id)
+        exclusions = table_of(AccessGroupExclusion)
+        inserted = insert(exclusions).from_select(["group_id", "taxpayer_id"], excluded)
+        count = len(db.execute(inserted.returning(exclusions.c.taxpayer_id), params).all())  # as in add_clients
+        return _recorded(db, group, "access_group_clients_removed", count, actor_user_id)
     # Core tables: bulk changes the session need not mirror (no group row it holds changes).
     clients = table_of(AccessGroupClient)
     result = db.execute(delete(clients).where(
