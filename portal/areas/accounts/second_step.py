@@ -23,7 +23,7 @@ from portal.areas.accounts.common import (
 from portal.domain import account_emails, audit, passkeys, two_step
 from portal.domain.models import User, utcnow
 from portal.i18n import gettext as _
-from portal.web.db import db_session
+from portal.web.db import db_session, will_write
 from portal.web.forms import Form, read_form
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
@@ -140,6 +140,7 @@ async def passkey_sign_in(request: Request) -> Response:
 
 async def set_up(request: Request) -> Response:
     """A member of an agent firm with no second step sets one up now, before anything else."""
+    will_write(request)  # even a GET saves the new secret: take SQLite's write lock at BEGIN, not mid-way
     half = _half(request)
     if half is None:
         return redirect_to(request, "sign_in", query={"next": next_of(request) or ""})
