@@ -24,9 +24,10 @@ from portal.domain.people import with_firm
 from portal.domain.services import BY_KEY
 from portal.domain.sql import contains_pattern
 from portal.domain.times import aware
+from portal.i18n import N_, gettext, ngettext
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form, check_length
+from portal.web.forms import Form
 from portal.web.gate import require_authority, require_firm_admin
 from portal.web.links import path_for
 from portal.web.rendering import render
@@ -34,78 +35,91 @@ from portal.web.rendering import render
 PAGE_SIZE = 20
 MAX_CLIENT_SEARCH_LENGTH = 100
 
-# What an action code means to the taxpayer it was done for ("who" is shown beside it).
+# What an action code means to the taxpayer it was done for ("who" is shown beside it). Audit records keep the
+# code; the words are looked up when the page is shown, so the page reads in either language.
+# Translators: the activity descriptions below sit in a "What" column beside a "Who" column (the person, the
+# agent's firm, or "You"): say what was done without repeating who did it.
 ACTION_TEXT: dict[str, str] = {
-    "authorisation_request_created": "Asked for your authorisation",
-    "authorisation_request_accepted": "Accepted an agent's request for authorisation",
-    "authorisation_request_declined": "Declined an agent's request for authorisation",
-    "authorisation_request_cancelled": "Cancelled their request for your authorisation",
-    "authorisation_ended": "Ended an agent's authorisation",
-    "helper_invited": "Asked someone to be your trusted helper",
-    "helper_accepted": "Agreed to be your trusted helper",
-    "helper_declined": "Said no to being your trusted helper",
-    "helper_removed": "Removed a trusted helper",
-    "helper_ended": "Stopped being your trusted helper",
-    "address_changed": "Changed your postal address",
-    "contact_details_changed": "Changed your contact details",
-    "scottish_taxpayer_changed": "Changed whether you are a Scottish taxpayer",
-    "vat_return_submitted": "Submitted a VAT return",
-    "quarterly_update_submitted": "Sent a quarterly update",
-    "final_declaration_submitted": "Submitted a final declaration",
-    "tax_account_linked": "Linked this tax account to a sign-in",
-    "signed_in": "Signed in",
+    "authorisation_request_created": N_("Asked for your authorisation"),
+    "authorisation_request_accepted": N_("Accepted an agent's request for authorisation"),
+    "authorisation_request_declined": N_("Declined an agent's request for authorisation"),
+    "authorisation_request_cancelled": N_("Cancelled their request for your authorisation"),
+    "authorisation_ended": N_("Ended an agent's authorisation"),
+    "helper_invited": N_("Asked someone to be your trusted helper"),
+    "helper_accepted": N_("Agreed to be your trusted helper"),
+    "helper_declined": N_("Said no to being your trusted helper"),
+    "helper_removed": N_("Removed a trusted helper"),
+    "helper_ended": N_("Stopped being your trusted helper"),
+    "address_changed": N_("Changed your postal address"),
+    "contact_details_changed": N_("Changed your contact details"),
+    "scottish_taxpayer_changed": N_("Changed whether you are a Scottish taxpayer"),
+    "vat_return_submitted": N_("Submitted a VAT return"),
+    "quarterly_update_submitted": N_("Sent a quarterly update"),
+    "final_declaration_submitted": N_("Submitted a final declaration"),
+    "tax_account_linked": N_("Linked this tax account to a sign-in"),
+    "signed_in": N_("Signed in"),
 }
 
 # The same events as a firm's administrator reads them: about "the client", not "you".
 FIRM_ACTION_TEXT: dict[str, str] = {
-    "authorisation_request_created": "Asked the client for authorisation",
-    "authorisation_request_accepted": "Accepted the firm's request for authorisation",
-    "authorisation_request_declined": "Declined the firm's request for authorisation",
-    "authorisation_request_cancelled": "Cancelled a request for authorisation",
-    "authorisation_ended": "Ended an authorisation",
-    "authorisation_request_expired": "A request for authorisation expired",
-    "api_access_granted": "Gave software access to act for them",
-    "api_access_revoked": "Took away software's access",
-    "address_changed": "Changed the client's postal address",
-    "contact_details_changed": "Changed the client's contact details",
-    "scottish_taxpayer_changed": "Changed whether the client is a Scottish taxpayer",
-    "agent_services_account_created": "Created the agent services account",
-    "access_groups_turned_on": "Turned access groups on",
-    "access_groups_turned_off": "Turned access groups off",
-    "access_group_created": "Created an access group",
-    "access_group_renamed": "Renamed an access group",
-    "access_group_deleted": "Deleted an access group",
-    "access_group_member_added": "Added a team member to an access group",
-    "access_group_member_removed": "Removed a team member from an access group",
-    "access_group_clients_added": "Added clients to an access group",
-    "access_group_clients_removed": "Removed clients from an access group",
-    "client_reference_changed": "Changed the client reference",
-    "team_member_role_changed": "Changed a team member's role",
-    "team_member_removed": "Removed a team member",
-    "team_member_left": "Left the firm",
-    "team_member_invited": "Invited a team member",
-    "team_invitation_resent": "Resent an invitation to join the firm",
-    "team_invitation_withdrawn": "Withdrew an invitation to join the firm",
-    "team_member_joined": "Joined the firm",
+    "authorisation_request_created": N_("Asked the client for authorisation"),
+    "authorisation_request_accepted": N_("Accepted the firm's request for authorisation"),
+    "authorisation_request_declined": N_("Declined the firm's request for authorisation"),
+    "authorisation_request_cancelled": N_("Cancelled a request for authorisation"),
+    "authorisation_ended": N_("Ended an authorisation"),
+    "authorisation_request_expired": N_("A request for authorisation expired"),
+    "api_access_granted": N_("Gave software access to act for them"),
+    "api_access_revoked": N_("Took away software's access"),
+    "address_changed": N_("Changed the client's postal address"),
+    "contact_details_changed": N_("Changed the client's contact details"),
+    "scottish_taxpayer_changed": N_("Changed whether the client is a Scottish taxpayer"),
+    "agent_services_account_created": N_("Created the agent services account"),
+    "access_groups_turned_on": N_("Turned access groups on"),
+    "access_groups_turned_off": N_("Turned access groups off"),
+    "access_group_created": N_("Created an access group"),
+    "access_group_renamed": N_("Renamed an access group"),
+    "access_group_deleted": N_("Deleted an access group"),
+    "access_group_member_added": N_("Added a team member to an access group"),
+    "access_group_member_removed": N_("Removed a team member from an access group"),
+    "access_group_clients_added": N_("Added clients to an access group"),
+    "access_group_clients_removed": N_("Removed clients from an access group"),
+    "client_reference_changed": N_("Changed the client reference"),
+    "team_member_role_changed": N_("Changed a team member's role"),
+    "team_member_removed": N_("Removed a team member"),
+    "team_member_left": N_("Left the firm"),
+    "team_member_invited": N_("Invited a team member"),
+    "team_invitation_resent": N_("Resent an invitation to join the firm"),
+    "team_invitation_withdrawn": N_("Withdrew an invitation to join the firm"),
+    "team_member_joined": N_("Joined the firm"),
 }
 
 
 def humanise(action: str) -> str:
-    """An action code nobody has described yet still reads as words: "thing_done" -> "Thing done"."""
+    """An action code nobody has described yet still reads as words: "thing_done" -> "Thing done" (the code's
+    own English: it has no translation until it is described above)."""
     words = action.replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else "Something happened"
+    return words[:1].upper() + words[1:] if words else gettext("Something happened")
 
 
 def describe(action: str, detail: Mapping[str, Any], texts: Mapping[str, str] = ACTION_TEXT) -> str:
-    text = texts.get(action) or ACTION_TEXT.get(action) or humanise(action)
+    described = texts.get(action) or ACTION_TEXT.get(action)
+    text = gettext(described) if described else humanise(action)
     if isinstance(detail, Mapping):
         if (service := BY_KEY.get(str(detail.get("service")))) is not None:
-            text += f" for {service.name}"
+            # Translators: %(activity)s is one of the activity descriptions, %(service)s a tax service's name.
+            text = gettext("%(activity)s for %(service)s") % {"activity": text, "service": gettext(service.name)}
         if isinstance(reference := detail.get("reference"), str) and action.endswith("_submitted"):
-            text += f" (reference {reference})"
+            # Translators: %(activity)s is an activity description; %(reference)s the receipt's reference.
+            text = gettext("%(activity)s (reference %(reference)s)") % {"activity": text, "reference": reference}
         if isinstance(group := detail.get("group"), str) and action.startswith("access_group_"):
             count = detail.get("count")
-            text += f" ({group}, {count:,} clients)" if isinstance(count, int) else f" ({group})"
+            if isinstance(count, int):
+                # Translators: %(activity)s is an activity description, %(group)s an access group's name.
+                text = ngettext("%(activity)s (%(group)s, %(number)s client)",
+                                "%(activity)s (%(group)s, %(number)s clients)", count) % {
+                    "activity": text, "group": group, "number": f"{count:,}"}
+            else:
+                text = gettext("%(activity)s (%(group)s)") % {"activity": text, "group": group}
     return text
 
 
@@ -134,17 +148,22 @@ def _count(db: Session, conditions: list[ColumnElement[bool]], *, with_client: b
 
 def using(who: str, detail: Mapping[str, Any]) -> str:
     """Changes made through the API name the software too (portal.domain.audit.acting_through)."""
-    return f"{who} using {detail['using']}" if detail.get("using") else who
+    if not detail.get("using"):
+        return who
+    # Translators: %(who)s is a person (and their firm), %(software)s the name of the software they used.
+    return gettext("%(who)s using %(software)s") % {"who": who, "software": detail["using"]}
 
 
 def who_for_taxpayer(authority: str, person: str | None, firm: str | None) -> str:
     if authority == "self":
-        return "You"
+        # Translators: in the "Who" column: the account holder themselves.
+        return gettext("You")
     if authority == "agent":
-        return with_firm(person or "Someone", firm) if firm else (person or "An agent")
+        return with_firm(person or gettext("Someone"), firm) if firm else (person or gettext("An agent"))
     if authority == "helper":
-        return f"{person or 'Someone'} (trusted helper)"
-    return person or "HMRC"
+        # Translators: %(name)s is a person's name (or "Someone").
+        return gettext("%(name)s (trusted helper)") % {"name": person or gettext("Someone")}
+    return person or gettext("HMRC")
 
 
 def taxpayer_activity(db: Session, taxpayer_id: int, page: pagination.Page) -> list[ActivityRow]:
@@ -175,8 +194,12 @@ class FirmFilter:
 def who_for_firm(authority: str, person: str | None) -> str:
     if authority == "self" or authority == "helper":
         # The client (or their helper) answering the firm: their events carry the firm too.
-        return f"{person or 'Someone'} ({'client' if authority == 'self' else 'trusted helper'})"
-    return person or "HMRC"
+        name = person or gettext("Someone")
+        if authority == "self":
+            # Translators: %(name)s is the client's name (or "Someone").
+            return gettext("%(name)s (client)") % {"name": name}
+        return gettext("%(name)s (trusted helper)") % {"name": name}
+    return person or gettext("HMRC")
 
 
 def firm_activity(db: Session, firm_id: int, wanted: FirmFilter, page: pagination.Page) -> list[ActivityRow]:
@@ -207,7 +230,9 @@ def firm_people(db: Session, firm_id: int) -> list[tuple[str, str]]:
 def filter_form(request: Request, people: list[tuple[str, str]]) -> tuple[Form, FirmFilter]:
     form = Form(values={"client": request.query_params.get("client", "").strip(),
                         "person": request.query_params.get("person", "").strip()})
-    check_length(form, "client", "Client name", MAX_CLIENT_SEARCH_LENGTH)
+    if len(form.get("client")) > MAX_CLIENT_SEARCH_LENGTH:
+        form.error("client", gettext("Client name must be %(limit)d characters or fewer")
+                   % {"limit": MAX_CLIENT_SEARCH_LENGTH})
     client = "" if form.errors else form.get("client")
     person = form.get("person") if form.get("person") in {value for value, _ in people} else ""
     form.values["person"] = person

@@ -21,12 +21,13 @@ from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority, Viewer
-from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
+from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES
 from portal.domain.sql import comma_list, table_of
+from portal.i18n import N_, current_language, gettext
 from portal.web import pagination
 from portal.web.db import connection, db_session
 from portal.web.formatting import govuk_date
-from portal.web.forms import Form, check_length, read_form
+from portal.web.forms import Form, read_form
 from portal.web.gate import require_authority
 from portal.web.links import path_for, redirect_to
 from portal.web.prepared import PreparedRead
@@ -52,19 +53,54 @@ class ClientRow(NamedTuple):
     @classmethod
     def from_row(cls, taxpayer_id: int, name: str, client_type: str, regimes: str | None, due: date | None,
                  today: date, reference: str | None = None) -> ClientRow:
-        return cls(taxpayer_id, name, CLIENT_TYPE_LABELS.get(client_type, client_type), services_label(regimes),
-                   _due_label(due), due is not None and due < today, reference or "")
+        language = current_language()
+        return cls(taxpayer_id, name, client_type_label(client_type), _services_label(regimes, language),
+                   _due_label(due, language), due is not None and due < today, reference or "")
 
 
-@lru_cache(maxsize=256)
+# Labels are cached per language: the same few dozen combinations read in English or in Welsh.
+
+
+def client_type_label(client_type: str) -> str:
+    """"Individual or sole trader", in the language of the moment (the code itself if it is not one we know)."""
+    label = CLIENT_TYPE_LABELS.get(client_type)
+    return gettext(label) if label else client_type
+
+
+def regime_name(regime: str) -> str:
+    """A tax service's short name, in the language of the moment."""
+    name = REGIME_NAMES.get(regime)
+    return gettext(name) if name else regime
+
+
+def regime_names() -> dict[str, str]:
+    """Code -> short name of every tax service, for a filter's options, in the language of the moment."""
+    return {code: gettext(name) for code, name in REGIME_NAMES.items()}
+
+
+# Obligations keep their kind as the English words the tax rules write ("VAT return"): shown through these.
+OBLIGATION_KINDS = frozenset({N_("VAT return"), N_("Quarterly update"), N_("Final declaration"),
+                              N_("Plastic Packaging Tax return")})
+
+
+def obligation_kind(kind: str) -> str:
+    return gettext(kind) if kind in OBLIGATION_KINDS else kind
+
+
 def services_label(regimes: str | None) -> str:
     """"Income Tax, VAT" from the list query's "VAT,ITSA": a firm's clients share a few dozen combinations."""
-    return ", ".join(sorted(REGIME_NAMES.get(code, code) for code in set((regimes or "").split(",")) - {""}))
+    return _services_label(regimes, current_language())
 
 
-@lru_cache(maxsize=1024)
-def _due_label(due: date | None) -> str:
-    return govuk_date(due) if due else "None due"
+@lru_cache(maxsize=512)
+def _services_label(regimes: str | None, language: str) -> str:
+    return ", ".join(sorted(regime_name(code) for code in set((regimes or "").split(",")) - {""}))
+
+
+@lru_cache(maxsize=2048)
+def _due_label(due: date | None, language: str) -> str:
+    # Translators: in the client list's "Next deadline" column, for a client with nothing outstanding.
+    return govuk_date(due) if due else gettext("None due")
 
 
 @dataclass(frozen=True)
@@ -235,7 +271,7 @@ def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[
     rows = db.execute(IDENTIFIERS_QUERY, {"taxpayer_id": taxpayer_id}).all()
     visible = set(regimes)
     return [
-        (identifiers.LABELS[identifiers.IdentifierKind(kind)],
+        (gettext(identifiers.LABELS[identifiers.IdentifierKind(kind)]),
          identifiers.format_for_display(identifiers.IdentifierKind(kind), value))
         for kind, value in rows
         if visible & set(IDENTIFIER_REGIMES.get(kind, ("TRS",)))
@@ -245,7 +281,8 @@ def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[
 def _search_form(request: Request) -> tuple[Form, str, str]:
     form = Form(values={"q": request.query_params.get("q", "").strip(),
                         "service": request.query_params.get("service", "")})
-    check_length(form, "q", "Search", MAX_SEARCH_LENGTH)
+    if len(form.get("q")) > MAX_SEARCH_LENGTH:
+        form.error("q", gettext("Search must be %(limit)d characters or fewer") % {"limit": MAX_SEARCH_LENGTH})
     regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
     text = "" if form.errors else form.get("q")
     return form, text, regime
@@ -269,7 +306,7 @@ async def index(request: Request) -> Response:
 
     context = {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
-        "searching": bool(text or regime), "regime_names": REGIME_NAMES,
+        "searching": bool(text or regime), "regime_names": regime_names(),
     }
     response = render(request, "clients/index.html", context, partial="partials/clients/results.html")
     remember_view(request, response, href(page.number).partition("?")[2])
@@ -306,16 +343,17 @@ async def overview(request: Request) -> Response:
     db = db_session(request)
     obligations = list_obligations(db, authority.taxpayer.id, authority.regimes)
     context = {
-        "title": f"Overview – {authority.taxpayer.name}",
+        "title": gettext("Overview – %(name)s") % {"name": authority.taxpayer.name},
         "authority": authority,
         "client": authority.taxpayer,
         "obligations": obligations,
         "open_obligations": [o for o in obligations if o.status is not ObligationStatus.FULFILLED][::-1],
         "fulfilled_obligations": [o for o in obligations if o.status is ObligationStatus.FULFILLED],
         "references": list_identifiers(db, authority.taxpayer.id, authority.regimes),
-        "services": [BY_KEY[key] for key in authority.services],
-        "client_types": CLIENT_TYPE_LABELS,
+        "services": [gettext(BY_KEY[key].name) for key in authority.services],
+        "client_type": client_type_label(authority.taxpayer.client_type),
         "regime_name": regime_name,
+        "obligation_kind": obligation_kind,
         "client_reference": _firm_reference(db, require_viewer(request), authority),
     }
     return render(request, "clients/overview.html", context, partial="partials/clients/overview.html")
@@ -334,7 +372,9 @@ async def client_reference(request: Request) -> Response:
         return render(request, "clients/client_reference.html",
                       {**context, "form": Form(values={"reference": current})})
     form = await read_form(request, "reference")
-    check_length(form, "reference", "Client reference", firm_access.MAX_CLIENT_REFERENCE_LENGTH)
+    if len(form.get("reference")) > firm_access.MAX_CLIENT_REFERENCE_LENGTH:
+        form.error("reference", gettext("Client reference must be %(limit)d characters or fewer")
+                   % {"limit": firm_access.MAX_CLIENT_REFERENCE_LENGTH})
     if not form.ok:
         return render(request, "clients/client_reference.html", {**context, "form": form}, status_code=400)
     firm_access.set_client_reference(db, firm_id=viewer.firm_id, taxpayer_id=authority.taxpayer.id,

@@ -18,15 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from portal.areas.clients import obligation_kind, regime_name, regime_names
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.people import Viewer
-from portal.domain.services import REGIME_NAMES, regime_name
+from portal.domain.services import REGIME_NAMES
 from portal.domain.sql import table_of
+from portal.i18n import N_, gettext, pgettext
 from portal.web import pagination
 from portal.web.db import db_session
-from portal.web.forms import Form, too_long
+from portal.web.forms import Form
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
@@ -37,9 +39,16 @@ COUNT_CAP = 2_000
 CSV_BATCH = 2_000
 MAX_NAME_LENGTH = 100
 MAX_DAYS = 366
-STATUSES = {"": "All outstanding", "overdue": "Overdue", "due": "Due"}
-CSV_HEADER = ("Client", "Client reference", "Tax service", "Obligation", "Period start", "Period end", "Due date",
-              "Status")
+STATUSES = ("", "overdue", "due")  # the status filter's values: all outstanding, overdue, not yet due
+# The CSV's column headings, in the language of the person downloading it.
+CSV_HEADER = (N_("Client"), N_("Client reference"), N_("Tax service"), N_("Obligation"), N_("Period start"),
+              N_("Period end"), N_("Due date"), N_("Status"))
+
+
+def status_options() -> list[tuple[str, str]]:
+    """The status filter's choices, in the language of the moment."""
+    # Translators: "Due" is a status (not yet overdue), as on the status tags.
+    return [("", gettext("All outstanding")), ("overdue", gettext("Overdue")), ("due", pgettext("status", "Due"))]
 
 _ob, _fc, _auth, _tp = table_of(Obligation), table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
 
@@ -205,7 +214,7 @@ def read_filters(request: Request) -> tuple[Form, Filters]:
     within = _days(form)
     name = form.get("client")
     if len(name) > MAX_NAME_LENGTH:
-        form.error("client", too_long("Client name", MAX_NAME_LENGTH))
+        form.error("client", gettext("Client name must be %(limit)d characters or fewer") % {"limit": MAX_NAME_LENGTH})
         name = ""
     return form, Filters(regime, status, within, name)
 
@@ -215,10 +224,10 @@ def _days(form: Form) -> int | None:
     if not raw:
         return None
     if not raw.isascii() or not raw.isdigit():
-        form.error("within", "Number of days must be a whole number, like 30")
+        form.error("within", gettext("Number of days must be a whole number, like 30"))
         return None
     if not 1 <= int(raw) <= MAX_DAYS:
-        form.error("within", f"Number of days must be between 1 and {MAX_DAYS}")
+        form.error("within", gettext("Number of days must be between 1 and %(most)d") % {"most": MAX_DAYS})
         return None
     return int(raw)
 
@@ -232,16 +241,39 @@ def safe_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def csv_lines(rows: Iterator[DueRow], today: date) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class CsvWords:
+    """The CSV's words in the language of the request, looked up before the download streams (its rows are
+    written after the handler has returned)."""
+
+    header: tuple[str, ...]
+    overdue: str
+    due: str
+    services: dict[str, str]
+    kinds: dict[str, str]
+
+    @classmethod
+    def now(cls) -> CsvWords:
+        return cls(tuple(gettext(heading) for heading in CSV_HEADER), gettext("Overdue"), pgettext("status", "Due"),
+                   regime_names(), {})
+
+    def kind(self, kind: str) -> str:
+        if kind not in self.kinds:
+            self.kinds[kind] = obligation_kind(kind)
+        return self.kinds[kind]
+
+
+def csv_lines(rows: Iterator[DueRow], today: date, words: CsvWords | None = None) -> Iterator[bytes]:
+    words = words or CsvWords.now()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(words.header)
     count = 0
     for row in rows:
-        writer.writerow([safe_cell(row.client), safe_cell(row.client_reference or ""), row.service,
-                         safe_cell(row.kind), row.period_start.isoformat(),
-                         row.period_end.isoformat(), row.due_date.isoformat(),
-                         "Overdue" if row.overdue(today) else "Due"])
+        writer.writerow([safe_cell(row.client), safe_cell(row.client_reference or ""),
+                         words.services.get(row.regime, row.regime), safe_cell(words.kind(row.kind)),
+                         row.period_start.isoformat(), row.period_end.isoformat(), row.due_date.isoformat(),
+                         words.overdue if row.overdue(today) else words.due])
         count += 1
         if count % 500 == 0:
             yield buffer.getvalue().encode()
@@ -281,7 +313,8 @@ async def whats_due(request: Request) -> Response:
         "form": form, "rows": list_due(db, viewer, filters, today, page), "page": page, "today": today,
         "more": total > COUNT_CAP,
         "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,
-        "csv_href": _href(path_for(request, "whats_due_csv"), filters), "services": REGIME_NAMES, "statuses": STATUSES,
+        "csv_href": _href(path_for(request, "whats_due_csv"), filters), "services": regime_names(),
+        "statuses": status_options(), "regime_name": regime_name, "obligation_kind": obligation_kind,
     }
     return render(request, "worklist/index.html", context)
 
@@ -296,7 +329,8 @@ async def whats_due_csv(request: Request) -> Response:
     rows = iter_due(request.app.state.engine, viewer, filters, today)
     headers = {"Content-Disposition": f'attachment; filename="whats-due-{today.isoformat()}.csv"',
                "Cache-Control": "no-store"}
-    return StreamingResponse(csv_lines(rows, today), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(csv_lines(rows, today, CsvWords.now()), media_type="text/csv; charset=utf-8",
+                             headers=headers)
 
 
 routes = [

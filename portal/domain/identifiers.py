@@ -6,6 +6,8 @@ import re
 import string
 from enum import StrEnum
 
+from portal.i18n import N_
+
 
 class IdentifierKind(StrEnum):
     UTR = "utr"
@@ -21,16 +23,16 @@ class IdentifierKind(StrEnum):
 
 
 LABELS: dict[IdentifierKind, str] = {
-    IdentifierKind.UTR: "Unique Taxpayer Reference (UTR)",
-    IdentifierKind.NINO: "National Insurance number",
-    IdentifierKind.VRN: "VAT registration number",
-    IdentifierKind.URN: "Unique Reference Number (URN)",
-    IdentifierKind.CGT: "Capital Gains Tax on UK property account reference",
-    IdentifierKind.PPT: "Plastic Packaging Tax reference",
-    IdentifierKind.CBC: "Country-by-country reporting ID",
-    IdentifierKind.PLR: "Pillar 2 ID",
-    IdentifierKind.ARN: "Agent Reference Number",
-    IdentifierKind.CRN: "Company registration number",
+    IdentifierKind.UTR: N_("Unique Taxpayer Reference (UTR)"),
+    IdentifierKind.NINO: N_("National Insurance number"),
+    IdentifierKind.VRN: N_("VAT registration number"),
+    IdentifierKind.URN: N_("Unique Reference Number (URN)"),
+    IdentifierKind.CGT: N_("Capital Gains Tax on UK property account reference"),
+    IdentifierKind.PPT: N_("Plastic Packaging Tax reference"),
+    IdentifierKind.CBC: N_("Country-by-country reporting ID"),
+    IdentifierKind.PLR: N_("Pillar 2 ID"),
+    IdentifierKind.ARN: N_("Agent Reference Number"),
+    IdentifierKind.CRN: N_("Company registration number"),
 }
 
 # The name as it reads inside a sentence ("Enter a ... in the correct format").
