@@ -8,7 +8,8 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from e2e.conftest import SignIn, scan, title
+from e2e.conftest import SERVICE_NAME, SignIn, scan, title
+from portal import i18n
 
 SEARCH_LABEL = "Chwilio yn ôl enw neu gyfeirnod treth"
 # "Showing 1 to 20 of 320 clients" in Welsh (the demo firm has hundreds of clients).
@@ -16,6 +17,12 @@ ALL_CLIENTS = re.compile(r"^Yn dangos 1 i 20 o (\d+) o gleientiaid$")
 # A search's count: "5 clients found", or "Showing 1 to 20 of 42 clients found" (six plural forms in Welsh).
 FOUND = re.compile(r"^(Canfuwyd \d+ (o gleientiaid|cleient|gleient|chleient)|Yn dangos 1 i \d+ o \d+ o gleientiaid "
                    r"a ganfuwyd)$")
+
+
+def welsh_title(text: str) -> str:
+    """A page's title in Welsh: the service's name is in Welsh too."""
+    with i18n.using("cy"):
+        return f"{text} – {i18n.gettext(SERVICE_NAME)}"
 
 
 def search(page: Page, js: bool, text: str) -> None:
@@ -38,6 +45,13 @@ def in_welsh(page: Page) -> None:
 
 def test_the_client_switcher_in_welsh(page: Page, js: bool, sign_in: SignIn) -> None:
     sign_in(page)
+    try:
+        switch_clients_in_welsh(page, js)
+    finally:  # the demo agent's account keeps the language chosen: the journeys after this one are in English
+        page.goto("/language/en")
+
+
+def switch_clients_in_welsh(page: Page, js: bool) -> None:
     expect(page.get_by_role("heading", name="Your clients", level=1)).to_be_visible()
 
     # The toggle in the service navigation: the same page, in Welsh.
@@ -87,7 +101,7 @@ def test_the_client_switcher_in_welsh(page: Page, js: bool, sign_in: SignIn) -> 
     client_id = client_url.search(page.url).group(1)
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text(name)
-    expect(page).to_have_title(title(f"Trosolwg – {name}"))
+    expect(page).to_have_title(welsh_title(f"Trosolwg – {name}"))
     expect(page.get_by_text(f"Rydych yn gweithredu ar ran {name}")).to_be_visible()
     expect(page.get_by_role("heading", name="Beth sy’n ddyledus", level=2)).to_be_visible()
     expect(page.get_by_role("heading", name=f"Rhagor ar gyfer {name}", level=2)).to_be_visible()
@@ -113,7 +127,7 @@ def test_the_client_switcher_in_welsh(page: Page, js: bool, sign_in: SignIn) -> 
     second_name = second.inner_text().strip()
     second.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(second_name)
-    expect(page).to_have_title(title(f"Trosolwg – {second_name}"))
+    expect(page).to_have_title(welsh_title(f"Trosolwg – {second_name}"))
     expect(page.get_by_text(f"Rydych yn gweithredu ar ran {second_name}")).to_be_visible()
     expect(page).not_to_have_url(re.compile(rf"/clients/{client_id}$"))
     second_url = page.url
