@@ -70,7 +70,7 @@ def test_a_welsh_htmx_search_returns_the_results_and_the_count_in_welsh(client: 
     none = client.get("/clients?q=nobody+at+all", headers=HTMX)
     assert 'data-hx-swap-oob="innerHTML">Ni chanfuwyd unrhyw gleientiaid</p>' in none.text
     assert "Nid oes unrhyw gleientiaid yn cyfateb i’ch chwiliad" in none.text
-    assert "Gwella’ch canlyniadau drwy:" in none.text and "Clirio’ch chwiliad" in none.text
+    assert "Gwella’ch canlyniadau drwy wneud y canlynol:" in none.text and "Clirio’ch chwiliad" in none.text
 
 
 def test_a_welsh_search_too_long_is_a_welsh_error(client: TestClient, world: World) -> None:
