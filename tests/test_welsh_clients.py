@@ -109,6 +109,19 @@ def test_the_client_reference_question_in_welsh_with_its_error(client: TestClien
     assert "<title>Gwall: Cyfeirnod y cleient – Granite Bakery Ltd – " in refused.text
 
 
+def test_a_taxpayers_own_overview_in_welsh(client: TestClient, world: World) -> None:
+    _in_welsh(client, "jane@example.com")
+    page = client.get(f"/clients/{world.itsa_client.id}")
+    assert '<html lang="cy"' in page.text and "<title>Trosolwg – Jane Whitfield – " in page.text
+    assert '<span class="govuk-caption-l">Unigolyn neu unig fasnachwr</span>' in page.text
+    assert "Rhif Yswiriant Gwladol" in page.text and "Rydych yn gweithredu" not in page.text
+    assert '<h2 class="govuk-heading-m">Eich cyfrif</h2>' in page.text
+    assert ">Eich manylion</a>" in page.text and ">Gweithgarwch ar eich cyfrif</a>" in page.text
+    assert "Treth Incwm (Troi Treth yn Ddigidol): Diweddariad chwarterol" in page.text
+    assert ">Yn ddyledus</strong>" in page.text and '<th scope="col" class="govuk-table__header">Dyddiad dyledus</th>' \
+        in page.text
+
+
 # --- What's due and its CSV --------------------------------------------------------------------------------------
 
 

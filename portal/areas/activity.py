@@ -50,6 +50,7 @@ ACTION_TEXT: dict[str, str] = {
     "helper_declined": N_("Said no to being your trusted helper"),
     "helper_removed": N_("Removed a trusted helper"),
     "helper_ended": N_("Stopped being your trusted helper"),
+    "helper_invitation_withdrawn": N_("Withdrew an invitation to be your trusted helper"),
     "address_changed": N_("Changed your postal address"),
     "contact_details_changed": N_("Changed your contact details"),
     "scottish_taxpayer_changed": N_("Changed whether you are a Scottish taxpayer"),
@@ -91,6 +92,8 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "team_invitation_resent": N_("Resent an invitation to join the firm"),
     "team_invitation_withdrawn": N_("Withdrew an invitation to join the firm"),
     "team_member_joined": N_("Joined the firm"),
+    "second_step_reset": N_("Reset a team member's 2-step verification"),
+    "firm_email_copies_changed": N_("Changed whether the firm's contact address gets copies of emails"),
 }
 
 
