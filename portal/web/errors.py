@@ -36,6 +36,9 @@ def _template(status_code: int) -> str:
 
 async def error_page(request: Request, status_code: int) -> Response:
     context = {"title": TITLES.get(status_code, TITLES[400]), "status": status_code}
+    # A 404 reads the same whatever was asked for (a client you may not act for looks like no client at all), so
+    # its language toggle carries no path: the browser's Referer brings the person back instead.
+    request.state.error_page = True
     return render(request, _template(status_code), context, status_code=status_code)
 
 
