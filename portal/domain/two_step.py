@@ -21,6 +21,7 @@ from portal.domain import ratelimits
 from portal.domain.account_models import RecoveryCode, SecondFactor
 from portal.domain.models import Membership, User, utcnow
 from portal.domain.sql import rowcount
+from portal.i18n import gettext
 from portal.settings import Settings
 
 TOTP = "totp"
@@ -71,9 +72,10 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 
 def qr_code_svg(uri: str) -> str:
-    """An inline SVG drawn on the server: no script, no request to anyone else, and it scales without blur."""
+    """An inline SVG drawn on the server: no script, no request to anyone else, and it scales without blur. Its
+    title, read out by screen readers, is in the language of the moment."""
     svg: str = segno.make(uri, error="m").svg_inline(scale=5, border=4, dark="#0b0c0c", light="#ffffff",
-                                                       title="QR code for your authenticator app")
+                                                       title=gettext("QR code for your authenticator app"))
     return svg
 
 
