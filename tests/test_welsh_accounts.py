@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from functools import cache
 
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from portal import i18n
 from portal.domain import accounts
-from portal.domain.models import Membership
+from portal.domain.account_models import SecondFactor
+from portal.domain.models import Membership, UserSession
 from portal.settings import Settings
 from tests import factories
 from tests.factories import PASSWORD, World, csrf_from, sign_in
@@ -183,6 +186,8 @@ def test_the_security_page_in_welsh(welsh: TestClient, world: World) -> None:
     assert '<h2 class="govuk-heading-m">Dilysu dau gam</h2>' in page
     assert "Mae’n rhaid i bawb mewn cwmni asiant ddefnyddio dilysu dau gam." in page
     assert ">Ap dilysu</dt>" in page and ">0 ar ôl</dd>" in page
+    with i18n.using("cy"):
+        assert f"Ychwanegwyd {i18n.format_date(factories.utcnow())}" in page  # "Ychwanegwyd 7 Awst 2026"
     assert 'Newid<span class="govuk-visually-hidden"> eich cyfrinair</span>' in page
     assert "Ble rydych wedi mewngofnodi" in page and "Y porwr hwn" in page
 
@@ -238,3 +243,72 @@ def test_password_rules_are_message_ids_translated_where_they_are_shown() -> Non
 def test_recovery_codes_left_reads_right_in_every_welsh_plural_form(count: int) -> None:
     with i18n.using("cy"):
         assert i18n.ngettext("%(count)s left", "%(count)s left", count) % {"count": count} == f"{count} ar ôl"
+
+
+# --- every other page of the area ---------------------------------------------------------------------------------
+
+
+def test_resetting_a_forgotten_password_in_welsh(welsh: TestClient, world: World) -> None:
+    page = _welsh_page(welsh.get("/password-reset"), "Ailosodwch eich cyfrinair")
+    blank = welsh.post("/password-reset", data={"email": "", "csrf_token": csrf_from(page)})
+    assert "<title>Gwall: Ailosodwch eich cyfrinair" in _welsh_page(blank, "Nodwch eich cyfeiriad e-bost")
+    for address in ("agent@example.com", "nobody@example.com"):  # the same answer either way
+        sent = welsh.post("/password-reset", data={"email": address, "csrf_token": csrf_from(page)})
+        assert "Os oes gennych fanylion mewngofnodi gyda’r cyfeiriad hwn" in _welsh_page(sent, "Gwiriwch eich e-bost")
+        assert f"Rydym wedi anfon e-bost at {address}." in sent.text
+
+    path = factories.EMAILED_LINK.findall(factories.last_email_to(welsh, "agent@example.com").text)[0]
+    page = _welsh_page(welsh.get(path), "Creu cyfrinair newydd")
+    wrong = welsh.post(path, data={"password": "a brand new password", "confirm_password": "another one",
+                                   "csrf_token": csrf_from(page)})
+    assert "Nid yw’r cyfrineiriau’n cyfateb" in _welsh_page(wrong, "Creu cyfrinair newydd")
+    done = welsh.post(path, data={"password": "a brand new password", "confirm_password": "a brand new password",
+                                  "csrf_token": csrf_from(page)})
+    factories.second_step(welsh, done)
+    # For 48 hours after a reset, how codes are received cannot change: said in Welsh, with a Welsh date.
+    wait = _welsh_page(welsh.get("/account/security/authenticator-app"),
+                       "Ni allwch newid sut rydych yn cael codau diogelwch eto")
+    assert "Gwnaethoch ailosod eich cyfrinair yn ddiweddar." in wait
+
+
+def test_changing_how_codes_come_in_welsh(welsh: TestClient, world: World, engine: Engine) -> None:
+    sign_in(welsh, "agent@example.com")
+    page = _welsh_page(welsh.get("/account/security/authenticator-app"), "Sefydlu ap dilysu")
+    assert "Mae’n rhaid i bawb mewn cwmni asiant" not in page  # said only at sign-in
+    wrong = welsh.post("/account/security/authenticator-app", data={"code": "", "csrf_token": csrf_from(page)})
+    assert "Nodwch y cod 6 digid y mae’r ap yn ei ddangos" in _welsh_page(wrong, "Sefydlu ap dilysu")
+    _welsh_page(welsh.get("/account/security/passkey"), "Ychwanegu allwedd mynediad neu allwedd ddiogelwch")
+    page = _welsh_page(welsh.get("/account/security/recovery-codes"), "Cael codau adfer newydd")
+    codes = welsh.post("/account/security/recovery-codes", data={"csrf_token": csrf_from(page)})
+    assert "Ni fyddwn yn dangos y codau hyn eto." in _welsh_page(codes, "Cadwch eich codau adfer")
+    with engine.connect() as connection:
+        factor_id = connection.execute(
+            select(SecondFactor.id).where(SecondFactor.user_id == world.agent.id)).scalar_one()
+    only = welsh.get(f"/account/security/methods/{factor_id}/remove")
+    assert only.status_code == 403
+    _welsh_page(only, "Ni allwch dynnu’ch unig ffordd o gael codau diogelwch")
+    page = _welsh_page(welsh.get(f"/account/team/{world.staff.id}/reset-2-step"),
+                       "Ailosod dilysu dau gam ar gyfer Test Person")
+    assert ">Ailosod dilysu dau gam</button>" in page and ">Canslo</a>" in page
+
+
+def test_confirming_it_is_you_in_welsh(welsh: TestClient, world: World, engine: Engine) -> None:
+    sign_in(welsh, "agent@example.com")
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(reauthenticated_at=factories.utcnow() - timedelta(minutes=6)))
+    asked = welsh.get("/account/security/authenticator-app")
+    page = _welsh_page(welsh.get(asked.headers["location"]), "Cadarnhewch mai chi sydd yno")
+    wrong = welsh.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page)})
+    page = _welsh_page(wrong, "Cadarnhewch mai chi sydd yno")
+    assert "<title>Gwall: Cadarnhewch mai chi sydd yno" in page and "Gwiriwch eich ap dilysu" in page
+
+
+def test_too_many_wrong_codes_lock_the_second_step_in_welsh(welsh: TestClient, world: World) -> None:
+    asked = _post_sign_in(welsh, "agent@example.com", PASSWORD)
+    for _ in range(6):
+        page = welsh.get(asked.headers["location"])
+        if page.status_code == 429:
+            break
+        welsh.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page.text)})
+    page = _welsh_page(welsh.get(asked.headers["location"]), "Ni allwch fewngofnodi ar hyn o bryd")
+    assert "Er eich diogelwch, arhoswch 2 awr, yna rhowch gynnig arall arni." in page
