@@ -13,7 +13,7 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from portal import i18n
@@ -283,7 +283,7 @@ def test_changing_how_codes_come_in_welsh(welsh: TestClient, world: World, engin
     assert "Ni fyddwn yn dangos y codau hyn eto." in _welsh_page(codes, "Cadwch eich codau adfer")
     with engine.connect() as connection:
         factor_id = connection.execute(
-            select(SecondFactor.id).where(SecondFactor.user_id == world.agent.id)).scalar_one()
+            select(col(SecondFactor.id)).where(col(SecondFactor.user_id) == world.agent.id)).scalar_one()
     only = welsh.get(f"/account/security/methods/{factor_id}/remove")
     assert only.status_code == 403
     _welsh_page(only, "Ni allwch dynnu’ch unig ffordd o gael codau diogelwch")
@@ -310,5 +310,5 @@ def test_too_many_wrong_codes_lock_the_second_step_in_welsh(welsh: TestClient, w
         if page.status_code == 429:
             break
         welsh.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page.text)})
-    page = _welsh_page(welsh.get(asked.headers["location"]), "Ni allwch fewngofnodi ar hyn o bryd")
-    assert "Er eich diogelwch, arhoswch 2 awr, yna rhowch gynnig arall arni." in page
+    locked = _welsh_page(welsh.get(asked.headers["location"]), "Ni allwch fewngofnodi ar hyn o bryd")
+    assert "Er eich diogelwch, arhoswch 2 awr, yna rhowch gynnig arall arni." in locked
