@@ -111,6 +111,8 @@ def template_problems(path: Path, env: Environment | None = None) -> list[str]:
             in_comment_free_tag = False
             continue
         if in_comment_free_tag:
+            if kind == "whitespace":
+                continue  # `{% trans %}` lexes as block_begin, whitespace, name: spaces are not tokens of the tag
             if kind == "name" and value in ("trans", "pluralize") and previous == []:
                 in_trans = True
             elif kind == "name" and value == "endtrans":
