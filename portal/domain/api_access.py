@@ -61,7 +61,8 @@ def redirect_uri_problem(uri: str) -> str | None:
         return None
     if parts.scheme == "http" and parts.hostname is not None and _is_loopback(parts.hostname):
         return None
-    return gettext("Redirect URIs must start with https://, or be http://127.0.0.1 for software on the agent’s computer")
+    return gettext("Redirect URIs must start with https://, or be http://127.0.0.1 for software on the agent’s "
+                   "computer")
 
 
 def _is_loopback(host: str) -> bool:
