@@ -166,3 +166,16 @@ def test_connected_applications_read_in_welsh(client: TestClient, world: World) 
     assert "Mae’n gallu" in page and "anfon Ffurflenni TAW ar gyfer eich cleientiaid" in page
     assert ('Dirymu mynediad<span class="govuk-visually-hidden"> ar gyfer Ledgerly Desktop</span>' in page)
     assert "Revoke access" not in page and "It can" not in page
+
+
+def test_a_tax_service_group_is_called_by_its_welsh_name(client: TestClient, world: World, engine: Engine) -> None:
+    with unit_of_work(engine) as db:
+        group = firm_access.create_tax_service_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id,
+                                                     regime="VAT", name="VAT")
+        group_id = group.id
+    sign_in(client, "agent@example.com")
+    assert _h1(client.get(f"/manage-account/groups/{group_id}").text) == "VAT"
+    _in_welsh(client)
+    page = client.get(f"/manage-account/groups/{group_id}").text
+    assert _h1(page) == "TAW" and "ar gyfer TAW, gan gynnwys cleientiaid" in page
+    assert ">TAW</a> (grŵp gwasanaeth treth)" in client.get("/manage-account").text

@@ -41,6 +41,12 @@ NAME_ERRORS = {
 }
 
 
+def group_name(group: AccessGroup | firm_access.GroupSummary) -> str:
+    """A tax service group is called by its tax service's name in the reader's language ("TAW"); any other group
+    by the name its firm gave it."""
+    return gettext(REGIME_NAMES[group.regime]) if group.regime in REGIME_NAMES else group.name
+
+
 def _firm_id(viewer: Viewer) -> int:
     assert viewer.firm_id is not None  # require_firm_admin let only a firm's administrator in
     return viewer.firm_id
@@ -65,7 +71,7 @@ async def manage_account(request: Request) -> Response:
     unassigned = firm_access.count_choice(db, ClientChoice(firm.id, group=NO_GROUP))
     return render(request, "firm/manage_account.html", {
         "firm": firm, "groups": firm_access.groups(db, firm.id), "unassigned": unassigned,
-        "members": firm_access.firm_members(db, firm.id)})
+        "members": firm_access.firm_members(db, firm.id), "group_name": group_name})
 
 
 async def switch_access_groups(request: Request) -> Response:
@@ -120,7 +126,7 @@ async def group_page(request: Request) -> Response:
     candidates = [(str(p.user_id), f"{p.name} ({p.email})") for p in firm_access.firm_members(db, group.firm_id)
                   if p.user_id not in in_group]
     return render(request, "firm/group.html", {
-        "group": group, "members": members, "candidates": candidates, "form": Form(),
+        "group": group, "group_name": group_name(group), "members": members, "candidates": candidates, "form": Form(),
         "regime_name": gettext(REGIME_NAMES[group.regime]) if group.regime in REGIME_NAMES else "",
         "clients": firm_access.count_choice(db, ClientChoice(group.firm_id, group=str(group.id)))})
 
@@ -167,7 +173,7 @@ def _choice_form(values: Any, firm_id: int, groups: list[firm_access.GroupSummar
 
 def _group_options(groups: list[firm_access.GroupSummary]) -> list[tuple[str, str]]:
     return ([("", gettext("Any group or none")), (NO_GROUP, gettext("Not in any group"))]
-            + [(str(g.id), g.name) for g in groups])
+            + [(str(g.id), group_name(g)) for g in groups])
 
 
 def _regime_options() -> list[tuple[str, str]]:
@@ -190,7 +196,8 @@ async def group_clients(request: Request) -> Response:
     rows = firm_access.choice_page(db, choice, limit=page.size, offset=page.offset)
     selected = set(journeys.answers(request, _selection_key(group.id)).get("ids", []))
     return render(request, "firm/group_clients.html", {
-        "group": group, "form": form, "choice": choice, "rows": rows, "page": page, "selected": selected,
+        "group": group, "group_name": group_name(group), "form": form, "choice": choice, "rows": rows, "page": page,
+        "selected": selected,
         "regime_options": _regime_options(), "group_options": _group_options(groups), "services_label": services_label,
         "added": request.query_params.get("added"), "removed": request.query_params.get("removed"),
         "searching": bool(choice.text or choice.regime or choice.group)})
