@@ -68,7 +68,8 @@ def test_the_clients_accept_or_decline_page_is_in_welsh(client: TestClient, worl
     assert page.status_code == 200
     assert '<html lang="cy"' in page.text
     # The role words sit inside whole Welsh sentences.
-    assert "Mae Northgate Accountancy am fod yn brif asiant i chi ar gyfer Treth Incwm (Troi Treth yn Ddigidol)" in page.text
+    assert ("Mae Northgate Accountancy am fod yn brif asiant i chi ar gyfer Treth Incwm "
+            "(Troi Treth yn Ddigidol)") in page.text
     assert ("A ydych am awdurdodi Northgate Accountancy i fod yn brif asiant i chi ar gyfer Treth Incwm "
             "(Troi Treth yn Ddigidol)?") in page.text
     assert "Os ydych yn awdurdodi Northgate Accountancy, byddwn yn tynnu Harbour Tax fel eich prif asiant" in page.text
