@@ -14,11 +14,12 @@ class ClientType(StrEnum):
     TRUST = "trust"
 
 
-# Keyed by str so a type read from the database or a form looks its label up directly.
+# Keyed by str so a type read from the database or a form looks its label up directly. Marked with N_: translate
+# where shown (`_(label)` in a template, `gettext(label)` in Python).
 CLIENT_TYPE_LABELS: dict[str, str] = {
-    ClientType.PERSONAL: "Individual or sole trader",
-    ClientType.BUSINESS: "Company or partnership",
-    ClientType.TRUST: "Trust or estate",
+    ClientType.PERSONAL: N_("Individual or sole trader"),
+    ClientType.BUSINESS: N_("Company or partnership"),
+    ClientType.TRUST: N_("Trust or estate"),
 }
 
 
@@ -85,14 +86,14 @@ BY_KEY: dict[str, TaxService] = {service.key: service for service in SERVICES}
 
 # Short names for a table cell or a filter, one per regime.
 REGIME_NAMES: dict[str, str] = {
-    "ITSA": "Income Tax (Making Tax Digital)",
-    "IRV": "Income Record Viewer",
-    "VAT": "VAT",
-    "TRS": "Trusts and estates",
-    "CGT": "Capital Gains Tax on UK property",
-    "PPT": "Plastic Packaging Tax",
-    "CBC": "Country-by-country reporting",
-    "PLR": "Pillar 2 top-up taxes",
+    "ITSA": N_("Income Tax (Making Tax Digital)"),
+    "IRV": N_("Income Record Viewer"),
+    "VAT": N_("VAT"),
+    "TRS": N_("Trusts and estates"),
+    "CGT": N_("Capital Gains Tax on UK property"),
+    "PPT": N_("Plastic Packaging Tax"),
+    "CBC": N_("Country-by-country reporting"),
+    "PLR": N_("Pillar 2 top-up taxes"),
 }
 
 # The taxpayer may do everything for themselves, in every regime they are registered for.
