@@ -7,7 +7,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SERVICE_NAME = "Agent Online Self-Serve"
+from portal.i18n import N_
+
+# Shown through gettext (`_(service_name)` in templates), so a Welsh page names the service in Welsh.
+SERVICE_NAME = N_("Agent Online Self-Serve")
 DATA_DIR = Path("var")
 
 

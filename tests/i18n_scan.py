@@ -101,6 +101,8 @@ def template_problems(path: Path, env: Environment | None = None) -> list[str]:
     previous: list[str] = []  # the last few token values inside the current tag
     line_of_html: list[int] = []
     for lineno, kind, value in env.lex(source):
+        if kind == "whitespace":
+            continue  # inside a tag: `{% trans %}` lexes as block_begin, whitespace, name
         if kind == "block_begin" or kind == "variable_begin":
             previous = []
             in_comment_free_tag = True
