@@ -9,7 +9,7 @@ from pathlib import Path
 
 from portal.i18n import N_
 
-# Shown through gettext (`_(service_name)` in templates), so a Welsh page names the service in Welsh.
+# Translators: the service's name, in the header of every page and in every email.
 SERVICE_NAME = N_("Agent Online Self-Serve")
 DATA_DIR = Path("var")
 

@@ -25,8 +25,10 @@ from jinja2 import Environment
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "portal"
 
-# Shown as they are in either language: the language toggle's own names, and symbols.
-SAME_IN_BOTH = {"ENG", "CYM", "GOV.UK", "£", "%", "htmx"}
+# Shown as they are in either language: the language toggle's own names and its hidden text (each written in the
+# language it offers, with its `lang`), the link to GOV.UK's Welsh services (always in Welsh), and symbols.
+SAME_IN_BOTH = {"ENG", "CYM", "GOV.UK", "£", "%", "htmx", "– Change the language to English",
+                "– Newid yr iaith i’r Gymraeg", "Rhestr o Wasanaethau Cymraeg"}
 
 # Attributes whose values are read out or shown.
 SHOWN_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder", "aria-roledescription", "data-title",
@@ -102,7 +104,7 @@ def template_problems(path: Path, env: Environment | None = None) -> list[str]:
     line_of_html: list[int] = []
     for lineno, kind, value in env.lex(source):
         if kind == "whitespace":
-            continue  # inside a tag: `{% trans %}` lexes as block_begin, whitespace, name
+            continue
         if kind == "block_begin" or kind == "variable_begin":
             previous = []
             in_comment_free_tag = True
