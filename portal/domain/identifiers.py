@@ -50,7 +50,8 @@ _EMPTY_MESSAGES: dict[IdentifierKind, str] = {
     IdentifierKind.CRN: N_("Enter your client's company registration number"),
 }
 
-NINO_FORMAT_MESSAGE = N_("National Insurance number must be 2 letters, 6 numbers, then A, B, C or D, like QQ 12 34 56 C")
+NINO_FORMAT_MESSAGE = N_(
+    "National Insurance number must be 2 letters, 6 numbers, then A, B, C or D, like QQ 12 34 56 C")
 
 _FORMAT_MESSAGES: dict[IdentifierKind, str] = {
     IdentifierKind.UTR: N_("Enter a Unique Taxpayer Reference in the correct format"),
