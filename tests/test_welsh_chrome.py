@@ -243,3 +243,22 @@ def test_tax_service_and_client_type_names_follow_the_language() -> None:
             assert services.REGIME_NAMES[code] != english, code
     assert services.display_name("NOT-A-SERVICE") == "NOT-A-SERVICE"
     assert tax_years.QUARTERLY_UPDATE == "Quarterly update"  # a code in the database: never translated itself
+
+
+def test_component_defaults_are_in_the_language_of_the_page(app) -> None:  # type: ignore[no-untyped-def]
+    """Every component's GOV.UK text comes through _(), so a page gets the Welsh without passing any."""
+    env = app.state.templates.env
+    source = ('{% from "components/notification_banner.html" import notification_banner %}'
+              '{% from "components/warning_text.html" import warning_text %}'
+              '{% from "components/back_link.html" import back_link %}'
+              '{% from "components/date_input.html" import date_input %}'
+              '{% call notification_banner("done", success=true) %}x{% endcall %}'
+              '{% call notification_banner("news") %}y{% endcall %}'
+              '{{ warning_text("z") }}{{ back_link("/") }}{{ date_input(form, "when", "When?") }}')
+    with i18n.using("cy"):
+        html = env.from_string(source).render(form=Form())
+    for welsh in (">Llwyddiant</h2>", ">Pwysig</h2>", '<span class="govuk-visually-hidden">Rhybudd</span>',
+                  ">Yn ôl</a>", ">Diwrnod</label>", ">Mis</label>", ">Blwyddyn</label>"):
+        assert welsh in html, welsh
+    english = env.from_string(source).render(form=Form())
+    assert ">Success</h2>" in english and ">Important</h2>" in english and ">Back</a>" in english
