@@ -1,7 +1,8 @@
 """The 2025-26 Income Tax rates and bands, and how a slice of income is charged at them (domain.md §9).
 
-Pure and standard-library only. Kept apart from portal.tax_calculation, which decides WHICH income lands in
-which band; this module only knows the figures and the arithmetic of one band.
+Pure, and standard-library only but for portal.i18n.N_ (band names are translated where they are shown). Kept
+apart from portal.tax_calculation, which decides WHICH income lands in which band; this module only knows the
+figures and the arithmetic of one band.
 
 Rates are held in basis points (hundredths of a percent) because the dividend rates are 8.75%, 33.75% and 39.35%:
 integers keep every charge exact. A whole number of pounds at a rate in basis points is

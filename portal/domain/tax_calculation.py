@@ -1,7 +1,8 @@
 """Making Tax Digital for Income Tax: the end-of-year calculation for 2025-26, as HMRC's calculation does it.
 
-Pure and standard-library only: whole pounds in, pence (int) out, integer arithmetic throughout. The figures live
-in portal.tax_bands; this module decides which income is taxed where (domain.md §9 has every rule and source).
+Pure, and standard-library only but for portal.i18n.N_: whole pounds in, pence (int) out, integer arithmetic
+throughout. The figures live in portal.tax_bands; this module decides which income is taxed where (domain.md §9 has
+every rule and source).
 
 1. Each business's profit: receipts less expenses, or less the £1,000 trading or property allowance instead
    (ITTOIA 2005 Part 7A). Receipts of £1,000 or less in all: nil profit without a claim (full relief), unless
