@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
+from portal import i18n
 from portal.api import agents as api_agents
 from portal.api import beyond as api_beyond
 from portal.api import oauth, openapi
@@ -28,6 +29,7 @@ from portal.areas import (
     firm,
     home,
     income_tax,
+    language,
     registration,
     trusted_helpers,
     vat_returns,
@@ -40,6 +42,7 @@ from portal.settings import Settings
 from portal.web import errors
 from portal.web.compression import CompressionMiddleware
 from portal.web.db import UnitOfWorkMiddleware
+from portal.web.i18n import LanguageMiddleware, path_without_language
 from portal.web.links import PathFinder
 from portal.web.rendering import make_templates
 from portal.web.security import CSRFMiddleware, SecurityHeadersMiddleware
@@ -58,7 +61,10 @@ def template_context(request: Request) -> dict[str, Any]:
         "timeout": timeout, "idle": settings.session_idle_seconds,
         "countdown": settings.session_idle_seconds - settings.session_warning_seconds}
     return {"viewer": state.get("viewer"), "csrf_token": state.get("csrf_token", ""), "here": path,
-            "section": "/" + path.split("/", 2)[1], "session_timer": session_timer}
+            "section": "/" + path.split("/", 2)[1], "session_timer": session_timer,
+            # <html lang>, and the page the ENG/CYM toggle comes back to when the browser sends no Referer.
+            "language": i18n.current_language(),
+            "this_page": path_without_language(path, request.scope.get("query_string", b"").decode("latin-1"))}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
@@ -95,12 +101,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *api_beyond.routes,
         *openapi.routes,
         *content.routes,
+        *language.routes,
         Route("/static/{path:path}", static.serve, name="static"),
     ]
     if settings.environment in ("development", "test"):  # HMRC's sandbox helpers: never where real clients are
         routes += api_test_support.routes
     middleware = [
         Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(LanguageMiddleware, settings=settings),  # outside CSRF, so its refusal page speaks it too
         Middleware(CompressionMiddleware),
         Middleware(CSRFMiddleware, settings=settings, on_refused=errors.error_page),
         Middleware(UnitOfWorkMiddleware, engine=engine),

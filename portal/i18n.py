@@ -30,7 +30,7 @@ from babel.dates import format_date as _babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import Translations
+from babel.support import LazyProxy, Translations
 
 ENGLISH, WELSH = "en", "cy"
 LANGUAGES = (ENGLISH, WELSH)
@@ -109,6 +109,12 @@ def N_(message: str) -> str:  # noqa: N802 (the name gettext tools look for)
 
 
 _ = gettext
+
+
+def lazy(message: str) -> LazyProxy:
+    """`message` translated each time it is shown, into the language of that moment: for a constant that one
+    shared object shows in both languages (the service's name, a Jinja global)."""
+    return LazyProxy(gettext, message, enable_cache=False)
 
 
 def format_date(value: date | datetime, pattern: str = "d MMMM y") -> str:

@@ -7,7 +7,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SERVICE_NAME = "Agent Online Self-Serve"
+from portal.i18n import N_
+
+# Translators: the service's name, in the header of every page and in every email.
+SERVICE_NAME = N_("Agent Online Self-Serve")
 DATA_DIR = Path("var")
 
 

@@ -58,7 +58,8 @@ def environment(html: bool) -> jinja2.Environment:
 
 
 def render(kind: str, language: str, context: dict[str, Any], *, base_url: str) -> Rendered:
-    values = {**context, "service_name": SERVICE_NAME, "language": language, "base_url": base_url.rstrip("/")}
+    values = {**context, "service_name": i18n.lazy(SERVICE_NAME), "language": language,
+              "base_url": base_url.rstrip("/")}
     with i18n.using(language):
         text_template = environment(False).get_template(f"emails/{kind}.html")
         subject = "".join(text_template.blocks["subject"](text_template.new_context(values))).strip()

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from portal import i18n
 from portal.domain.times import UK
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 
 
 def govuk_date(value: date | datetime | None) -> str:
-    """'5 January 2026', as the GOV.UK style guide writes dates (English month names, whatever the locale)."""
+    """'5 January 2026', or '5 Ionawr 2026' in Welsh: the month's name comes from the locale (Babel)."""
     if value is None:
         return ""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return i18n.format_date(value)
 
 
 def govuk_datetime(value: datetime | None) -> str:
@@ -24,15 +22,19 @@ def govuk_datetime(value: datetime | None) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UK)
     hour = value.hour % 12 or 12
-    return f"{govuk_date(value)} at {hour}:{value:%M}{'am' if value.hour < 12 else 'pm'}"
+    # Translators: the GOV.UK style for a time of day, before noon ("9:05am"); Welsh writes "9:05yb".
+    morning = i18n.pgettext("time of day", "%(hour)d:%(minute)02dam")
+    # Translators: after noon ("2:05pm"); Welsh writes "2:05yh".
+    afternoon = i18n.pgettext("time of day", "%(hour)d:%(minute)02dpm")
+    time = (morning if value.hour < 12 else afternoon) % {"hour": hour, "minute": value.minute}
+    # Translators: a date and a time of day: "5 January 2026 at 2:05pm".
+    return i18n.gettext("%(date)s at %(time)s") % {"date": govuk_date(value), "time": time}
 
 
 def pounds(pence: int | None) -> str:
     if pence is None:
         return ""
-    sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(pence), 100)
-    return f"{sign}£{whole:,}.{part:02d}"
+    return i18n.format_pounds(pence)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -140,7 +140,7 @@ def make_templates(
                                   pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     # Templates ask the authority what to offer with the same Action names the handlers check.
     # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
-    env.globals.update(service_name=SERVICE_NAME, static_url=static.url, Action=Action, path_for=path_for)
+    env.globals.update(service_name=i18n.lazy(SERVICE_NAME), static_url=static.url, Action=Action, path_for=path_for)
     env.path_for = path_for  # what compiled templates call (_CodeGenerator.visit_Call)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)

@@ -19,6 +19,7 @@ from portal.domain.sql import table_of
 from portal.domain.times import aware
 from portal.settings import Settings
 from portal.web.db import connection
+from portal.web.i18n import remember_at_sign_in
 from portal.web.prepared import PreparedRead
 from portal.web.security import SESSION_TOKEN_HASH, CookieNames
 
@@ -90,6 +91,7 @@ class Sessions:
         db.add(record)
         db.flush()
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
+        remember_at_sign_in(db, request, user, response, self.settings)  # the language follows the person
         return record
 
     def renew(self, request: Request) -> bool:
