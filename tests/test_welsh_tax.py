@@ -155,3 +155,12 @@ def test_a_failed_vat_return_has_welsh_errors_and_a_gwall_title(client: TestClie
         assert f'<a href="#{box}">{message}</a>' in page, message
         assert page.count(message) == 2, message
     assert "must be" not in page
+
+
+def test_a_lang_cy_link_opens_the_tax_pages_in_welsh(client: TestClient, engine: Engine, world: World) -> None:
+    year = _jane_year(engine, world)
+    sign_in(client, "jane@example.com")
+    page = _welsh_page(client.get(year.update_url() + "?lang=cy"))
+    assert "Nodwch incwm a threuliau’r busnes ar gyfer y cyfnod hwn mewn punnoedd cyfan." in page
+    listing = _welsh_page(client.get(f"/clients/{world.itsa_client.id}/vat?lang=cy"))
+    assert '<h1 class="govuk-heading-l">TAW</h1>' in listing
