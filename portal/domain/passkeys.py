@@ -26,7 +26,7 @@ from portal.domain.two_step import PASSKEY, methods
 
 # The service's name as the browser's passkey manager stores it with the passkey: one name in either language
 # (a proper name), never translated.
-RP_NAME = "Agent Online Self-Serve"  # noqa: i18n
+RP_NAME = "Agent Online Self-Serve"  # i18n: the name an authenticator stores, in one language
 
 
 def _descriptors(db: Session, user_id: int) -> list[PublicKeyCredentialDescriptor]:
@@ -58,7 +58,7 @@ def add_passkey(db: Session, *, user_id: int, credential: str, challenge: str, r
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None
     # The label is stored for people reading the database; pages name a method by its kind, in their language.
-    factor = SecondFactor(user_id=user_id, kind=PASSKEY, label="Passkey or security key",  # noqa: i18n
+    factor = SecondFactor(user_id=user_id, kind=PASSKEY, label="Passkey or security key",  # i18n: stored, never shown
                           secret=bytes_to_base64url(verified.credential_public_key),
                           credential_id=bytes_to_base64url(verified.credential_id), counter=verified.sign_count,
                           last_used_at=utcnow())

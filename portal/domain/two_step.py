@@ -35,7 +35,7 @@ RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 RECOVERY_LENGTH = 12
 # The service's name as the authenticator app lists it: stored in the person's app at set-up, so one name in
 # either language (a proper name), never translated.
-ISSUER = "Agent Online Self-Serve"  # noqa: i18n
+ISSUER = "Agent Online Self-Serve"  # i18n: the name an authenticator stores, in one language
 
 
 # --- who needs it ------------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def add_totp(db: Session, user_id: int, secret: str, code: str) -> SecondFactor 
     if step is None:
         return None
     # The label is stored for people reading the database; pages name a method by its kind, in their language.
-    factor = SecondFactor(user_id=user_id, kind=TOTP, label="Authenticator app",  # noqa: i18n
+    factor = SecondFactor(user_id=user_id, kind=TOTP, label="Authenticator app",  # i18n: stored, never shown
                           secret=secret, counter=step, last_used_at=utcnow())
     db.add(factor)
     db.flush()

@@ -41,7 +41,8 @@ def _service(key: str) -> str:
 
 
 # What was sent, as "sent the ... for" names it: Submission.kind codes, lower case inside a sentence.
-SUBMISSION_KINDS = {"VAT return": i18n.N_("VAT return"), tax_years.QUARTERLY_UPDATE: i18n.N_("quarterly update"),
+SUBMISSION_KINDS = {"VAT return": i18n.N_("VAT return"),  # i18n: the key is the stored code
+                    tax_years.QUARTERLY_UPDATE: i18n.N_("quarterly update"),
                     tax_years.FINAL_DECLARATION: i18n.N_("final declaration")}
 
 

@@ -48,9 +48,9 @@ def _ask_again(request: Request) -> Response:
 def browser_name(user_agent: str) -> str:
     """A rough name for the sessions list; the whole string is no use to a person. Browser and system names are
     proper names, the same in Welsh; only "Unknown browser" is translated."""
-    # Proper names (products), not translated: the scanner takes "Microsoft Edge" for words.
-    for needle, name in (("Edg/", "Microsoft Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),  # noqa: i18n
-                         ("Safari/", "Safari")):
+    browsers = (("Edg/", "Microsoft Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),  # i18n: proper names
+                ("Safari/", "Safari"))
+    for needle, name in browsers:
         if needle in user_agent:
             system = next((s for s in ("Windows", "Android", "iPhone", "Mac OS", "Linux") if s in user_agent), "")
             return f"{name}, {system}" if system else name

@@ -44,7 +44,7 @@ NAME_ERRORS = {
 def group_name(group: AccessGroup | firm_access.GroupSummary) -> str:
     """A tax service group is called by its tax service's name in the reader's language ("TAW"); any other group
     by the name its firm gave it."""
-    return gettext(REGIME_NAMES[group.regime]) if group.regime in REGIME_NAMES else group.name
+    return REGIME_NAMES[group.regime] if group.regime is not None and group.regime in REGIME_NAMES else group.name
 
 
 def _firm_id(viewer: Viewer) -> int:
@@ -100,7 +100,7 @@ async def new_group(request: Request) -> Response:
 async def new_tax_service_group(request: Request) -> Response:
     viewer = require_firm_admin(request)
     db = db_session(request)
-    options = [(regime, gettext(REGIME_NAMES[regime]))
+    options = [(regime, REGIME_NAMES[regime])
                for regime in firm_access.tax_service_group_regimes(db, _firm_id(viewer))]
     if request.method == "GET":
         return render(request, "firm/new_tax_service_group.html", {"form": Form(), "options": options})
@@ -110,7 +110,8 @@ async def new_tax_service_group(request: Request) -> Response:
         return render(request, "firm/new_tax_service_group.html", {"form": form, "options": options}, status_code=400)
     try:
         group = firm_access.create_tax_service_group(db, firm_id=_firm_id(viewer), actor_user_id=viewer.user_id,
-                                                     regime=form.get("regime"), name=REGIME_NAMES[form.get("regime")])
+                                                     regime=form.get("regime"),
+                                                     name=REGIME_NAMES.english[form.get("regime")])  # stored: English
     except Refused as refused:
         form.error("regime", gettext(NAME_ERRORS[refused.reason]))
         return render(request, "firm/new_tax_service_group.html", {"form": form, "options": options}, status_code=400)
@@ -127,7 +128,7 @@ async def group_page(request: Request) -> Response:
                   if p.user_id not in in_group]
     return render(request, "firm/group.html", {
         "group": group, "group_name": group_name(group), "members": members, "candidates": candidates, "form": Form(),
-        "regime_name": gettext(REGIME_NAMES[group.regime]) if group.regime in REGIME_NAMES else "",
+        "regime_name": group_name(group) if group.regime is not None else "",
         "clients": firm_access.count_choice(db, ClientChoice(group.firm_id, group=str(group.id)))})
 
 
