@@ -64,7 +64,8 @@ def template_context(request: Request) -> dict[str, Any]:
             "section": "/" + path.split("/", 2)[1], "session_timer": session_timer,
             # <html lang>, and the page the ENG/CYM toggle comes back to when the browser sends no Referer.
             "language": i18n.current_language(),
-            "this_page": path_without_language(path, request.scope.get("query_string", b"").decode("latin-1"))}
+            "this_page": None if state.get("error_page") else
+            path_without_language(path, request.scope.get("query_string", b"").decode("latin-1"))}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:

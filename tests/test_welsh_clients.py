@@ -102,11 +102,11 @@ def test_the_client_reference_question_in_welsh_with_its_error(client: TestClien
     url = f"/clients/{world.vat_client.id}/client-reference"
     form = client.get(url)
     assert "Beth yw eich cyfeirnod cleient ar gyfer Granite Bakery Ltd?" in form.text
-    assert "Cadw cyfeirnod y cleient" in form.text
+    assert "Cadw cyfeirnod cleient" in form.text
     refused = client.post(url, data={"reference": "x" * 81, "csrf_token": csrf_from(form.text)})
     assert refused.status_code == 400
-    assert refused.text.count("Mae’n rhaid i gyfeirnod y cleient fod yn 80 o gymeriadau neu lai") == 2
-    assert "<title>Gwall: Cyfeirnod y cleient – Granite Bakery Ltd – " in refused.text
+    assert refused.text.count("Mae’n rhaid i’r cyfeirnod cleient fod yn 80 o gymeriadau neu lai") == 2
+    assert "<title>Gwall: Cyfeirnod cleient – Granite Bakery Ltd – " in refused.text
 
 
 def test_a_taxpayers_own_overview_in_welsh(client: TestClient, world: World) -> None:
@@ -151,7 +151,7 @@ def test_whats_due_filter_errors_in_welsh(client: TestClient, world: World) -> N
 def test_the_csv_has_welsh_headings_and_words(client: TestClient, world: World) -> None:
     _in_welsh(client)
     [header, *rows] = list(csv.reader(io.StringIO(client.get("/whats-due.csv").text)))
-    assert header == ["Cleient", "Cyfeirnod y cleient", "Gwasanaeth treth", "Rhwymedigaeth", "Dechrau’r cyfnod",
+    assert header == ["Cleient", "Cyfeirnod cleient", "Gwasanaeth treth", "Rhwymedigaeth", "Dechrau’r cyfnod",
                       "Diwedd y cyfnod", "Dyddiad dyledus", "Statws"]
     assert [(row[0], row[2], row[3], row[7]) for row in rows] == [
         ("Granite Bakery Ltd", "TAW", "Ffurflen TAW", "Hwyr"),
@@ -203,7 +203,7 @@ def test_the_firms_activity_in_welsh(client: TestClient, world: World, engine: E
                      firm_id=world.firm.id, group="Leeds office", count=3)
     _in_welsh(client)
     page = client.get("/activity")
-    assert '<h1 class="govuk-heading-l">Beth mae’ch cwmni wedi’i wneud</h1>' in page.text
+    assert '<h1 class="govuk-heading-l">Beth mae eich cwmni wedi’i wneud</h1>' in page.text
     assert [row[1:] for row in _cells(page.text)] == [
         ["Test Person", "Dim cleient", "Wedi ychwanegu cleientiaid at grŵp mynediad (Leeds office, 3 chleient)"],
         ["Jane Whitfield (cleient)", "Jane Whitfield", "Wedi derbyn cais y cwmni am awdurdodiad"],

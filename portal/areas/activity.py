@@ -110,7 +110,7 @@ def describe(action: str, detail: Mapping[str, Any], texts: Mapping[str, str] = 
     if isinstance(detail, Mapping):
         if (service := BY_KEY.get(str(detail.get("service")))) is not None:
             # Translators: %(activity)s is one of the activity descriptions, %(service)s a tax service's name.
-            text = gettext("%(activity)s for %(service)s") % {"activity": text, "service": gettext(service.name)}
+            text = gettext("%(activity)s for %(service)s") % {"activity": text, "service": service.name}
         if isinstance(reference := detail.get("reference"), str) and action.endswith("_submitted"):
             # Translators: %(activity)s is an activity description; %(reference)s the receipt's reference.
             text = gettext("%(activity)s (reference %(reference)s)") % {"activity": text, "reference": reference}

@@ -13,6 +13,7 @@ from portal.api import openapi
 from portal.api.oauth import Server, StarletteOAuth2Request
 from portal.domain import api_access, audit
 from portal.domain.models import User
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.links import redirect_to
@@ -54,21 +55,27 @@ async def authorize(request: Request) -> Response:
                          firm_id=viewer.firm_id, application=client.row.name, scope=grant.request.scope or "")
         return response
     return render(request, "api_access/consent.html", {
-        "application": client.row, "scopes": [(s, api_access.SCOPES[s]) for s in api_access.scopes_in(
+        "application": client.row, "scopes": [(s, gettext(api_access.SCOPES[s])) for s in api_access.scopes_in(
             grant.request.scope or "")], "query": request.url.query})
+
+
+def _scope_words() -> dict[str, str]:
+    """Each scope and what it lets software do, in the reader's language."""
+    return {name: gettext(words) for name, words in api_access.SCOPES.items()}
 
 
 def _application_form(form: Form) -> list[str]:
     name = form.get("name").strip()
     if not name:
-        form.error("name", "Enter the name of your software")
+        form.error("name", gettext("Enter the name of your software"))
     elif len(name) > api_access.MAX_NAME:
-        form.error("name", f"The name must be {api_access.MAX_NAME} characters or fewer")
+        form.error("name", gettext("The name must be %(max)s characters or fewer") % {"max": api_access.MAX_NAME})
     uris = [line.strip() for line in form.get("redirect_uris").splitlines() if line.strip()]
     if not uris:
-        form.error("redirect_uris", "Enter at least one redirect URI")
+        form.error("redirect_uris", gettext("Enter at least one redirect URI"))
     elif len(uris) > api_access.MAX_REDIRECT_URIS:
-        form.error("redirect_uris", f"Enter {api_access.MAX_REDIRECT_URIS} redirect URIs or fewer")
+        form.error("redirect_uris",
+                   gettext("Enter %(max)s redirect URIs or fewer") % {"max": api_access.MAX_REDIRECT_URIS})
     else:
         for uri in uris:
             if problem := api_access.redirect_uri_problem(uri):
@@ -118,7 +125,7 @@ async def connected(request: Request) -> Response:
     own = api_access.connections(db, user_id=viewer.user_id)
     firm = ([c for c in api_access.connections(db, firm_id=viewer.firm_id) if c.user_id != viewer.user_id]
             if viewer.is_firm_admin and viewer.firm_id is not None else [])
-    return render(request, "api_access/connected.html", {"own": own, "firm": firm, "scope_words": api_access.SCOPES})
+    return render(request, "api_access/connected.html", {"own": own, "firm": firm, "scope_words": _scope_words()})
 
 
 async def reference(request: Request) -> Response:
@@ -126,7 +133,7 @@ async def reference(request: Request) -> Response:
     doc = openapi.document(request.app.routes, request.app.state.settings.base_url)
     operations = [(path, method.upper(), op) for path, item in doc["paths"].items() for method, op in item.items()]
     return render(request, "api_access/reference.html", {"doc": doc, "operations": operations,
-                                                         "scopes": api_access.SCOPES})
+                                                         "scopes": _scope_words()})
 
 
 routes = [

@@ -21,7 +21,7 @@ from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority, Viewer
-from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES
+from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
 from portal.domain.sql import comma_list, table_of
 from portal.i18n import N_, current_language, gettext
 from portal.web import pagination
@@ -58,24 +58,18 @@ class ClientRow(NamedTuple):
                    _due_label(due, language), due is not None and due < today, reference or "")
 
 
-# Labels are cached per language: the same few dozen combinations read in English or in Welsh.
+# Labels (portal.domain.services.Labels) read in the language of the moment; the ones below are cached per
+# language: the same few dozen combinations, in English or in Welsh.
 
 
 def client_type_label(client_type: str) -> str:
     """"Individual or sole trader", in the language of the moment (the code itself if it is not one we know)."""
-    label = CLIENT_TYPE_LABELS.get(client_type)
-    return gettext(label) if label else client_type
-
-
-def regime_name(regime: str) -> str:
-    """A tax service's short name, in the language of the moment."""
-    name = REGIME_NAMES.get(regime)
-    return gettext(name) if name else regime
+    return CLIENT_TYPE_LABELS.get(client_type, client_type)
 
 
 def regime_names() -> dict[str, str]:
     """Code -> short name of every tax service, for a filter's options, in the language of the moment."""
-    return {code: gettext(name) for code, name in REGIME_NAMES.items()}
+    return dict(REGIME_NAMES.items())
 
 
 # Obligations keep their kind as the English words the tax rules write ("VAT return"): shown through these.
@@ -271,7 +265,7 @@ def list_identifiers(db: Session, taxpayer_id: int, regimes: list[str]) -> list[
     rows = db.execute(IDENTIFIERS_QUERY, {"taxpayer_id": taxpayer_id}).all()
     visible = set(regimes)
     return [
-        (gettext(identifiers.LABELS[identifiers.IdentifierKind(kind)]),
+        (identifiers.LABELS[identifiers.IdentifierKind(kind)],
          identifiers.format_for_display(identifiers.IdentifierKind(kind), value))
         for kind, value in rows
         if visible & set(IDENTIFIER_REGIMES.get(kind, ("TRS",)))
@@ -350,7 +344,7 @@ async def overview(request: Request) -> Response:
         "open_obligations": [o for o in obligations if o.status is not ObligationStatus.FULFILLED][::-1],
         "fulfilled_obligations": [o for o in obligations if o.status is ObligationStatus.FULFILLED],
         "references": list_identifiers(db, authority.taxpayer.id, authority.regimes),
-        "services": [gettext(BY_KEY[key].name) for key in authority.services],
+        "services": [BY_KEY[key].name for key in authority.services],
         "client_type": client_type_label(authority.taxpayer.client_type),
         "regime_name": regime_name,
         "obligation_kind": obligation_kind,

@@ -22,6 +22,7 @@ from portal.domain.models import Taxpayer
 from portal.domain.people import Authority
 from portal.domain.services import CLIENT_TYPE_LABELS
 from portal.domain.taxpayers import DETAILS_FIELDS, DetailsPart, details_values
+from portal.i18n import N_, gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, check_email, check_uk_address, column_length, read_form, too_long
@@ -38,17 +39,17 @@ MIN_PHONE_DIGITS = 7
 
 
 def check_contact(form: Form) -> None:
-    check_email(form, "email", "Enter an email address")
+    check_email(form, "email", gettext("Enter an email address"))
     phone = form.get("phone")
     if len(phone) > (limit := column_length(Taxpayer, "phone")):
-        form.error("phone", too_long("Phone number", limit))
+        form.error("phone", too_long(N_("Phone number"), limit))
     elif phone and (not _PHONE_RE.fullmatch(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS):
-        form.error("phone", "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
+        form.error("phone", gettext("Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"))
 
 
 def check_scottish_taxpayer(form: Form) -> None:
     if form.get("scottish_taxpayer") not in taxpayers.YES_NO:
-        form.error("scottish_taxpayer", "Select yes if the main home is in Scotland")
+        form.error("scottish_taxpayer", gettext("Select yes if the main home is in Scotland"))
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,7 @@ class Part:
     slug: DetailsPart  # what portal.domain.taxpayers calls it; its fields and audit action are the domain's
     check: Callable[[Form], None]
     template: str
-    saved_heading: str
-    what: str  # in a sentence: "postal address"
+    saved_heading: str  # marked with N_, translated where it is shown
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -67,13 +67,10 @@ class Part:
 
 
 PARTS: dict[str, Part] = {
-    "address": Part(DetailsPart.ADDRESS, check_uk_address, "details/address.html", "Address updated",
-                    "postal address"),
-    "contact": Part(DetailsPart.CONTACT, check_contact, "details/contact.html", "Contact details updated",
-                    "contact details"),
+    "address": Part(DetailsPart.ADDRESS, check_uk_address, "details/address.html", N_("Address updated")),
+    "contact": Part(DetailsPart.CONTACT, check_contact, "details/contact.html", N_("Contact details updated")),
     "scottish-taxpayer": Part(DetailsPart.SCOTTISH_TAXPAYER, check_scottish_taxpayer,
-                              "details/scottish_taxpayer.html", "Scottish taxpayer status updated",
-                              "Scottish taxpayer status"),
+                              "details/scottish_taxpayer.html", N_("Scottish taxpayer status updated")),
 }
 
 
@@ -96,8 +93,7 @@ def journey(authority: Authority) -> str:
 
 def _context(authority: Authority, **more: Any) -> dict[str, Any]:
     client = authority.taxpayer
-    return {"authority": authority, "client": client, "for_self": authority.kind == "self",
-            "whose": "your" if authority.kind == "self" else f"{client.name}'s", **more}
+    return {"authority": authority, "client": client, "for_self": authority.kind == "self", **more}
 
 
 def changer(request: Request) -> tuple[Authority, Part]:
@@ -114,7 +110,8 @@ def changer(request: Request) -> tuple[Authority, Part]:
 async def details(request: Request) -> Response:
     authority = require_authority(request, request.path_params["client_id"])
     name = authority.taxpayer.name
-    title = f"Your details – {name}" if authority.kind == "self" else f"Details – {name}"
+    title = (gettext("Your details – %(name)s") if authority.kind == "self" else gettext("Details – %(name)s")) % {
+        "name": name}
     return render(request, "details/index.html",
                   _context(authority, title=title, client_types=CLIENT_TYPE_LABELS))
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from portal.domain import notifications
 from portal.domain.models import Firm, Taxpayer, User
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.links import redirect_to
@@ -36,9 +37,9 @@ async def emails(request: Request) -> Response:
         return render(request, "emails_preferences/index.html", {**context, "form": Form(values=values)})
     form = await read_form(request, "on_behalf", "contact_copies")
     if owns_tax and form.get("on_behalf") not in YES_NO:
-        form.error("on_behalf", "Select yes if you want an email when someone acting for you does something")
+        form.error("on_behalf", gettext("Select yes if you want an email when someone acting for you does something"))
     if firm is not None and form.get("contact_copies") not in YES_NO:
-        form.error("contact_copies", "Select yes if the firm’s contact address should get copies")
+        form.error("contact_copies", gettext("Select yes if the firm’s contact address should get copies"))
     if not form.ok:
         return render(request, "emails_preferences/index.html", {**context, "form": form})
     notifications.set_preferences(

@@ -35,6 +35,7 @@ from portal.domain.tax_years import (
     year_position,
 )
 from portal.domain.times import uk_time
+from portal.i18n import N_, gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
@@ -67,36 +68,61 @@ def _authority(request: Request, action: Action) -> Authority:
 # --- forms -------------------------------------------------------------------------------------------------------
 
 
-def read_pounds(form: Form, name: str, noun: str, example: str) -> int | None:
-    """A whole number of pounds from 0 to MAX_POUNDS; commas and a pound sign are forgiven."""
-    raw = form.get(name).replace(",", "").replace("£", "").replace(" ", "")
-    if not form.get(name):
-        form.error(name, f"Enter the business's {noun.lower()} for this period")
-    elif not WHOLE_POUNDS.fullmatch(raw):
-        form.error(name, f"{noun} must be a whole number of pounds, like {example}")
+# Each field's messages, whole sentences (Welsh word order differs); %(amount)s is the largest amount allowed.
+MESSAGES: dict[str, dict[str, str]] = {
+    "income": {
+        "missing": N_("Enter the business's income for this period"),
+        "format": N_("Income must be a whole number of pounds, like 12500"),
+        "negative": N_("Income cannot be a negative number"),
+        "too_big": N_("Income must be %(amount)s or less"),
+    },
+    "expenses": {
+        "missing": N_("Enter the business's expenses for this period"),
+        "format": N_("Expenses must be a whole number of pounds, like 4200"),
+        "negative": N_("Expenses cannot be a negative number"),
+        "too_big": N_("Expenses must be %(amount)s or less"),
+    },
+    "savings_interest": {
+        "format": N_("Savings interest must be a whole number of pounds, like 350"),
+        "negative": N_("Savings interest cannot be a negative number"),
+        "too_big": N_("Savings interest must be %(amount)s or less"),
+    },
+    "dividends": {
+        "format": N_("Dividends must be a whole number of pounds, like 1200"),
+        "negative": N_("Dividends cannot be a negative number"),
+        "too_big": N_("Dividends must be %(amount)s or less"),
+    },
+}
+
+
+def _whole_pounds_or_error(form: Form, name: str, raw: str) -> int | None:
+    messages = MESSAGES[name]
+    if not WHOLE_POUNDS.fullmatch(raw):
+        form.error(name, gettext(messages["format"]))
     elif int(raw) < 0:
-        form.error(name, f"{noun} cannot be a negative number")
+        form.error(name, gettext(messages["negative"]))
     elif int(raw) > MAX_POUNDS:
-        form.error(name, f"{noun} must be £{MAX_POUNDS:,} or less")
+        form.error(name, gettext(messages["too_big"]) % {"amount": f"£{MAX_POUNDS:,}"})
     else:
         return int(raw)
     return None
 
 
-def read_amount(form: Form, name: str, label: str, example: str) -> int | None:
+def read_pounds(form: Form, name: str) -> int | None:
+    """A whole number of pounds from 0 to MAX_POUNDS; commas and a pound sign are forgiven."""
+    raw = form.get(name).replace(",", "").replace("£", "").replace(" ", "")
+    if not form.get(name):
+        form.error(name, gettext(MESSAGES[name]["missing"]))
+        return None
+    return _whole_pounds_or_error(form, name, raw)
+
+
+def read_amount(form: Form, name: str) -> int | None:
     """A whole number of pounds for the final declaration's own questions; empty means none."""
     raw = form.get(name).replace(",", "").replace("£", "").replace(" ", "")
     if not raw:
         return 0
-    if not WHOLE_POUNDS.fullmatch(raw):
-        form.error(name, f"{label} must be a whole number of pounds, like {example}")
-    elif int(raw) < 0:
-        form.error(name, f"{label} cannot be a negative number")
-    elif int(raw) > MAX_POUNDS:
-        form.error(name, f"{label} must be £{MAX_POUNDS:,} or less")
-    else:
-        return int(raw)
-    return None
+    return _whole_pounds_or_error(form, name, raw)
 
 
 @dataclass(frozen=True)
@@ -109,10 +135,10 @@ class Question:
 
 
 QUESTIONS: dict[str, Question] = {q.slug: q for q in (
-    Question("other-income", ("savings_interest", "dividends"), "Savings interest and dividends"),
-    Question("trading-allowance", ("trading_allowance",), "Trading allowance or expenses"),
-    Question("property-allowance", ("property_allowance",), "Property allowance or expenses"),
-    Question("loss-relief", ("sideways_relief",), "Trading loss"),
+    Question("other-income", ("savings_interest", "dividends"), N_("Savings interest and dividends")),
+    Question("trading-allowance", ("trading_allowance",), N_("Trading allowance or expenses")),
+    Question("property-allowance", ("property_allowance",), N_("Property allowance or expenses")),
+    Question("loss-relief", ("sideways_relief",), N_("Trading loss")),
 )}
 CHOICES = {"allowance": True, "expenses": False}
 
@@ -120,18 +146,19 @@ CHOICES = {"allowance": True, "expenses": False}
 def check_question(question: Question, form: Form) -> dict[str, Any] | None:
     """The answers to keep, or None with the errors in the form."""
     if question.slug == "other-income":
-        savings = read_amount(form, "savings_interest", "Savings interest", "350")
-        dividends = read_amount(form, "dividends", "Dividends", "1200")
+        savings = read_amount(form, "savings_interest")
+        dividends = read_amount(form, "dividends")
         return {"savings_interest": savings, "dividends": dividends} if form.ok else None
     name = question.fields[0]
     if question.slug == "loss-relief":
         if form.get(name) not in ("yes", "no"):
-            form.error(name, "Select yes if you want to set the loss against other income")
+            form.error(name, gettext("Select yes if you want to set the loss against other income"))
             return None
         return {name: form.get(name) == "yes"}
     if form.get(name) not in CHOICES:
-        kind = "trading" if name == "trading_allowance" else "property"
-        form.error(name, f"Select whether to deduct the £1,000 {kind} allowance or expenses")
+        form.error(name, gettext("Select whether to deduct the £1,000 trading allowance or expenses")
+                   if name == "trading_allowance"
+                   else gettext("Select whether to deduct the £1,000 property allowance or expenses"))
         return None
     return {name: CHOICES[form.get(name)]}
 
@@ -177,8 +204,8 @@ def question_values(question: Question, answers: DeclarationAnswers) -> dict[str
 
 
 def check_update(form: Form) -> dict[str, int] | None:
-    income = read_pounds(form, "income", "Income", "12500")
-    expenses = read_pounds(form, "expenses", "Expenses", "4200")
+    income = read_pounds(form, "income")
+    expenses = read_pounds(form, "expenses")
     if income is None or expenses is None:
         return None
     return {"income": income, "expenses": expenses}
@@ -196,9 +223,22 @@ def _saved_update(request: Request, obligation: Obligation) -> dict[str, int] | 
 # --- handlers ----------------------------------------------------------------------------------------------------
 
 
+# tax_years.BUSINESS_KINDS's names and UNLINKED, marked here and translated where they are shown.
+KINDS = {"self-employment": N_("Self-employment"), "uk-property": N_("UK property"),
+         "foreign-property": N_("Foreign property")}
+UNLINKED_NAME = N_("Income not linked to a business")
+assert set(KINDS) == set(BUSINESS_KINDS) and UNLINKED_NAME == UNLINKED
+
+
+def business_label(name: str) -> str:
+    """A business's name as shown: the person's own name for it, or our words for income not linked to one."""
+    return gettext(UNLINKED_NAME) if name == UNLINKED else name
+
+
 def _base(authority: Authority, **context: Any) -> dict[str, Any]:
-    return {"authority": authority, "client": authority.taxpayer, "kinds": BUSINESS_KINDS, "Action": Action,
-            **context}
+    kinds = {kind: gettext(shown) for kind, shown in KINDS.items()}
+    return {"authority": authority, "client": authority.taxpayer, "kinds": kinds, "Action": Action,
+            "business_label": business_label, **context}
 
 
 def _to(request: Request, name: str, obligation: Obligation) -> Response:
@@ -207,8 +247,8 @@ def _to(request: Request, name: str, obligation: Obligation) -> Response:
 
 def _update_context(db: Session, authority: Authority, obligation: Obligation, **context: Any) -> dict[str, Any]:
     business = db.get(Business, obligation.business_id) if obligation.business_id else None
-    return _base(authority, obligation=obligation, business_name=business.name if business else UNLINKED,
-                 **context)
+    return _base(authority, obligation=obligation,
+                 business_name=business.name if business else gettext(UNLINKED_NAME), **context)
 
 
 async def overview(request: Request) -> Response:
@@ -293,7 +333,7 @@ async def final_declaration(request: Request) -> Response:
         return render(request, "income_tax/final_declaration.html", context)
     context["form"] = form = await read_form(request, "confirm")
     if form.get("confirm") != "yes":
-        form.error("confirm", "Select the box to confirm")
+        form.error("confirm", gettext("Select the box to confirm"))
         return render(request, "income_tax/final_declaration.html", context)
     submissions.submit_once(db, obligation=declaration, viewer=require_viewer(request), authority=authority,
                             figures=context["figures"])

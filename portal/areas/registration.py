@@ -15,16 +15,15 @@ from portal.areas.accounts.recovery import request_sign_up
 from portal.domain import accounts, firms, identifiers, taxpayers
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, utcnow
+from portal.i18n import N_, gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import (
     ADDRESS_FIELDS,
     Form,
     check_email,
-    check_length,
     check_uk_address,
     read_form,
-    too_long,
 )
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
@@ -35,38 +34,55 @@ MAX_FIRM_NAME_LENGTH = 160
 MAX_AMLS_NUMBER_LENGTH = 40
 JOURNEY = "register"
 
-HMRC_SUPERVISOR = "HM Revenue and Customs (HMRC)"
+# The bodies' own names, stored as typed here (Firm.amls_body) and shown through the catalogue: HMRC has a Welsh
+# name; the others keep their English names in Welsh too (the catalogue says so, entry by entry).
+HMRC_SUPERVISOR = N_("HM Revenue and Customs (HMRC)")
 AML_SUPERVISORS: tuple[str, ...] = (
     HMRC_SUPERVISOR,
-    "Association of Accounting Technicians (AAT)",
-    "Association of Chartered Certified Accountants (ACCA)",
-    "Association of International Accountants (AIA)",
-    "Association of Taxation Technicians (ATT)",
-    "Chartered Accountants Ireland",
-    "Chartered Institute of Management Accountants (CIMA)",
-    "Chartered Institute of Taxation (CIOT)",
-    "Financial Conduct Authority (FCA)",
-    "Insolvency Practitioners Association (IPA)",
-    "Institute of Certified Bookkeepers (ICB)",
-    "Institute of Chartered Accountants in England and Wales (ICAEW)",
-    "Institute of Chartered Accountants of Scotland (ICAS)",
-    "International Association of Bookkeepers (IAB)",
-    "Law Society of Northern Ireland",
-    "Law Society of Scotland",
-    "Solicitors Regulation Authority (SRA)",
+    N_("Association of Accounting Technicians (AAT)"),
+    N_("Association of Chartered Certified Accountants (ACCA)"),
+    N_("Association of International Accountants (AIA)"),
+    N_("Association of Taxation Technicians (ATT)"),
+    N_("Chartered Accountants Ireland"),
+    N_("Chartered Institute of Management Accountants (CIMA)"),
+    N_("Chartered Institute of Taxation (CIOT)"),
+    N_("Financial Conduct Authority (FCA)"),
+    N_("Insolvency Practitioners Association (IPA)"),
+    N_("Institute of Certified Bookkeepers (ICB)"),
+    N_("Institute of Chartered Accountants in England and Wales (ICAEW)"),
+    N_("Institute of Chartered Accountants of Scotland (ICAS)"),
+    N_("International Association of Bookkeepers (IAB)"),
+    N_("Law Society of Northern Ireland"),
+    N_("Law Society of Scotland"),
+    N_("Solicitors Regulation Authority (SRA)"),
 )
-SUPERVISOR_OPTIONS = [("", "Select your supervisory body")] + [(body, body) for body in AML_SUPERVISORS]
 LINKABLE_KINDS: dict[str, str] = {
-    IdentifierKind.NINO: "National Insurance number",
-    IdentifierKind.UTR: "Unique Taxpayer Reference",
-    IdentifierKind.VRN: "VAT registration number",
+    IdentifierKind.NINO: N_("National Insurance number"),
+    IdentifierKind.UTR: N_("Unique Taxpayer Reference"),
+    IdentifierKind.VRN: N_("VAT registration number"),
 }
-LINK_FAILED = "We could not find a tax account with those details"
+# "Enter your ..." for an empty reference: one whole sentence per kind (Welsh mutates the word after "eich").
+ENTER_REFERENCE: dict[str, str] = {
+    IdentifierKind.NINO: N_("Enter your National Insurance number"),
+    IdentifierKind.UTR: N_("Enter your Unique Taxpayer Reference"),
+    IdentifierKind.VRN: N_("Enter your VAT registration number"),
+}
+LINK_FAILED = N_("We could not find a tax account with those details")
 
 
-# --- queries -----------------------------------------------------------------------------------------------------
+def supervisor_options() -> list[tuple[str, str]]:
+    """The select's options in the language of the moment; the values stay the bodies' names as stored."""
+    return [("", gettext("Select your supervisory body"))] + [(body, gettext(body)) for body in AML_SUPERVISORS]
 
 
+def linkable_kinds() -> list[tuple[str, str]]:
+    return [(kind, gettext(label)) for kind, label in LINKABLE_KINDS.items()]
+
+
+def _too_long(form: Form, name: str, message: str, limit: int) -> None:
+    """`message` is the whole sentence, with %(limit)d: "Full name must be %(limit)d characters or fewer"."""
+    if len(form.get(name)) > limit:
+        form.error(name, message % {"limit": limit})
 
 
 # --- validation ----------------------------------------------------------------------------------------------------
@@ -74,23 +90,23 @@ LINK_FAILED = "We could not find a tax account with those details"
 
 def _check_sign_up(form: Form) -> None:
     if not form.get("name"):
-        form.error("name", "Enter your full name")
+        form.error("name", gettext("Enter your full name"))
     else:
-        check_length(form, "name", "Full name", MAX_NAME_LENGTH)
-    check_email(form, "email", "Enter your email address")
+        _too_long(form, "name", gettext("Full name must be %(limit)d characters or fewer"), MAX_NAME_LENGTH)
+    check_email(form, "email", gettext("Enter your email address"))
     password = form.get("password")
     if problem := accounts.password_problem(password):  # the same rule as a reset or a change of password
         form.error("password", problem)
     if not form.get("confirm_password"):
-        form.error("confirm_password", "Enter your password again")
+        form.error("confirm_password", gettext("Enter your password again"))
     elif form.get("confirm_password") != password:
-        form.error("confirm_password", "The passwords do not match")
+        form.error("confirm_password", gettext("The passwords do not match"))
 
 
 def _check_link(form: Form) -> tuple[IdentifierKind, str, str] | None:
     kind_value = form.get("kind")
     if kind_value not in LINKABLE_KINDS:
-        form.error("kind", "Select which tax reference you want to use")
+        form.error("kind", gettext("Select which tax reference you want to use"))
     else:
         kind = IdentifierKind(kind_value)
         raw = form.get("reference")
@@ -98,13 +114,13 @@ def _check_link(form: Form) -> tuple[IdentifierKind, str, str] | None:
             value = (identifiers.nino_without_suffix(raw) if kind is IdentifierKind.NINO
                      else identifiers.parse(kind, raw))
         except identifiers.InvalidIdentifier as invalid:
-            message = f"Enter your {LINKABLE_KINDS[kind]}" if not raw else invalid.message
+            message = gettext(ENTER_REFERENCE[kind]) if not raw else invalid.message
             form.error("reference", message)
     postcode = form.get("postcode")
     if not postcode:
-        form.error("postcode", "Enter your postcode")
+        form.error("postcode", gettext("Enter your postcode"))
     elif not identifiers.is_valid_postcode(postcode):
-        form.error("postcode", "Enter a real postcode")
+        form.error("postcode", gettext("Enter a real postcode"))
     if not form.ok:
         return None
     return kind, value, identifiers.normalise_postcode(postcode)
@@ -132,10 +148,11 @@ def check_question(slug: str, form: Form) -> None:
     """Checks one page's answers and tidies them (postcode and AMLS number normalised) in place."""
     if slug == "firm-name":
         if not form.get("firm_name"):
-            form.error("firm_name", "Enter your firm's name")
-        check_length(form, "firm_name", "Your firm's name", MAX_FIRM_NAME_LENGTH)
+            form.error("firm_name", gettext("Enter your firm's name"))
+        _too_long(form, "firm_name", gettext("Your firm's name must be %(limit)d characters or fewer"),
+                  MAX_FIRM_NAME_LENGTH)
     elif slug == "contact-email":
-        check_email(form, "contact_email", "Enter your firm's contact email address")
+        check_email(form, "contact_email", gettext("Enter your firm's contact email address"))
     elif slug == "address":
         check_uk_address(form)
     elif slug == "supervision":
@@ -145,15 +162,16 @@ def check_question(slug: str, form: Form) -> None:
 def _check_supervision(form: Form) -> None:
     body, number = form.get("amls_body"), form.get("amls_number")
     if body not in AML_SUPERVISORS:
-        form.error("amls_body", "Select your anti-money laundering supervisory body")
+        form.error("amls_body", gettext("Select your anti-money laundering supervisory body"))
     if not number:
-        form.error("amls_number", "Enter your anti-money laundering supervision registration number")
+        form.error("amls_number", gettext("Enter your anti-money laundering supervision registration number"))
     elif len(number) > MAX_AMLS_NUMBER_LENGTH:
-        form.error("amls_number", too_long("Registration number", MAX_AMLS_NUMBER_LENGTH))
+        form.error("amls_number", gettext("Registration number must be %(limit)d characters or fewer")
+                   % {"limit": MAX_AMLS_NUMBER_LENGTH})
     elif body == HMRC_SUPERVISOR:
         if not identifiers.is_valid_amls_hmrc_number(number):
-            form.error("amls_number", "Enter your HMRC anti-money laundering supervision registration number "
-                                      "in the correct format, like XAML00000123456")
+            form.error("amls_number", gettext("Enter your HMRC anti-money laundering supervision registration "
+                                              "number in the correct format, like XAML00000123456"))
         else:
             form.values["amls_number"] = "".join(number.split()).upper()
 
@@ -217,18 +235,18 @@ async def link_tax_account(request: Request) -> Response:
     if taxpayers.link_locked(db, user_id=viewer.user_id, now=now):
         return render(request, "registration/link_locked.html", status_code=429)
     if request.method == "GET":
-        return render(request, "registration/link_tax_account.html", {"form": Form(), "kinds": LINKABLE_KINDS})
+        return render(request, "registration/link_tax_account.html", {"form": Form(), "kinds": linkable_kinds()})
     form = await read_form(request, "kind", "reference", "postcode")
     answer = _check_link(form)
     if answer is None:
-        return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
+        return render(request, "registration/link_tax_account.html", {"form": form, "kinds": linkable_kinds()})
     kind, value, postcode = answer
     try:
         taxpayer = taxpayers.link_tax_account(db, user_id=viewer.user_id, kind=kind, value=value, postcode=postcode,
                                               now=now)
     except taxpayers.Refused:
-        form.error("reference", LINK_FAILED)
-        return render(request, "registration/link_tax_account.html", {"form": form, "kinds": LINKABLE_KINDS})
+        form.error("reference", gettext(LINK_FAILED))
+        return render(request, "registration/link_tax_account.html", {"form": form, "kinds": linkable_kinds()})
     return redirect_to(request, "tax_account_linked", taxpayer_id=taxpayer.id)
 
 
@@ -258,7 +276,8 @@ async def question(request: Request) -> Response:
         return redirect_to(request, "register")
     if not accounts.email_confirmed(db_session(request), viewer.user_id):  # joining a firm needs a proved address
         return render(request, "auth/confirm_email_first.html", status_code=403)
-    context = {"back": _previous_page(request, question.slug), "supervisors": SUPERVISOR_OPTIONS, "slug": question.slug}
+    context = {"back": _previous_page(request, question.slug), "supervisors": supervisor_options(),
+               "slug": question.slug}
     if request.method == "GET":
         saved = journeys.answers(request, JOURNEY)
         form = Form(values={name: str(saved.get(name, "")) for name in question.fields})

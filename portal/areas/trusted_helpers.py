@@ -28,6 +28,7 @@ from portal.domain.trusted_helpers import (
     people_helped,
     personal_taxpayer,
 )
+from portal.i18n import N_, gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, check_email, read_form
@@ -107,14 +108,15 @@ def mask_email(email: str) -> str:
 
 
 INVITE_REFUSED = {
-    Refusal.OWN_EMAIL: "Enter the email address of someone else. You cannot ask yourself to help you",
-    Refusal.ALREADY_HELPING: "{email} is already helping you",
-    Refusal.ALREADY_INVITED: "You have already asked {email} to help you",
+    Refusal.OWN_EMAIL: N_("Enter the email address of someone else. You cannot ask yourself to help you"),
+    # Translators: %(email)s is the email address the person typed, here and in the next message.
+    Refusal.ALREADY_HELPING: N_("%(email)s is already helping you"),
+    Refusal.ALREADY_INVITED: N_("You have already asked %(email)s to help you"),
 }
 
 
 def _check_invite(db: Session, viewer: Viewer, taxpayer: Taxpayer, form: Form) -> None:
-    check_email(form, "email", "Enter the email address of the person you want to help you")
+    check_email(form, "email", gettext("Enter the email address of the person you want to help you"))
     email = form.get("email").lower()
     form.values["email"] = email
     if not form.ok:
@@ -123,7 +125,7 @@ def _check_invite(db: Session, viewer: Viewer, taxpayer: Taxpayer, form: Form) -
     try:
         trusted_helpers.check_can_invite(db, taxpayer_id=taxpayer.id, inviter_email=viewer.email, email=email)
     except Refused as refused:
-        form.error("email", INVITE_REFUSED[refused.reason].format(email=email))
+        form.error("email", gettext(INVITE_REFUSED[refused.reason]) % {"email": email})
 
 
 def _require_personal(request: Request, viewer: Viewer) -> Taxpayer | None:

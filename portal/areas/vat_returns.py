@@ -23,6 +23,7 @@ from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority
 from portal.domain.services import Action
 from portal.domain.times import uk_time
+from portal.i18n import N_, gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.formatting import pounds
@@ -33,10 +34,12 @@ from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
 REGIME = "VAT"
-DECLARATION = "I confirm that the information I have given is correct and complete"
-SHORT_LABELS = {"box1": "VAT due on sales", "box2": "VAT due on acquisitions", "box3": "total VAT due",
-                "box4": "VAT reclaimed", "box5": "net VAT", "box6": "total sales", "box7": "total purchases",
-                "box8": "total supplies to EU member states", "box9": "total acquisitions from EU member states"}
+DECLARATION = N_("I confirm that the information I have given is correct and complete")
+# What a Change link changes, after "box 1, " in its visually hidden text.
+SHORT_LABELS = {"box1": N_("VAT due on sales"), "box2": N_("VAT due on acquisitions"), "box3": N_("total VAT due"),
+                "box4": N_("VAT reclaimed"), "box5": N_("net VAT"), "box6": N_("total sales"),
+                "box7": N_("total purchases"), "box8": N_("total supplies to EU member states"),
+                "box9": N_("total acquisitions from EU member states")}
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,12 @@ def whole_pounds(value: int) -> str:
 
 def box5_text(vat_return: vat.VatReturn) -> str:
     if vat_return.box5_direction == "nil":
-        return f"{pounds(0)} (nothing to pay or reclaim)"
-    return f"{pounds(vat_return.box5)} {vat_return.box5_direction}"
+        return gettext("%(amount)s (nothing to pay or reclaim)") % {"amount": pounds(0)}
+    if vat_return.box5_direction == "to pay":
+        # Translators: box 5 of a VAT return, net VAT the business owes HMRC: "£950.25 to pay"
+        return gettext("%(amount)s to pay") % {"amount": pounds(vat_return.box5)}
+    # Translators: box 5 of a VAT return, net VAT HMRC repays the business: "£749.50 to reclaim"
+    return gettext("%(amount)s to reclaim") % {"amount": pounds(vat_return.box5)}
 
 
 def box_rows(vat_return: vat.VatReturn) -> list[BoxRow]:
@@ -101,8 +108,15 @@ def box_rows(vat_return: vat.VatReturn) -> list[BoxRow]:
         value = getattr(vat_return, box)
         return whole_pounds(value) if box in vat.POUND_BOXES else pounds(value)
 
-    return [BoxRow(box, f"Box {box[3:]}: {vat.BOX_LABELS[box]}", shown(box), box in vat.TYPED_BOXES,
-                   f"box {box[3:]}, {SHORT_LABELS[box]}") for box in vat.ALL_BOXES]
+    return [BoxRow(box, box_label(box), shown(box), box in vat.TYPED_BOXES,
+                   gettext("box %(number)s, %(label)s") % {"number": box[3:], "label": gettext(SHORT_LABELS[box])})
+            for box in vat.ALL_BOXES]
+
+
+def box_label(box: str) -> str:
+    """"Box 1: VAT due on sales and other outputs", in the language of the moment."""
+    # Translators: a VAT return box's label, "Box 1: VAT due on sales and other outputs"
+    return gettext("Box %(number)s: %(label)s") % {"number": box[3:], "label": gettext(vat.BOX_LABELS[box])}
 
 
 # --- the gate ----------------------------------------------------------------------------------------------------
@@ -149,7 +163,7 @@ async def obligations(request: Request) -> Response:
     authority = vat_authority(request, Action.VIEW)
     rows = vat_obligations(db_session(request), authority.taxpayer.id)
     context = {
-        "title": f"VAT – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
+        "title": f"{gettext('VAT')} – {authority.taxpayer.name}", "authority": authority, "client": authority.taxpayer,
         "open_rows": [row for row in rows if row.status is not ObligationStatus.FULFILLED],
         "fulfilled_rows": [row for row in rows if row.status is ObligationStatus.FULFILLED][::-1],
         "can_submit": authority.can(Action.SUBMIT_RETURN, REGIME), "box5_text": box5_text,
@@ -172,7 +186,8 @@ async def return_form(request: Request) -> Response:
     else:
         saved = journeys.answers(request, journey(obligation))
         form = Form(values={box: str(saved.get(box, "")) for box in vat.TYPED_BOXES})
-    context = page_context(authority, obligation, "Submit VAT return", form=form, labels=vat.BOX_LABELS)
+    context = page_context(authority, obligation, gettext("Submit VAT return"), form=form,
+                           labels={box: box_label(box) for box in vat.TYPED_BOXES})
     return render(request, "vat_returns/form.html", context)
 
 
@@ -190,9 +205,9 @@ async def check(request: Request) -> Response:
         form = await read_form(request, "confirm")
         if form.get("confirm") == "yes":
             return submit(request, authority, obligation, vat_return)
-        form.error("confirm", "Select the box to confirm")
-    context = page_context(authority, obligation, "Check your VAT return", form=form, rows=box_rows(vat_return),
-                           vat_return=vat_return, declaration=DECLARATION)
+        form.error("confirm", gettext("Select the box to confirm"))
+    context = page_context(authority, obligation, gettext("Check your VAT return"), form=form,
+                           rows=box_rows(vat_return), vat_return=vat_return, declaration=gettext(DECLARATION))
     return render(request, "vat_returns/check.html", context)
 
 
@@ -212,7 +227,7 @@ async def receipt(request: Request) -> Response:
     if submission is None:
         raise HTTPException(status_code=404)
     vat_return = vat.VatReturn.from_figures(submission.figures)
-    context = page_context(authority, obligation, "VAT return submitted", submission=submission,
+    context = page_context(authority, obligation, gettext("VAT return submitted"), submission=submission,
                            submitted_at=uk_time(submission.submitted_at),
                            submitted_by=submissions.sender_of(db, submission), rows=box_rows(vat_return),
                            vat_return=vat_return)

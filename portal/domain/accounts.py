@@ -20,6 +20,7 @@ from portal.domain.account_models import EmailToken
 from portal.domain.models import User, UserSession, utcnow
 from portal.domain.sql import rowcount
 from portal.domain.times import aware
+from portal.i18n import N_
 from portal.settings import Settings
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
@@ -78,14 +79,23 @@ def email_confirmed(db: Session, user_id: int) -> bool:
     return user is not None and user.email_confirmed_at is not None
 
 
+# The English message ids password_problem returns. The lengths are written into the words (a message id must be
+# a fixed string to be found in the catalogue); the asserts keep them in step with the limits above.
+NO_PASSWORD = N_("Enter a password")
+PASSWORD_TOO_SHORT = N_("Password must be 12 characters or more")
+PASSWORD_TOO_LONG = N_("Password must be 128 characters or fewer")
+assert str(MIN_PASSWORD_LENGTH) in PASSWORD_TOO_SHORT and str(MAX_PASSWORD_LENGTH) in PASSWORD_TOO_LONG
+
+
 def password_problem(password: str) -> str | None:
-    """The English message id for what is wrong with a new password, or None. Callers translate it."""
+    """The English message id for what is wrong with a new password, or None. Callers translate it
+    (`gettext(problem)`), where it is shown."""
     if not password:
-        return "Enter a password"
+        return NO_PASSWORD
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Password must be {MIN_PASSWORD_LENGTH} characters or more"
+        return PASSWORD_TOO_SHORT
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
+        return PASSWORD_TOO_LONG
     return None
 
 

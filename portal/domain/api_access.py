@@ -16,6 +16,7 @@ from portal.domain import audit
 from portal.domain.accounts import token_hash
 from portal.domain.api_models import ApiApplication, ApiToken
 from portal.domain.models import Membership, User, utcnow
+from portal.i18n import N_, gettext
 
 ACCESS_TOKEN_SECONDS = 4 * 60 * 60  # HMRC's: 4 hours
 REFRESH_TOKEN_LIFE = timedelta(days=548)  # HMRC's 18 months, then the agent grants access again
@@ -24,15 +25,16 @@ MAX_REDIRECT_URIS = 5
 MAX_NAME = 80
 MAX_URI = 500
 
-# HMRC's scopes, and what each lets software do, in the words the consent page shows.
+# HMRC's scopes, and what each lets software do, in the words the consent page shows (in English in the OpenAPI
+# document; translated where a page shows them). Translators: each completes "If you allow it, it will be able to:".
 SCOPES: dict[str, str] = {
-    "read:sent-invitations": "see the authorisation requests your firm has sent in the last 30 days",
-    "write:sent-invitations": "ask clients for authorisation in your name",
-    "write:cancel-invitations": "cancel authorisation requests your firm has sent",
-    "read:check-relationship": "check whether your firm is authorised by a client",
-    "write:relationships": "end your firm's authorisation for a client",
-    "read:vat": "see your clients' VAT obligations and returns",
-    "write:vat": "send VAT returns for your clients",
+    "read:sent-invitations": N_("see the authorisation requests your firm has sent in the last 30 days"),
+    "write:sent-invitations": N_("ask clients for authorisation in your name"),
+    "write:cancel-invitations": N_("cancel authorisation requests your firm has sent"),
+    "read:check-relationship": N_("check whether your firm is authorised by a client"),
+    "write:relationships": N_("end your firm's authorisation for a client"),
+    "read:vat": N_("see your clients' VAT obligations and returns"),
+    "write:vat": N_("send VAT returns for your clients"),
 }
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "localhost"})
 
@@ -47,19 +49,20 @@ def redirect_uri_problem(uri: str) -> str | None:
     """Why a redirect URI cannot be registered, or None. HTTPS anywhere; plain HTTP only to this computer's
     loopback address, where desktop software listens for the code (RFC 8252 §7.3)."""
     if len(uri) > MAX_URI:
-        return f"Each redirect URI must be {MAX_URI} characters or fewer"
+        return gettext("Each redirect URI must be %(max)s characters or fewer") % {"max": MAX_URI}
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018  # a port that is not a number raises here
     except ValueError:
-        return "Enter each redirect URI as a full address, like https://example.com/callback"
+        return gettext("Enter each redirect URI as a full address, like https://example.com/callback")
     if parts.fragment or not parts.netloc:
-        return "Enter each redirect URI as a full address, like https://example.com/callback"
+        return gettext("Enter each redirect URI as a full address, like https://example.com/callback")
     if parts.scheme == "https":
         return None
     if parts.scheme == "http" and parts.hostname is not None and _is_loopback(parts.hostname):
         return None
-    return "Redirect URIs must start with https://, or be http://127.0.0.1 for software on the agent’s computer"
+    return gettext("Redirect URIs must start with https://, or be http://127.0.0.1 for software on the agent’s "
+                   "computer")
 
 
 def _is_loopback(host: str) -> bool:

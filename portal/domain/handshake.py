@@ -27,6 +27,7 @@ from portal.domain.models import (
 )
 from portal.domain.services import BY_KEY, KnownFact, TaxService
 from portal.domain.sql import contains_pattern, rowcount
+from portal.i18n import N_
 
 MAX_FAILED_LOOKUPS = 5  # the known-fact lock-out: 5 wrong guesses in 15 minutes, per person, pages and API alike
 LOOKUP_WINDOW = timedelta(minutes=15)
@@ -45,13 +46,14 @@ class Status(StrEnum):
     DEAUTHORISED = "deauthorised"
 
 
+# How a request's status reads to the agent; translated where shown.
 AGENT_STATUS_TEXT = {
-    Status.PENDING: "Client has not yet responded",
-    Status.ACCEPTED: "Accepted by client",
-    Status.REJECTED: "Declined by client",
-    Status.CANCELLED: "Cancelled by you",
-    Status.EXPIRED: "Request expired as client did not respond in time",
-    Status.DEAUTHORISED: "Authorisation has been removed",
+    Status.PENDING: N_("Client has not yet responded"),
+    Status.ACCEPTED: N_("Accepted by client"),
+    Status.REJECTED: N_("Declined by client"),
+    Status.CANCELLED: N_("Cancelled by you"),
+    Status.EXPIRED: N_("Request expired as client did not respond in time"),
+    Status.DEAUTHORISED: N_("Authorisation has been removed"),
 }
 
 

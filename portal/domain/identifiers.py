@@ -6,7 +6,8 @@ import re
 import string
 from enum import StrEnum
 
-from portal.i18n import N_
+from portal.domain.services import Labels
+from portal.i18n import N_, gettext
 
 
 class IdentifierKind(StrEnum):
@@ -22,7 +23,7 @@ class IdentifierKind(StrEnum):
     CRN = "crn"
 
 
-LABELS: dict[IdentifierKind, str] = {
+LABELS = Labels({
     IdentifierKind.UTR: N_("Unique Taxpayer Reference (UTR)"),
     IdentifierKind.NINO: N_("National Insurance number"),
     IdentifierKind.VRN: N_("VAT registration number"),
@@ -33,23 +34,37 @@ LABELS: dict[IdentifierKind, str] = {
     IdentifierKind.PLR: N_("Pillar 2 ID"),
     IdentifierKind.ARN: N_("Agent Reference Number"),
     IdentifierKind.CRN: N_("Company registration number"),
+})  # read through Labels, a label is in the language of the moment
+
+# Whole sentences, one per kind, translated when a form is checked.
+_EMPTY_MESSAGES: dict[IdentifierKind, str] = {
+    IdentifierKind.UTR: N_("Enter your client's Unique Taxpayer Reference"),
+    IdentifierKind.NINO: N_("Enter your client's National Insurance number"),
+    IdentifierKind.VRN: N_("Enter your client's VAT registration number"),
+    IdentifierKind.URN: N_("Enter your client's Unique Reference Number"),
+    IdentifierKind.CGT: N_("Enter your client's Capital Gains Tax on UK property account reference"),
+    IdentifierKind.PPT: N_("Enter your client's Plastic Packaging Tax reference"),
+    IdentifierKind.CBC: N_("Enter your client's country-by-country reporting ID"),
+    IdentifierKind.PLR: N_("Enter your client's Pillar 2 ID"),
+    IdentifierKind.ARN: N_("Enter the Agent Reference Number"),
+    IdentifierKind.CRN: N_("Enter your client's company registration number"),
 }
 
-# The name as it reads inside a sentence ("Enter a ... in the correct format").
-_NOUNS: dict[IdentifierKind, str] = {
-    IdentifierKind.UTR: "Unique Taxpayer Reference",
-    IdentifierKind.NINO: "National Insurance number",
-    IdentifierKind.VRN: "VAT registration number",
-    IdentifierKind.URN: "Unique Reference Number",
-    IdentifierKind.CGT: "Capital Gains Tax on UK property account reference",
-    IdentifierKind.PPT: "Plastic Packaging Tax reference",
-    IdentifierKind.CBC: "country-by-country reporting ID",
-    IdentifierKind.PLR: "Pillar 2 ID",
-    IdentifierKind.ARN: "Agent Reference Number",
-    IdentifierKind.CRN: "company registration number",
-}
+NINO_FORMAT_MESSAGE = N_(
+    "National Insurance number must be 2 letters, 6 numbers, then A, B, C or D, like QQ 12 34 56 C")
 
-NINO_FORMAT_MESSAGE = "National Insurance number must be 2 letters, 6 numbers, then A, B, C or D, like QQ 12 34 56 C"
+_FORMAT_MESSAGES: dict[IdentifierKind, str] = {
+    IdentifierKind.UTR: N_("Enter a Unique Taxpayer Reference in the correct format"),
+    IdentifierKind.NINO: NINO_FORMAT_MESSAGE,
+    IdentifierKind.VRN: N_("Enter a VAT registration number in the correct format"),
+    IdentifierKind.URN: N_("Enter a Unique Reference Number in the correct format"),
+    IdentifierKind.CGT: N_("Enter a Capital Gains Tax on UK property account reference in the correct format"),
+    IdentifierKind.PPT: N_("Enter a Plastic Packaging Tax reference in the correct format"),
+    IdentifierKind.CBC: N_("Enter a country-by-country reporting ID in the correct format"),
+    IdentifierKind.PLR: N_("Enter a Pillar 2 ID in the correct format"),
+    IdentifierKind.ARN: N_("Enter an Agent Reference Number in the correct format"),
+    IdentifierKind.CRN: N_("Enter a company registration number in the correct format"),
+}
 
 
 class InvalidIdentifier(ValueError):
@@ -60,16 +75,11 @@ class InvalidIdentifier(ValueError):
 
 
 def empty_message(kind: IdentifierKind) -> str:
-    if kind is IdentifierKind.ARN:
-        return "Enter the Agent Reference Number"
-    return f"Enter your client's {_NOUNS[kind]}"
+    return gettext(_EMPTY_MESSAGES[kind])
 
 
 def format_message(kind: IdentifierKind) -> str:
-    if kind is IdentifierKind.NINO:
-        return NINO_FORMAT_MESSAGE
-    article = "an" if _NOUNS[kind][0] in "AEIO" else "a"
-    return f"Enter {article} {_NOUNS[kind]} in the correct format"
+    return gettext(_FORMAT_MESSAGES[kind])
 
 
 # --- normalising -------------------------------------------------------------------------------------------------
@@ -225,7 +235,7 @@ def nino_without_suffix(raw: str) -> str:
         raise InvalidIdentifier(IdentifierKind.NINO, empty_message(IdentifierKind.NINO))
     candidate = value + "A" if len(value) == 8 else value
     if not _is_valid_normalised(IdentifierKind.NINO, candidate):
-        raise InvalidIdentifier(IdentifierKind.NINO, NINO_FORMAT_MESSAGE)
+        raise InvalidIdentifier(IdentifierKind.NINO, format_message(IdentifierKind.NINO))
     return candidate[:8]
 
 

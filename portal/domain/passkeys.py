@@ -24,7 +24,9 @@ from portal.domain.account_models import SecondFactor
 from portal.domain.models import utcnow
 from portal.domain.two_step import PASSKEY, methods
 
-RP_NAME = "Agent Online Self-Serve"
+# The service's name as the browser's passkey manager stores it with the passkey: one name in either language
+# (a proper name), never translated.
+RP_NAME = "Agent Online Self-Serve"  # i18n: the name an authenticator stores, in one language
 
 
 def _descriptors(db: Session, user_id: int) -> list[PublicKeyCredentialDescriptor]:
@@ -55,7 +57,8 @@ def add_passkey(db: Session, *, user_id: int, credential: str, challenge: str, r
             expected_rp_id=rp_id, expected_origin=origin)
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None
-    factor = SecondFactor(user_id=user_id, kind=PASSKEY, label="Passkey or security key",
+    # The label is stored for people reading the database; pages name a method by its kind, in their language.
+    factor = SecondFactor(user_id=user_id, kind=PASSKEY, label="Passkey or security key",  # i18n: stored, never shown
                           secret=bytes_to_base64url(verified.credential_public_key),
                           credential_id=bytes_to_base64url(verified.credential_id), counter=verified.sign_count,
                           last_used_at=utcnow())

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from portal.i18n import N_
+from portal.i18n import N_, gettext
+
+
+class Labels(Mapping[str, str]):
+    """English labels marked with N_, read in the language of the moment: `labels[code]`, `.get`, `.items()`
+    and `.values()` all give the translation, so every page, partial, email and CSV that shows one (a tax service,
+    a client type) is in the reader's language without translating it itself. Keys stay codes."""
+
+    def __init__(self, english: Mapping[str, str]) -> None:
+        self.english = dict(english)  # the message ids, for code that needs the English (the API)
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(self.english[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.english)
+
+    def __len__(self) -> int:
+        return len(self.english)
+
+    def __repr__(self) -> str:
+        return f"Labels({self.english!r})"
 
 
 class ClientType(StrEnum):
@@ -15,11 +37,11 @@ class ClientType(StrEnum):
 
 
 # Keyed by str so a type read from the database or a form looks its label up directly.
-CLIENT_TYPE_LABELS: dict[str, str] = {
+CLIENT_TYPE_LABELS = Labels({
     ClientType.PERSONAL: N_("Individual or sole trader"),
     ClientType.BUSINESS: N_("Company or partnership"),
     ClientType.TRUST: N_("Trust or estate"),
-}
+})
 
 
 class KnownFact(StrEnum):
@@ -44,13 +66,18 @@ class Action(StrEnum):
 @dataclass(frozen=True)
 class TaxService:
     key: str  # HMRC's service key
-    name: str  # how the portal names it to people
+    english_name: str  # how the portal names it to people, in English (marked with N_); `name` translates it
     regime: str  # the obligations it covers; ITSA main and supporting share one
     client_types: tuple[ClientType, ...]
     identifier: str  # portal.domain.identifiers.IdentifierKind value
     known_fact: KnownFact | None
     url_part: str
     actions: frozenset[Action]
+
+    @property
+    def name(self) -> str:
+        """The service's name in the language of the moment ("VAT", "TAW")."""
+        return gettext(self.english_name)
 
 
 _ALL = frozenset(Action)
@@ -84,7 +111,8 @@ SERVICES: tuple[TaxService, ...] = (
 BY_KEY: dict[str, TaxService] = {service.key: service for service in SERVICES}
 
 # Short names for a table cell or a filter, one per regime.
-REGIME_NAMES: dict[str, str] = {
+# A Labels mapping: read through it, a name is already in the language of the moment.
+REGIME_NAMES = Labels({
     "ITSA": N_("Income Tax (Making Tax Digital)"),
     "IRV": N_("Income Record Viewer"),
     "VAT": N_("VAT"),
@@ -93,7 +121,7 @@ REGIME_NAMES: dict[str, str] = {
     "PPT": N_("Plastic Packaging Tax"),
     "CBC": N_("Country-by-country reporting"),
     "PLR": N_("Pillar 2 top-up taxes"),
-}
+})
 
 # The taxpayer may do everything for themselves, in every regime they are registered for.
 SELF_ACTIONS = _ALL
@@ -104,4 +132,14 @@ def service(key: str) -> TaxService:
 
 
 def regime_name(regime: str) -> str:
+    """A regime's short name in the language of the moment (an unknown code is shown as it is)."""
     return REGIME_NAMES.get(regime, regime)
+
+
+def display_name(code: str) -> str:
+    """What to show for a tax service, in the language of the moment: a service key ("HMRC-MTD-VAT") gives the
+    service's full name, a regime ("VAT", "ITSA") its short name; anything else is shown as it is. The one
+    function to name a tax service from a code; `TaxService.name`, `regime_name` and `REGIME_NAMES` translate too."""
+    if code in BY_KEY:
+        return BY_KEY[code].name
+    return regime_name(code)

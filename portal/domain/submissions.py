@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from portal.domain import audit, notifications
 from portal.domain.models import Firm, Obligation, Submission, User
 from portal.domain.people import Authority, Viewer, with_firm
+from portal.i18n import gettext
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I, O, 0 or 1 to misread on a phone call
 
@@ -28,7 +29,8 @@ def receipt_for(db: Session, obligation_id: int) -> Submission | None:
 def sender_of(db: Session, submission: Submission) -> str:
     """Who sent it, as a receipt names them (people.with_firm): the agent and their firm, or the person alone."""
     person = db.get(User, submission.submitted_by_user_id)
-    name = person.name if person else "Unknown"
+    # Translators: who sent a return, when their account no longer exists
+    name = person.name if person else gettext("Unknown")
     firm = db.get(Firm, submission.firm_id) if submission.firm_id is not None else None
     return with_firm(name, firm.name if firm else None)
 

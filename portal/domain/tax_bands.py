@@ -1,7 +1,8 @@
 """The 2025-26 Income Tax rates and bands, and how a slice of income is charged at them (domain.md §9).
 
-Pure and standard-library only. Kept apart from portal.tax_calculation, which decides WHICH income lands in
-which band; this module only knows the figures and the arithmetic of one band.
+Pure, and standard-library only but for portal.i18n.N_ (band names are translated where they are shown). Kept
+apart from portal.tax_calculation, which decides WHICH income lands in which band; this module only knows the
+figures and the arithmetic of one band.
 
 Rates are held in basis points (hundredths of a percent) because the dividend rates are 8.75%, 33.75% and 39.35%:
 integers keep every charge exact. A whole number of pounds at a rate in basis points is
@@ -18,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from portal.i18n import N_
+
+# Band names are marked with N_ and translated where they are shown: a declaration stores them in English.
 # name, rate in basis points, lower and upper limit in pounds (upper None: no limit). Limits are of TAXABLE income
 # (income after the Personal Allowance) for Income Tax, and of profits for Class 4.
 Band = tuple[str, int, int, int | None]
@@ -30,44 +34,44 @@ ADDITIONAL_RATE_THRESHOLD = 125_140  # of taxable income (the allowance is nil t
 
 # England, Wales and Northern Ireland: non-savings income (Welsh rates equal England's for 2025-26).
 RUK_BANDS: tuple[Band, ...] = (
-    ("Basic rate", 2000, 0, BASIC_RATE_BAND),
-    ("Higher rate", 4000, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
-    ("Additional rate", 4500, ADDITIONAL_RATE_THRESHOLD, None),
+    (N_("Basic rate"), 2000, 0, BASIC_RATE_BAND),
+    (N_("Higher rate"), 4000, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
+    (N_("Additional rate"), 4500, ADDITIONAL_RATE_THRESHOLD, None),
 )
 
 # Scottish taxpayers: non-savings income only. The gov.uk limits are stated as income with the standard
 # allowance (£12,571 to £15,397 starter ...); less £12,570 they are these limits of taxable income.
 SCOTTISH_BANDS: tuple[Band, ...] = (
-    ("Starter rate", 1900, 0, 2_827),
-    ("Basic rate", 2000, 2_827, 14_921),
-    ("Intermediate rate", 2100, 14_921, 31_092),
-    ("Higher rate", 4200, 31_092, 62_430),
-    ("Advanced rate", 4500, 62_430, ADDITIONAL_RATE_THRESHOLD),
-    ("Top rate", 4800, ADDITIONAL_RATE_THRESHOLD, None),
+    (N_("Starter rate"), 1900, 0, 2_827),
+    (N_("Basic rate"), 2000, 2_827, 14_921),
+    (N_("Intermediate rate"), 2100, 14_921, 31_092),
+    (N_("Higher rate"), 4200, 31_092, 62_430),
+    (N_("Advanced rate"), 4500, 62_430, ADDITIONAL_RATE_THRESHOLD),
+    (N_("Top rate"), 4800, ADDITIONAL_RATE_THRESHOLD, None),
 )
 
 # Savings and dividends: UK rates and UK bands for everyone, Scottish taxpayers included.
 SAVINGS_BANDS: tuple[Band, ...] = (
-    ("Basic rate", 2000, 0, BASIC_RATE_BAND),
-    ("Higher rate", 4000, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
-    ("Additional rate", 4500, ADDITIONAL_RATE_THRESHOLD, None),
+    (N_("Basic rate"), 2000, 0, BASIC_RATE_BAND),
+    (N_("Higher rate"), 4000, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
+    (N_("Additional rate"), 4500, ADDITIONAL_RATE_THRESHOLD, None),
 )
 DIVIDEND_BANDS: tuple[Band, ...] = (
-    ("Dividend basic rate", 875, 0, BASIC_RATE_BAND),
-    ("Dividend higher rate", 3375, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
-    ("Dividend additional rate", 3935, ADDITIONAL_RATE_THRESHOLD, None),
+    (N_("Dividend basic rate"), 875, 0, BASIC_RATE_BAND),
+    (N_("Dividend higher rate"), 3375, BASIC_RATE_BAND, ADDITIONAL_RATE_THRESHOLD),
+    (N_("Dividend additional rate"), 3935, ADDITIONAL_RATE_THRESHOLD, None),
 )
 STARTING_RATE_FOR_SAVINGS = 5_000  # 0%, less £1 for every £1 of taxable non-savings income
-STARTING_RATE_NAME = "Starting rate for savings"
-PERSONAL_SAVINGS_ALLOWANCE_NAME = "Personal Savings Allowance"
+STARTING_RATE_NAME = N_("Starting rate for savings")
+PERSONAL_SAVINGS_ALLOWANCE_NAME = N_("Personal Savings Allowance")
 DIVIDEND_ALLOWANCE = 500
-DIVIDEND_ALLOWANCE_NAME = "Dividend Allowance"
+DIVIDEND_ALLOWANCE_NAME = N_("Dividend Allowance")
 
 CLASS4_LOWER_PROFITS_LIMIT = 12_570
 CLASS4_UPPER_PROFITS_LIMIT = 50_270
 CLASS4_BANDS: tuple[Band, ...] = (  # limits of self-employment profits
-    ("Main rate", 600, CLASS4_LOWER_PROFITS_LIMIT, CLASS4_UPPER_PROFITS_LIMIT),
-    ("Additional rate", 200, CLASS4_UPPER_PROFITS_LIMIT, None),
+    (N_("Main rate"), 600, CLASS4_LOWER_PROFITS_LIMIT, CLASS4_UPPER_PROFITS_LIMIT),
+    (N_("Additional rate"), 200, CLASS4_UPPER_PROFITS_LIMIT, None),
 )
 
 

@@ -1,7 +1,8 @@
 """Making Tax Digital for Income Tax: the end-of-year calculation for 2025-26, as HMRC's calculation does it.
 
-Pure and standard-library only: whole pounds in, pence (int) out, integer arithmetic throughout. The figures live
-in portal.tax_bands; this module decides which income is taxed where (domain.md §9 has every rule and source).
+Pure, and standard-library only but for portal.i18n.N_: whole pounds in, pence (int) out, integer arithmetic
+throughout. The figures live in portal.tax_bands; this module decides which income is taxed where (domain.md §9 has
+every rule and source).
 
 1. Each business's profit: receipts less expenses, or less the £1,000 trading or property allowance instead
    (ITTOIA 2005 Part 7A). Receipts of £1,000 or less in all: nil profit without a claim (full relief), unless
@@ -50,6 +51,7 @@ from portal.domain.tax_bands import (
     nil_rate,
     personal_savings_allowance,
 )
+from portal.i18n import N_
 
 __all__ = ["BandCharge", "TaxCalculation", "calculate", "declare", "personal_allowance", "profit"]
 
@@ -63,18 +65,19 @@ PROPERTY_KINDS = (UK_PROPERTY, FOREIGN_PROPERTY)
 TRADING_AND_PROPERTY_ALLOWANCE = 1_000
 SIDEWAYS_RELIEF_CAP = 50_000  # or 25% of adjusted total income, whichever is greater
 
-# domain.md §9.5: what this calculation leaves out, named on the page before anyone declares.
+# domain.md §9.5: what this calculation leaves out, named on the page before anyone declares. Stored in English with
+# the declaration, translated where shown.
 NOT_COVERED: tuple[str, ...] = (
-    "pension contributions and Gift Aid donations (which would extend the basic rate band)",
-    "the Marriage Allowance and Blind Person’s Allowance",
-    "the High Income Child Benefit Charge",
-    "student loan repayments",
-    "capital gains",
-    "foreign tax credit relief",
-    "losses brought forward from earlier years",
-    "employment, pension and any other income not entered here",
-    "splitting a £1,000 allowance between businesses other than in the order they are listed",
-    "any saving from setting the Personal Allowance against dividends before savings interest (rare)",
+    N_("pension contributions and Gift Aid donations (which would extend the basic rate band)"),
+    N_("the Marriage Allowance and Blind Person’s Allowance"),
+    N_("the High Income Child Benefit Charge"),
+    N_("student loan repayments"),
+    N_("capital gains"),
+    N_("foreign tax credit relief"),
+    N_("losses brought forward from earlier years"),
+    N_("employment, pension and any other income not entered here"),
+    N_("splitting a £1,000 allowance between businesses other than in the order they are listed"),
+    N_("any saving from setting the Personal Allowance against dividends before savings interest (rare)"),
 )
 
 
@@ -298,12 +301,12 @@ def declare(businesses: Sequence[BusinessIncome], *, savings_interest: int = 0, 
             relief_left -= sideways
             sources.append(IncomeSource(result.name, result.kind, result.profit_pounds, sideways, loss - sideways,
                                         max(0, result.profit_pounds)))
-    for kind, name in ((UK_PROPERTY, "UK property"), (FOREIGN_PROPERTY, "Foreign property")):
+    for kind, name in ((UK_PROPERTY, N_("UK property")), (FOREIGN_PROPERTY, N_("Foreign property"))):
         if any(r.kind == kind for r in ordered):
             amount = property_profit[kind]
             sources.append(IncomeSource(name, kind, amount, 0, max(0, -amount), max(0, amount)))
-    for name, kind, amount in (("Savings interest", "savings", savings_interest), ("Dividends", "dividends",
-                                                                                  dividends)):
+    for name, kind, amount in ((N_("Savings interest"), "savings", savings_interest),
+                               (N_("Dividends"), "dividends", dividends)):
         if amount:
             sources.append(IncomeSource(name, kind, amount, 0, 0, amount))
     trading = sum(max(0, p) for p in trade_profits)

@@ -16,13 +16,17 @@ from sqlmodel import Session, col
 from portal.domain import tax_calculation
 from portal.domain.models import Business, Obligation, Submission
 from portal.domain.obligations import ObligationStatus, obligation_status
+from portal.domain.services import Labels
+from portal.i18n import N_
 
 ITSA = "ITSA"
-QUARTERLY_UPDATE = "Quarterly update"
-FINAL_DECLARATION = "Final declaration"
-BUSINESS_KINDS = {"self-employment": "Self-employment", "uk-property": "UK property",
-                  "foreign-property": "Foreign property"}
-UNLINKED = "Income not linked to a business"
+# Obligation kinds, stored as they are (codes in English): shown as `_(kind)` / gettext(kind).
+QUARTERLY_UPDATE = N_("Quarterly update")
+FINAL_DECLARATION = N_("Final declaration")
+# A Labels mapping: `kinds.get(code)` is already in the language of the moment.
+BUSINESS_KINDS = Labels({"self-employment": N_("Self-employment"), "uk-property": N_("UK property"),
+                         "foreign-property": N_("Foreign property")})
+UNLINKED = N_("Income not linked to a business")  # shown as gettext(UNLINKED)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from portal.domain import ratelimits
 from portal.domain.account_models import RecoveryCode, SecondFactor
 from portal.domain.models import Membership, User, utcnow
 from portal.domain.sql import rowcount
+from portal.i18n import gettext
 from portal.settings import Settings
 
 TOTP = "totp"
@@ -32,7 +33,9 @@ RECOVERY_CODES = 10
 # No 0/O or 1/I/L: a code read off paper is typed right first time. 12 characters of 31: about 59 bits.
 RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 RECOVERY_LENGTH = 12
-ISSUER = "Agent Online Self-Serve"
+# The service's name as the authenticator app lists it: stored in the person's app at set-up, so one name in
+# either language (a proper name), never translated.
+ISSUER = "Agent Online Self-Serve"  # i18n: the name an authenticator stores, in one language
 
 
 # --- who needs it ------------------------------------------------------------------------------------------------
@@ -69,9 +72,10 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 
 def qr_code_svg(uri: str) -> str:
-    """An inline SVG drawn on the server: no script, no request to anyone else, and it scales without blur."""
+    """An inline SVG drawn on the server: no script, no request to anyone else, and it scales without blur. Its
+    title, read out by screen readers, is in the language of the moment."""
     svg: str = segno.make(uri, error="m").svg_inline(scale=5, border=4, dark="#0b0c0c", light="#ffffff",
-                                                       title="QR code for your authenticator app")
+                                                       title=gettext("QR code for your authenticator app"))
     return svg
 
 
@@ -105,8 +109,9 @@ def add_totp(db: Session, user_id: int, secret: str, code: str) -> SecondFactor 
     step = totp_step(secret, normalise_code(code)) if is_code_shaped(code) else None
     if step is None:
         return None
-    factor = SecondFactor(user_id=user_id, kind=TOTP, label="Authenticator app", secret=secret, counter=step,
-                          last_used_at=utcnow())
+    # The label is stored for people reading the database; pages name a method by its kind, in their language.
+    factor = SecondFactor(user_id=user_id, kind=TOTP, label="Authenticator app",  # i18n: stored, never shown
+                          secret=secret, counter=step, last_used_at=utcnow())
     db.add(factor)
     db.flush()
     return factor

@@ -11,19 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from portal.i18n import N_, gettext
+
 # What HMRC calls each box (the paper VAT100 wording, shortened where the form gives a hint).
-BOX_LABELS: dict[str, str] = {
-    "box1": "VAT due on sales and other outputs",
-    "box2": "VAT due on acquisitions of goods made in Northern Ireland from EU member states",
-    "box3": "Total VAT due",
-    "box4": "VAT reclaimed on purchases and other inputs",
-    "box5": "Net VAT",
-    "box6": "Total value of sales and all other outputs, excluding VAT",
-    "box7": "Total value of purchases and all other inputs, excluding VAT",
-    "box8": "Total value of supplies of goods and related costs, excluding VAT, from Northern Ireland to EU "
-            "member states",
-    "box9": "Total value of acquisitions of goods and related costs, excluding VAT, made in Northern Ireland from "
-            "EU member states",
+BOX_LABELS: dict[str, str] = {  # marked here, translated where they are shown
+    "box1": N_("VAT due on sales and other outputs"),
+    "box2": N_("VAT due on acquisitions of goods made in Northern Ireland from EU member states"),
+    "box3": N_("Total VAT due"),
+    "box4": N_("VAT reclaimed on purchases and other inputs"),
+    "box5": N_("Net VAT"),
+    "box6": N_("Total value of sales and all other outputs, excluding VAT"),
+    "box7": N_("Total value of purchases and all other inputs, excluding VAT"),
+    "box8": N_("Total value of supplies of goods and related costs, excluding VAT, from Northern Ireland to EU "
+               "member states"),
+    "box9": N_("Total value of acquisitions of goods and related costs, excluding VAT, made in Northern Ireland "
+               "from EU member states"),
 }
 PENCE_BOXES = ("box1", "box2", "box4")  # typed, in pounds and pence
 POUND_BOXES = ("box6", "box7", "box8", "box9")  # typed, in whole pounds
@@ -58,7 +60,8 @@ def _split(text: str, box: str, wrong: str) -> tuple[int, str, str]:
     """(sign, pounds digits, pence digits) of a typed amount, or BoxError."""
     cleaned = _clean(text)
     if not cleaned:
-        raise BoxError(f"Enter the amount for box {_number(box)}. Enter 0 if there is none")
+        raise BoxError(gettext("Enter the amount for box %(number)s. Enter 0 if there is none")
+                       % {"number": _number(box)})
     match = _AMOUNT.fullmatch(cleaned)
     if match is None or (match["sign"] and match["sign2"]) or not (match["pounds"] or match["pence"]):
         raise BoxError(wrong)
@@ -68,15 +71,16 @@ def _split(text: str, box: str, wrong: str) -> tuple[int, str, str]:
 
 def _in_range(value: int, limit: int, box: str, shown: str) -> int:
     if value > limit:
-        raise BoxError(f"Box {_number(box)} must be {shown} or less")
+        raise BoxError(gettext("Box %(number)s must be %(amount)s or less") % {"number": _number(box), "amount": shown})
     if value < -limit:
-        raise BoxError(f"Box {_number(box)} must be -{shown} or more")
+        raise BoxError(gettext("Box %(number)s must be %(amount)s or more")
+                       % {"number": _number(box), "amount": f"-{shown}"})
     return value
 
 
 def parse_pence(text: str, box: str) -> int:
     """An amount in pounds and pence (boxes 1, 2 and 4) as integer pence."""
-    wrong = f"Box {_number(box)} must be an amount in pounds and pence, like 1250.50"
+    wrong = gettext("Box %(number)s must be an amount in pounds and pence, like 1250.50") % {"number": _number(box)}
     sign, pounds, pence = _split(text, box, wrong)
     if len(pence) > 2:
         raise BoxError(wrong)
@@ -88,7 +92,7 @@ def parse_pence(text: str, box: str) -> int:
 
 def parse_pounds(text: str, box: str) -> int:
     """A whole number of pounds (boxes 6 to 9). "20000.00" is whole; "20000.50" is not."""
-    wrong = f"Box {_number(box)} must be a whole number of pounds, like 20000"
+    wrong = gettext("Box %(number)s must be a whole number of pounds, like 20000") % {"number": _number(box)}
     sign, pounds, pence = _split(text, box, wrong)
     if pence.strip("0"):
         raise BoxError(wrong)
@@ -147,10 +151,11 @@ def validate(values: Mapping[str, str]) -> tuple[VatReturn | None, dict[str, str
     vat_return = VatReturn(**parsed)
     # Boxes 1 and 2 can each be in range while their total, box 3, is not.
     if not -MAX_PENCE <= vat_return.box3 <= MAX_PENCE:
-        return None, {"box1": "Box 1 plus box 2 must be between -£9,999,999,999,999.99 and £9,999,999,999,999.99, "
-                              "because their total goes in box 3"}
+        return None, {"box1": gettext("Box 1 plus box 2 must be between %(lowest)s and %(highest)s, because their "
+                                      "total goes in box 3") % {"lowest": "-£9,999,999,999,999.99",
+                                                                "highest": "£9,999,999,999,999.99"}}
     if vat_return.box5 > MAX_NET_PENCE:
         # Box 5 is worked out, not typed, so the message goes by box 4 and says which figures make it.
-        return None, {"box4": "Net VAT (box 5, the difference between box 3 and box 4) must be £99,999,999,999.99 "
-                              "or less. Check boxes 1, 2 and 4"}
+        return None, {"box4": gettext("Net VAT (box 5, the difference between box 3 and box 4) must be %(amount)s "
+                                      "or less. Check boxes 1, 2 and 4") % {"amount": "£99,999,999,999.99"}}
     return vat_return, {}

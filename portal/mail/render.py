@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from portal import i18n
-from portal.domain import services
+from portal.domain import services, tax_years
 from portal.settings import SERVICE_NAME
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,6 +40,16 @@ def _service(key: str) -> str:
     return i18n.gettext(found.name) if found is not None else key
 
 
+# What was sent, as "sent the ... for" names it: Submission.kind codes, lower case inside a sentence.
+SUBMISSION_KINDS = {"VAT return": i18n.N_("VAT return"),  # i18n: the key is the stored code
+                    tax_years.QUARTERLY_UPDATE: i18n.N_("quarterly update"),
+                    tax_years.FINAL_DECLARATION: i18n.N_("final declaration")}
+
+
+def _submission(kind: str) -> str:
+    return i18n.gettext(SUBMISSION_KINDS[kind]) if kind in SUBMISSION_KINDS else kind
+
+
 @cache
 def environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -52,6 +62,7 @@ def environment(html: bool) -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     env.filters["date"] = _date
     env.filters["service"] = _service
+    env.filters["submission"] = _submission
     env.globals["macros"] = "emails/_html.macros" if html else "emails/_text.macros"
     env.globals["layout"] = "emails/_layout.html" if html else "emails/_layout.txt"
     return env

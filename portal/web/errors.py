@@ -9,20 +9,22 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal.i18n import N_, gettext
 from portal.web.links import path_for
 from portal.web.rendering import render, wants_partial
 from portal.web.sessions import SecondStepRequired, SignInRequired, timed_out
 
 log = logging.getLogger("portal")
 
+# In English, marked with N_ and translated when the page is shown.
 TITLES = {
-    400: "Sorry, there is a problem with your request",
-    403: "Sorry, there is a problem with your request",
-    404: "Page not found",
-    405: "Page not found",
-    413: "Sorry, there is a problem with your request",
-    415: "Sorry, there is a problem with your request",
-    500: "Sorry, there is a problem with the service",
+    400: N_("Sorry, there is a problem with your request"),
+    403: N_("Sorry, there is a problem with your request"),
+    404: N_("Page not found"),
+    405: N_("Page not found"),
+    413: N_("Sorry, there is a problem with your request"),
+    415: N_("Sorry, there is a problem with your request"),
+    500: N_("Sorry, there is a problem with the service"),
 }
 
 
@@ -35,7 +37,10 @@ def _template(status_code: int) -> str:
 
 
 async def error_page(request: Request, status_code: int) -> Response:
-    context = {"title": TITLES.get(status_code, TITLES[400]), "status": status_code}
+    context = {"title": gettext(TITLES.get(status_code, TITLES[400])), "status": status_code}
+    # A 404 reads the same whatever was asked for (a client you may not act for looks like no client at all), so
+    # its language toggle carries no path: the browser's Referer brings the person back instead.
+    request.state.error_page = True
     return render(request, _template(status_code), context, status_code=status_code)
 
 
@@ -65,7 +70,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
     try:
         response = await error_page(request, 500)
     except Exception:  # the error page itself failed: plain words, still no trace
-        response = Response(TITLES[500] + ". Try again later.", status_code=500, media_type="text/plain")
+        response = Response(gettext("Sorry, there is a problem with the service. Try again later."), status_code=500,
+                            media_type="text/plain")
     # This response leaves from outside the middleware stack, so it carries the security headers itself.
     for name, value in request.app.state.security_headers:
         response.headers[name.decode()] = value.decode()

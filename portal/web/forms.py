@@ -13,6 +13,7 @@ from starlette.requests import Request
 from portal.domain import identifiers, taxpayers
 from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.models import Taxpayer
+from portal.i18n import N_, gettext
 
 MAX_FIELD_LENGTH = 1000
 
@@ -36,8 +37,14 @@ class Form:
 
 
 def too_long(label: str, limit: int) -> str:
-    """The GOV.UK message for text over its limit, the one wording every form uses."""
-    return f"{label} must be {limit} characters or fewer"
+    """The GOV.UK message for text over its limit, the one wording every form uses. `label` is the field's
+    English label, marked with N_ where it is written (a label already translated passes through unchanged)."""
+    # Translators: %(label)s is a form field's label ("Full name"), %(limit)d a number of characters.
+    return gettext("%(label)s must be %(limit)d characters or fewer") % {"label": _translated(label), "limit": limit}
+
+
+def _translated(label: str) -> str:
+    return gettext(label) if label else label  # gettext("") would be the catalogue's header
 
 
 def check_length(form: Form, name: str, label: str, limit: int) -> None:
@@ -64,23 +71,41 @@ async def read_form(request: Request, *names: str) -> Form:
 
 def read_date(form: Form, name: str, label: str) -> date | None:
     """A GOV.UK date input (name-day, name-month, name-year) as a date, or None with the GOV.UK error
-    message for what is wrong (design-system.service.gov.uk/components/date-input)."""
+    message for what is wrong (design-system.service.gov.uk/components/date-input). `label` is the date as it
+    reads in a sentence ("the date they registered for VAT"), in English marked with N_ or already translated."""
     parts = {part: form.get(f"{name}-{part}") for part in ("day", "month", "year")}
-    missing = [part for part, value in parts.items() if not value]
+    missing = tuple(part for part, value in parts.items() if not value)
+    values = {"label": _translated(label)}
     if len(missing) == 3:
-        form.error(name, f"Enter {label}")
+        # Translators: %(label)s is a date as it reads in a sentence ("the date they registered for VAT").
+        form.error(name, gettext("Enter %(label)s") % values)
         return None
     if missing:
-        form.error(name, f"{label[0].upper()}{label[1:]} must include a {' and '.join(missing)}")
+        form.error(name, _sentence_case(gettext(_MISSING_PARTS[missing]) % values))
         return None
     if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
-        form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
+        form.error(name, _sentence_case(gettext("%(label)s must be a real date") % values))
         return None
     try:
         return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:
-        form.error(name, f"{label[0].upper()}{label[1:]} must be a real date")
+        form.error(name, _sentence_case(gettext("%(label)s must be a real date") % values))
         return None
+
+
+# Whole sentences for each part or pair of parts left empty (%(label)s: the date as it reads in a sentence).
+_MISSING_PARTS: dict[tuple[str, ...], str] = {
+    ("day",): N_("%(label)s must include a day"),
+    ("month",): N_("%(label)s must include a month"),
+    ("year",): N_("%(label)s must include a year"),
+    ("day", "month"): N_("%(label)s must include a day and month"),
+    ("day", "year"): N_("%(label)s must include a day and year"),
+    ("month", "year"): N_("%(label)s must include a month and year"),
+}
+
+
+def _sentence_case(message: str) -> str:
+    return message[:1].upper() + message[1:]
 
 
 # Something before and after one @, and a dot in the domain: plausible, not proof (only a sent email proves it).
@@ -97,9 +122,9 @@ def check_email(form: Form, name: str, empty: str) -> None:
     if not value:
         form.error(name, empty)
     elif len(value) > MAX_EMAIL_LENGTH:
-        form.error(name, too_long("Email address", MAX_EMAIL_LENGTH))
+        form.error(name, too_long(N_("Email address"), MAX_EMAIL_LENGTH))
     elif not is_plausible_email(value):
-        form.error(name, "Enter an email address in the correct format, like name@example.com")
+        form.error(name, gettext("Enter an email address in the correct format, like name@example.com"))
 
 
 ADDRESS_FIELDS = taxpayers.ADDRESS_FIELDS
@@ -109,18 +134,18 @@ def check_uk_address(form: Form) -> None:
     """The GOV.UK address questions (portal/templates/components/fields.html address_fields), with the
     postcode normalised in place."""
     if not form.get("address_line1"):
-        form.error("address_line1", "Enter address line 1, typically the building and street")
+        form.error("address_line1", gettext("Enter address line 1, typically the building and street"))
     if not form.get("town"):
-        form.error("town", "Enter town or city")
-    for name, label in (("address_line1", "Address line 1"), ("address_line2", "Address line 2"),
-                        ("town", "Town or city")):
+        form.error("town", gettext("Enter town or city"))
+    for name, label in (("address_line1", N_("Address line 1")), ("address_line2", N_("Address line 2")),
+                        ("town", N_("Town or city"))):
         # Taxpayer and Firm hold addresses in columns of the same lengths.
         check_length(form, name, label, column_length(Taxpayer, name))
     postcode = form.get("postcode")
     if not postcode:
-        form.error("postcode", "Enter postcode")
+        form.error("postcode", gettext("Enter postcode"))
     elif not identifiers.is_valid_postcode(postcode):
-        form.error("postcode", "Enter a real postcode")
+        form.error("postcode", gettext("Enter a real postcode"))
     else:
         normalised = identifiers.normalise_postcode(postcode)
         # "BFPO 1234" is valid but one longer than the column: kept without its space (postcode comparisons

@@ -17,6 +17,7 @@ import brotli
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal.i18n import gettext
 from portal.web.compression import preferred_encoding
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -66,7 +67,7 @@ class StaticAssets:
     async def serve(self, request: Request) -> Response:
         asset = self.assets.get(request.path_params["path"])
         if asset is None:
-            return Response("Not found", status_code=404, media_type="text/plain")
+            return Response(gettext("Not found"), status_code=404, media_type="text/plain")
         headers = {"Cache-Control": IMMUTABLE, "ETag": asset.etag, "Vary": "Accept-Encoding"}
         if request.headers.get("if-none-match") == asset.etag:
             return Response(status_code=304, headers=headers)

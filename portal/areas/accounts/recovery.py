@@ -13,7 +13,7 @@ from starlette.routing import Route
 from portal.areas.accounts.common import begin_session, settings_of
 from portal.domain import account_emails, accounts, audit
 from portal.domain.models import User, utcnow
-from portal.i18n import gettext as _
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.links import path_for, redirect_to
@@ -39,7 +39,8 @@ def request_sign_up(request: Request, *, name: str, email: str, password: str, n
                                             path=path_for(request, "confirm_sign_up", token=token))
     audit.record(db, "sign_up_requested", authority="anonymous")
     return render(request, "auth/check_email.html", {
-        "email": email, "instruction": _("Follow the link in the email to finish creating your sign-in details.")})
+        "email": email,
+        "instruction": gettext("Follow the link in the email to finish creating your sign-in details.")})
 
 
 async def confirm_sign_up(request: Request) -> Response:
@@ -90,9 +91,9 @@ async def password_reset_request(request: Request) -> Response:
     form = await read_form(request, "email")
     email = form.get("email").strip().lower()
     if not email:
-        form.error("email", _("Enter your email address"))
+        form.error("email", gettext("Enter your email address"))
     elif len(email) > accounts.MAX_EMAIL_LENGTH or "@" not in email:
-        form.error("email", _("Enter an email address in the correct format, like name@example.com"))
+        form.error("email", gettext("Enter an email address in the correct format, like name@example.com"))
     if not form.ok:
         return render(request, "auth/password_reset_request.html", {"form": form})
     db = db_session(request)
@@ -105,8 +106,9 @@ async def password_reset_request(request: Request) -> Response:
         account_emails.password_reset(db, user=user, path=path_for(request, "password_reset", token=token))
     audit.record(db, "password_reset_requested", authority="anonymous")
     return render(request, "auth/check_email.html", {
-        "email": email, "instruction": _("If you have sign-in details with this address, follow the link in the "
-                                         "email to reset your password. The link works once, for 10 minutes.")})
+        "email": email, "instruction": gettext("If you have sign-in details with this address, follow the link in "
+                                               "the email to reset your password. The link works once, for 10 "
+                                               "minutes.")})
 
 
 async def password_reset(request: Request) -> Response:
@@ -118,11 +120,11 @@ async def password_reset(request: Request) -> Response:
         return render(request, "auth/password_reset.html", {"form": Form()})
     form = await read_form(request, "password", "confirm_password")
     if problem := accounts.password_problem(form.get("password")):
-        form.error("password", _(problem))
+        form.error("password", gettext(problem))
     if not form.get("confirm_password"):
-        form.error("confirm_password", _("Enter your password again"))
+        form.error("confirm_password", gettext("Enter your password again"))
     elif form.get("confirm_password") != form.get("password"):
-        form.error("confirm_password", _("The passwords do not match"))
+        form.error("confirm_password", gettext("The passwords do not match"))
     if not form.ok:
         form.values["password"] = form.values["confirm_password"] = ""
         return render(request, "auth/password_reset.html", {"form": form})

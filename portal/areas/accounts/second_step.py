@@ -22,14 +22,14 @@ from portal.areas.accounts.common import (
 )
 from portal.domain import account_emails, audit, passkeys, two_step
 from portal.domain.models import User, utcnow
-from portal.i18n import gettext as _
+from portal.i18n import N_, gettext
 from portal.web.db import db_session, will_write
 from portal.web.forms import Form, read_form
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import HalfSession, half_signed_in
 
-WRONG_CODE = "The code you entered is not correct, or may have expired. Check your authenticator app and try again"
+WRONG_CODE = N_("The code you entered is not correct, or may have expired. Check your authenticator app and try again")
 
 
 def _half(request: Request) -> HalfSession | None:
@@ -77,15 +77,15 @@ async def second_step(request: Request) -> Response:
     form = await read_form(request, "code")
     code = form.get("code")
     if not code:
-        form.error("code", _("Enter the 6 digit code"))
+        form.error("code", gettext("Enter the 6 digit code"))
     elif not two_step.is_code_shaped(code):
-        form.error("code", _("Enter the code using only 6 digits"))
+        form.error("code", gettext("Enter the code using only 6 digits"))
     elif two_step.check_totp(db, half.user_id, code):
         response = go_on(request, next_of(request))
         finish_second_step(request, db, half, response, method="totp")
         return response
     else:
-        _wrong(request, half, form, "code", _(WRONG_CODE))
+        _wrong(request, half, form, "code", gettext(WRONG_CODE))
     form.values["code"] = ""
     return render(request, "auth/second_step.html", _context(request, half, form))
 
@@ -101,7 +101,7 @@ async def recovery_code(request: Request) -> Response:
     db = db_session(request)
     form = await read_form(request, "recovery_code")
     if not form.get("recovery_code"):
-        form.error("recovery_code", _("Enter a recovery code"))
+        form.error("recovery_code", gettext("Enter a recovery code"))
     elif two_step.use_recovery_code(db, half.user_id, form.get("recovery_code")):
         left = two_step.recovery_codes_left(db, half.user_id)
         user = db.get(User, half.user_id)
@@ -111,8 +111,8 @@ async def recovery_code(request: Request) -> Response:
         finish_second_step(request, db, half, response, method="recovery-code")
         return response
     else:
-        _wrong(request, half, form, "recovery_code", _("The recovery code you entered is not correct, or has "
-                                                       "been used"))
+        _wrong(request, half, form, "recovery_code", gettext("The recovery code you entered is not correct, or "
+                                                             "has been used"))
     form.values["recovery_code"] = ""
     return render(request, "auth/recovery_code.html", {"form": form, "next_url": next_of(request)})
 
@@ -133,8 +133,8 @@ async def passkey_sign_in(request: Request) -> Response:
         finish_second_step(request, db, half, response, method="passkey")
         return response
     form = Form()
-    _wrong(request, half, form, "passkey", _("Your passkey or security key could not be checked. Try again, or use "
-                                          "another way to sign in"))
+    _wrong(request, half, form, "passkey", gettext("Your passkey or security key could not be checked. Try again, "
+                                                   "or use another way to sign in"))
     return render(request, "auth/second_step.html", _context(request, half, form))
 
 
@@ -156,13 +156,13 @@ async def set_up(request: Request) -> Response:
         form = await read_form(request, "code")
         factor = None
         if not form.get("code"):
-            form.error("code", _("Enter the 6 digit code"))
+            form.error("code", gettext("Enter the 6 digit code"))
         elif not two_step.is_code_shaped(form.get("code")):
-            form.error("code", _("Enter the code using only 6 digits"))
+            form.error("code", gettext("Enter the code using only 6 digits"))
         else:
             factor = two_step.add_totp(db, half.user_id, secret, form.get("code"))
             if factor is None:
-                form.error("code", _(WRONG_CODE))
+                form.error("code", gettext(WRONG_CODE))
         if factor is not None:
             save(db, half.session_id, totp_secret=None)
             codes = two_step.new_recovery_codes(db, half.user_id)

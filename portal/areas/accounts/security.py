@@ -15,10 +15,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.areas.accounts.common import origin, rp_id, save, saved, session_record, settings_of, with_next
+from portal.areas.accounts.second_step import WRONG_CODE
 from portal.domain import account_emails, accounts, audit, passkeys, two_step
 from portal.domain.models import Membership, User, utcnow
 from portal.domain.people import Viewer
-from portal.i18n import gettext as _
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.links import path_for, redirect_to
@@ -45,13 +46,15 @@ def _ask_again(request: Request) -> Response:
 
 
 def browser_name(user_agent: str) -> str:
-    """A rough name for the sessions list; the whole string is no use to a person."""
-    for needle, name in (("Edg/", "Microsoft Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-                         ("Safari/", "Safari")):
+    """A rough name for the sessions list; the whole string is no use to a person. Browser and system names are
+    proper names, the same in Welsh; only "Unknown browser" is translated."""
+    browsers = (("Edg/", "Microsoft Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),  # i18n: proper names
+                ("Safari/", "Safari"))
+    for needle, name in browsers:
         if needle in user_agent:
             system = next((s for s in ("Windows", "Android", "iPhone", "Mac OS", "Linux") if s in user_agent), "")
             return f"{name}, {system}" if system else name
-    return _("Unknown browser")
+    return gettext("Unknown browser")
 
 
 async def overview(request: Request) -> Response:
@@ -97,10 +100,9 @@ async def confirm_it_is_you(request: Request) -> Response:
             return RedirectResponse(next_url, status_code=303)
         if has_methods:
             two_step.record_wrong_code(db, settings, viewer.user_id, utcnow())
-            form.error("code", _("The code you entered is not correct, or may have expired. Check your "
-                                 "authenticator app and try again"))
+            form.error("code", gettext(WRONG_CODE))
         else:
-            form.error("password", _("Enter the correct password"))
+            form.error("password", gettext("Enter the correct password"))
         form.values = {"code": "", "password": ""}
     return render(request, "auth/reauthenticate.html", {"form": form, "has_methods": has_methods,
                                                           "action": with_next(request, "confirm_it_is_you", next_url)})
@@ -114,13 +116,13 @@ async def change_password(request: Request) -> Response:
     form = await read_form(request, "current_password", "password", "confirm_password")
     user = _user(request, viewer)
     if not form.get("current_password"):
-        form.error("current_password", _("Enter your current password"))
+        form.error("current_password", gettext("Enter your current password"))
     elif not request.app.state.sessions.passwords.check(user, form.get("current_password")):
-        form.error("current_password", _("Your current password is not correct"))
+        form.error("current_password", gettext("Your current password is not correct"))
     if problem := accounts.password_problem(form.get("password")):
-        form.error("password", _(problem))
+        form.error("password", gettext(problem))
     if form.get("confirm_password") != form.get("password"):
-        form.error("confirm_password", _("The passwords do not match"))
+        form.error("confirm_password", gettext("The passwords do not match"))
     if not form.ok:
         form.values = {name: "" for name in form.values}
         return render(request, "auth/change_password.html", {"form": form})
@@ -156,9 +158,8 @@ async def add_authenticator_app(request: Request) -> Response:
         if factor is not None:
             save(db, viewer.session_id, totp_secret=None)
             return _method_added(request, viewer, account_emails.APP_ADDED, "totp")
-        form.error("code", _("Enter the 6 digit code the app shows") if not form.get("code") else
-                   _("The code you entered is not correct, or may have expired. Check your authenticator app "
-                     "and try again"))
+        form.error("code", gettext("Enter the 6 digit code the app shows") if not form.get("code") else
+                   gettext(WRONG_CODE))
         form.values["code"] = ""
     return render(request, "auth/set_up.html", {
         "form": form, "secret": two_step.grouped(secret), "during_sign_in": False,
@@ -192,7 +193,7 @@ async def add_passkey(request: Request) -> Response:
                                                     challenge=challenge, rp_id=rp_id(request), origin=origin(request))
         if factor:
             return _method_added(request, viewer, account_emails.PASSKEY_ADDED, "passkey")
-        form.error("credential", _("Your passkey or security key could not be added. Try again"))
+        form.error("credential", gettext("Your passkey or security key could not be added. Try again"))
     options, challenge = passkeys.registration_options(db, user_id=viewer.user_id, email=viewer.email,
                                                        name=viewer.name, rp_id=rp_id(request),
                                                        unused=saved(db, viewer.session_id, "passkey_challenge"))
@@ -254,7 +255,7 @@ async def send_confirmation(request: Request) -> Response:
                                          lifetime=timedelta(seconds=settings.email_link_seconds))
         account_emails.confirm_email(db, user=user, path=path_for(request, "confirm_email", token=token))
     return render(request, "auth/check_email.html", {
-        "email": user.email, "instruction": _("Follow the link in the email to confirm your email address.")})
+        "email": user.email, "instruction": gettext("Follow the link in the email to confirm your email address.")})
 
 
 # --- a firm's administrator and their team ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from portal.areas.accounts.common import begin_session, next_of, settings_of, source_of, with_next
 from portal.domain import account_emails, accounts, audit
 from portal.domain.accounts import MAX_EMAIL_LENGTH, SignInOutcome
-from portal.i18n import gettext as _
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.links import path_for, redirect_to
@@ -25,11 +25,11 @@ async def sign_in(request: Request) -> Response:
         return render(request, "auth/sign_in.html", {"form": Form(), "next_url": next_url})
     form = await read_form(request, "email", "password")
     if not form.get("email"):
-        form.error("email", "Enter your email address")
+        form.error("email", gettext("Enter your email address"))
     elif len(form.get("email")) > MAX_EMAIL_LENGTH:
-        form.error("email", f"Email address must be {MAX_EMAIL_LENGTH} characters or fewer")
+        form.error("email", gettext("Email address must be %(max)d characters or fewer") % {"max": MAX_EMAIL_LENGTH})
     if not form.get("password"):
-        form.error("password", "Enter your password")
+        form.error("password", gettext("Enter your password"))
     if not form.ok:
         return render(request, "auth/sign_in.html", {"form": form, "next_url": next_url})
     db = db_session(request)
@@ -42,11 +42,13 @@ async def sign_in(request: Request) -> Response:
         return begin_session(request, db, result.user, next_url)
     if result.outcome is SignInOutcome.WRONG:
         audit.record(db, "sign_in_failed", authority="anonymous", email=form.get("email").lower())
-        form.error("email", "Enter a correct email address and password")
+        # Translators: the same words for an unknown address and a wrong password, so they say nothing about who
+        # has an account.
+        form.error("email", gettext("Enter a correct email address and password"))
     elif result.outcome is SignInOutcome.SOURCE_LOCKED:
         audit.record(db, "sign_in_refused_source", authority="anonymous", source=source_of(request))
-        form.error("email", _("There have been too many attempts to sign in from your network. Wait 15 minutes, "
-                              "then try again"))
+        form.error("email", gettext("There have been too many attempts to sign in from your network. Wait 15 "
+                                    "minutes, then try again"))
     else:  # ACCOUNT_LOCKED: the same words whatever was typed, and whether or not the address has an account
         audit.record(db, "sign_in_locked", authority="anonymous", email=form.get("email").lower())
         if result.send_link and result.user is not None and accounts.email_requests_allowed(
@@ -55,8 +57,9 @@ async def sign_in(request: Request) -> Response:
                                              user_id=result.user.id, payload={"next": next_url},
                                              lifetime=timedelta(seconds=settings.email_link_seconds))
             account_emails.sign_in_link(db, user=result.user, path=path_for(request, "sign_in_link", token=token))
-        form.error("email", _("You have tried to sign in too many times. If the email address and password you "
-                              "entered are right, we have sent you an email with a link to finish signing in"))
+        form.error("email", gettext("You have tried to sign in too many times. If the email address and password "
+                                    "you entered are right, we have sent you an email with a link to finish "
+                                    "signing in"))
     return render(request, "auth/sign_in.html", {"form": form, "next_url": next_url})
 
 

@@ -21,11 +21,10 @@ from portal.domain.models import Firm
 from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES
 from portal.domain.team_models import AccessGroup
-from portal.i18n import N_
-from portal.i18n import gettext as _
+from portal.i18n import N_, gettext
 from portal.web import journeys, pagination
 from portal.web.db import db_session
-from portal.web.forms import Form, check_length, read_form
+from portal.web.forms import Form, read_form
 from portal.web.gate import require_firm_admin
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
@@ -40,6 +39,12 @@ NAME_ERRORS = {
     Refusal.SERVICE_TAKEN: N_("Your firm already has a group for this tax service"),
     Refusal.NOT_A_MEMBER: N_("Select someone in your firm"),
 }
+
+
+def group_name(group: AccessGroup | firm_access.GroupSummary) -> str:
+    """A tax service group is called by its tax service's name in the reader's language ("TAW"); any other group
+    by the name its firm gave it."""
+    return REGIME_NAMES[group.regime] if group.regime is not None and group.regime in REGIME_NAMES else group.name
 
 
 def _firm_id(viewer: Viewer) -> int:
@@ -66,7 +71,7 @@ async def manage_account(request: Request) -> Response:
     unassigned = firm_access.count_choice(db, ClientChoice(firm.id, group=NO_GROUP))
     return render(request, "firm/manage_account.html", {
         "firm": firm, "groups": firm_access.groups(db, firm.id), "unassigned": unassigned,
-        "members": firm_access.firm_members(db, firm.id)})
+        "members": firm_access.firm_members(db, firm.id), "group_name": group_name})
 
 
 async def switch_access_groups(request: Request) -> Response:
@@ -87,7 +92,7 @@ async def new_group(request: Request) -> Response:
         group = firm_access.create_group(db_session(request), firm_id=_firm_id(viewer), actor_user_id=viewer.user_id,
                                          name=form.get("name"))
     except Refused as refused:
-        form.error("name", _(NAME_ERRORS[refused.reason]))
+        form.error("name", gettext(NAME_ERRORS[refused.reason]))
         return render(request, "firm/new_group.html", {"form": form}, status_code=400)
     return redirect_to(request, "firm_group", group_id=group.id)
 
@@ -95,18 +100,20 @@ async def new_group(request: Request) -> Response:
 async def new_tax_service_group(request: Request) -> Response:
     viewer = require_firm_admin(request)
     db = db_session(request)
-    options = [(regime, REGIME_NAMES[regime]) for regime in firm_access.tax_service_group_regimes(db, _firm_id(viewer))]
+    options = [(regime, REGIME_NAMES[regime])
+               for regime in firm_access.tax_service_group_regimes(db, _firm_id(viewer))]
     if request.method == "GET":
         return render(request, "firm/new_tax_service_group.html", {"form": Form(), "options": options})
     form = await read_form(request, "regime")
     if form.get("regime") not in dict(options):
-        form.error("regime", _("Select a tax service"))
+        form.error("regime", gettext("Select a tax service"))
         return render(request, "firm/new_tax_service_group.html", {"form": form, "options": options}, status_code=400)
     try:
         group = firm_access.create_tax_service_group(db, firm_id=_firm_id(viewer), actor_user_id=viewer.user_id,
-                                                     regime=form.get("regime"), name=REGIME_NAMES[form.get("regime")])
+                                                     regime=form.get("regime"),
+                                                     name=REGIME_NAMES.english[form.get("regime")])  # stored: English
     except Refused as refused:
-        form.error("regime", _(NAME_ERRORS[refused.reason]))
+        form.error("regime", gettext(NAME_ERRORS[refused.reason]))
         return render(request, "firm/new_tax_service_group.html", {"form": form, "options": options}, status_code=400)
     return redirect_to(request, "firm_group", group_id=group.id)
 
@@ -120,8 +127,8 @@ async def group_page(request: Request) -> Response:
     candidates = [(str(p.user_id), f"{p.name} ({p.email})") for p in firm_access.firm_members(db, group.firm_id)
                   if p.user_id not in in_group]
     return render(request, "firm/group.html", {
-        "group": group, "members": members, "candidates": candidates, "form": Form(),
-        "regime_name": REGIME_NAMES.get(group.regime or "", ""),
+        "group": group, "group_name": group_name(group), "members": members, "candidates": candidates, "form": Form(),
+        "regime_name": group_name(group) if group.regime is not None else "",
         "clients": firm_access.count_choice(db, ClientChoice(group.firm_id, group=str(group.id)))})
 
 
@@ -156,7 +163,8 @@ def _selection_key(group_id: int) -> str:
 
 def _choice_form(values: Any, firm_id: int, groups: list[firm_access.GroupSummary]) -> tuple[Form, ClientChoice]:
     form = Form(values={name: str(values.get(name, "")).strip() for name in ("q", "service", "group")})
-    check_length(form, "q", "Search", MAX_SEARCH_LENGTH)
+    if len(form.get("q")) > MAX_SEARCH_LENGTH:
+        form.error("q", gettext("Search must be %(max)s characters or fewer") % {"max": MAX_SEARCH_LENGTH})
     regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
     group_ids = {str(g.id) for g in groups}
     group = form.get("group") if form.get("group") in group_ids | {NO_GROUP} else ""
@@ -165,7 +173,13 @@ def _choice_form(values: Any, firm_id: int, groups: list[firm_access.GroupSummar
 
 
 def _group_options(groups: list[firm_access.GroupSummary]) -> list[tuple[str, str]]:
-    return [("", _("Any group or none")), (NO_GROUP, _("Not in any group"))] + [(str(g.id), g.name) for g in groups]
+    return ([("", gettext("Any group or none")), (NO_GROUP, gettext("Not in any group"))]
+            + [(str(g.id), group_name(g)) for g in groups])
+
+
+def _regime_options() -> list[tuple[str, str]]:
+    """The tax services for the filter, named in the reader's language."""
+    return [(regime, gettext(name)) for regime, name in REGIME_NAMES.items()]
 
 
 def _filters(choice: ClientChoice) -> dict[str, str]:
@@ -183,8 +197,9 @@ async def group_clients(request: Request) -> Response:
     rows = firm_access.choice_page(db, choice, limit=page.size, offset=page.offset)
     selected = set(journeys.answers(request, _selection_key(group.id)).get("ids", []))
     return render(request, "firm/group_clients.html", {
-        "group": group, "form": form, "choice": choice, "rows": rows, "page": page, "selected": selected,
-        "regime_names": REGIME_NAMES, "group_options": _group_options(groups), "services_label": services_label,
+        "group": group, "group_name": group_name(group), "form": form, "choice": choice, "rows": rows, "page": page,
+        "selected": selected,
+        "regime_options": _regime_options(), "group_options": _group_options(groups), "services_label": services_label,
         "added": request.query_params.get("added"), "removed": request.query_params.get("removed"),
         "searching": bool(choice.text or choice.regime or choice.group)})
 
@@ -246,7 +261,7 @@ async def unassigned_clients(request: Request) -> Response:
     return render(request, "firm/unassigned.html", {
         "form": form, "rows": firm_access.choice_page(db, choice, limit=page.size, offset=page.offset),
         "page": page, "page_links": pagination.links(page, href), "href": href, "base": base,
-        "regime_names": REGIME_NAMES, "services_label": services_label,
+        "regime_options": _regime_options(), "services_label": services_label,
         "searching": bool(choice.text or choice.regime)})
 
 

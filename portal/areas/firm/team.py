@@ -11,8 +11,7 @@ from starlette.routing import Route
 from portal.areas.trusted_helpers import mask_email
 from portal.domain import firm_access, team
 from portal.domain.models import Firm
-from portal.i18n import N_
-from portal.i18n import gettext as _
+from portal.i18n import N_, gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, check_email, read_form
 from portal.web.gate import require_firm_admin
@@ -55,7 +54,7 @@ async def change_role(request: Request) -> Response:
     except team.Refused as refused:
         if refused.reason is team.Refusal.NOT_A_MEMBER:
             raise HTTPException(status_code=404) from None
-        form.error("members", _(ERRORS[refused.reason]))
+        form.error("members", gettext(ERRORS[refused.reason]))
         return _page(request, form, status_code=400)
     return redirect_to(request, "firm_team")
 
@@ -70,7 +69,7 @@ async def remove_member(request: Request) -> Response:
     except team.Refused as refused:
         if refused.reason is team.Refusal.NOT_A_MEMBER:
             raise HTTPException(status_code=404) from None
-        form.error("members", _(ERRORS[refused.reason]))
+        form.error("members", gettext(ERRORS[refused.reason]))
         return _page(request, form, status_code=400)
     if request.path_params["user_id"] == viewer.user_id:  # an administrator removed themselves: they are out
         return redirect_to(request, "signed_out")
@@ -83,15 +82,15 @@ async def invite(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "firm/invite.html", {"form": Form(values={"role": "standard"})})
     form = await read_form(request, "email", "role")
-    check_email(form, "email", _("Enter the email address of the person you want to invite"))
+    check_email(form, "email", gettext("Enter the email address of the person you want to invite"))
     if form.get("role") not in team.ROLES:
-        form.error("role", _("Select administrator or standard user"))
+        form.error("role", gettext("Select administrator or standard user"))
     if form.ok:
         try:
             team.invite(db_session(request), firm_id=viewer.firm_id, email=form.get("email"), role=form.get("role"),
                         actor_user_id=viewer.user_id)
         except team.Refused as refused:
-            form.error("email", _(ERRORS[refused.reason]))
+            form.error("email", gettext(ERRORS[refused.reason]))
     if not form.ok:
         return render(request, "firm/invite.html", {"form": form}, status_code=400)
     return redirect_to(request, "firm_team", query={"invited": form.get("email").lower()})

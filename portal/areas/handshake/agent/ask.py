@@ -25,18 +25,20 @@ from portal.areas.handshake.agent.journey import (
     with_answer,
 )
 from portal.areas.handshake.agent.questions import (
-    CLIENT_ID_HINTS,
+    CLIENT_ID_QUESTIONS,
     FACT_QUESTIONS,
     ITSA_POSTCODE_HINT,
     fact_display,
     fact_form,
     read_fact,
+    read_identifier,
 )
 from portal.domain import handshake, identifiers
 from portal.domain.handshake import Refusal, Refused
 from portal.domain.models import Taxpayer
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, ClientType
+from portal.i18n import gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form
@@ -122,9 +124,9 @@ async def client_type_page(request: Request) -> Response:
         if form.get("client_type") in CLIENT_TYPE_LABELS:
             answer(request, answers, "client_type", form.get("client_type"))
             return go(request, "service")
-        form.error("client_type", "Select the type of client")
-    options = [(str(value), label) for value, label in CLIENT_TYPE_LABELS.items()]
-    return ask(request, form, question="What type of client is this?", name="client_type", field="radios",
+        form.error("client_type", gettext("Select the type of client"))
+    options = [(str(value), gettext(label)) for value, label in CLIENT_TYPE_LABELS.items()]
+    return ask(request, form, question=gettext("What type of client is this?"), name="client_type", field="radios",
                options=options, back=path_for(request, "track_requests"))
 
 
@@ -133,16 +135,17 @@ async def service_page(request: Request) -> Response:
     answers = load(request)
     if early := not_reached(request, answers, "service"):
         return early
-    options = service_options(answers.client_type)
+    options = [(value, gettext(label)) for value, label in service_options(answers.client_type)]
     form = await posted(request, "service") or Form(values={"service": answers.service_choice})
     if request.method == "POST":
         choice = form.get("service")
         if choice in dict(options):
             answer(request, answers, "service_choice", choice)
             return go(request, step_after_service(choice))
-        form.error("service", "Select the tax service you want your client to authorise you for")
-    return ask(request, form, question="What do you want your client to authorise you for?", name="service",
-               field="radios", options=options, hint="You need to send a separate request for each tax service.",
+        form.error("service", gettext("Select the tax service you want your client to authorise you for"))
+    return ask(request, form, question=gettext("What do you want your client to authorise you for?"), name="service",
+               field="radios", options=options,
+               hint=gettext("You need to send a separate request for each tax service."),
                back=path_for(request, step_route("client-type")))
 
 
@@ -159,12 +162,13 @@ async def agent_role_page(request: Request) -> Response:
         if form.get("role") in roles:
             answer(request, answers, "service", roles[form.get("role")])
             return go(request, "client-id")
-        form.error("role", "Select how you want to act for your client")
-    options = [("main", "As their main agent", "You can do everything for your client's Income Tax, including "
-                "submitting their tax return"),
-               ("supporting", "As a supporting agent", "You can send quarterly updates and make adjustments, "
-                "but you cannot submit their tax return")]
-    return ask(request, form, question="How do you want to act for your client?", name="role", field="radios",
+        form.error("role", gettext("Select how you want to act for your client"))
+    options = [("main", gettext("As their main agent"),
+                gettext("You can do everything for your client's Income Tax, including submitting their tax return")),
+               ("supporting", gettext("As a supporting agent"),
+                gettext("You can send quarterly updates and make adjustments, but you cannot submit their tax "
+                        "return"))]
+    return ask(request, form, question=gettext("How do you want to act for your client?"), name="role", field="radios",
                options=options, back=path_for(request, step_route("service")))
 
 
@@ -181,9 +185,10 @@ async def trust_taxable_page(request: Request) -> Response:
         if form.get("taxable") in keys:
             answer(request, answers, "service", keys[form.get("taxable")])
             return go(request, "client-id")
-        form.error("taxable", "Select yes if your client's trust or estate is taxable")
-    return ask(request, form, question="Is your client's trust or estate taxable?", name="taxable", field="radios",
-               options=[("yes", "Yes"), ("no", "No")], inline=True, back=path_for(request, step_route("service")))
+        form.error("taxable", gettext("Select yes if your client's trust or estate is taxable"))
+    return ask(request, form, question=gettext("Is your client's trust or estate taxable?"), name="taxable",
+               field="radios", options=[("yes", gettext("Yes")), ("no", gettext("No"))], inline=True,
+               back=path_for(request, step_route("service")))
 
 
 def back_from_client_id(request: Request, answers: Answers) -> str:
@@ -200,16 +205,12 @@ async def client_id_page(request: Request) -> Response:
     kind = identifiers.IdentifierKind(service.identifier)
     shown = identifiers.format_for_display(kind, answers.identifier)
     form = await posted(request, "identifier") or Form(values={"identifier": shown})
-    if request.method == "POST":
-        try:
-            value = identifiers.parse(kind, form.get("identifier"))
-        except identifiers.InvalidIdentifier as invalid:
-            form.error("identifier", invalid.message)
-        else:
-            answer(request, answers, "identifier", value)
-            return go(request, "known-fact") if service.known_fact else look_up_and_continue(request, viewer)
-    return ask(request, form, question=f"What is your client's {identifiers.LABELS[kind]}?", name="identifier",
-               field="text", hint=CLIENT_ID_HINTS.get(kind), back=back_from_client_id(request, answers),
+    if request.method == "POST" and (value := read_identifier(form, kind)) is not None:
+        answer(request, answers, "identifier", value)
+        return go(request, "known-fact") if service.known_fact else look_up_and_continue(request, viewer)
+    question = CLIENT_ID_QUESTIONS[kind]
+    return ask(request, form, question=gettext(question.question), name="identifier",
+               field="text", hint=gettext(question.hint), back=back_from_client_id(request, answers),
                input={"classes": "govuk-input--width-20", "spellcheck": False, "autocomplete": "off"})
 
 
@@ -229,8 +230,8 @@ async def known_fact_page(request: Request) -> Response:
         return look_up_and_continue(request, viewer)
     hint = ITSA_POSTCODE_HINT if service.regime == "ITSA" else question.hint
     widths = {"postcode": "govuk-input--width-10", "email": "govuk-input--width-30"}
-    return ask(request, form, question=question.question, name=question.field,
-               field="date" if question.field == "date" else "text", hint=hint,
+    return ask(request, form, question=gettext(question.question), name=question.field,
+               field="date" if question.field == "date" else "text", hint=gettext(hint),
                back=path_for(request, step_route("client-id")),
                input={"classes": widths.get(question.field, ""), "spellcheck": False,
                       "autocomplete": "off", "type": "email" if question.field == "email" else "text"})
@@ -247,10 +248,13 @@ async def confirm_client_page(request: Request) -> Response:
     if request.method == "POST" and form.get("confirm") in ("yes", "no"):
         return client_confirmed(request, viewer, answers, taxpayer, form.get("confirm") == "yes")
     if request.method == "POST":
-        form.error("confirm", f"Select yes if {taxpayer.name} is the client you want authorisation from")
+        form.error("confirm", gettext("Select yes if %(name)s is the client you want authorisation from")
+                   % {"name": taxpayer.name})
     service = BY_KEY[answers.service]
-    return ask(request, form, question=f"Is {taxpayer.name} the client you want authorisation from?",
-               name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True,
+    # Translators: %(name)s is the client's name, as HMRC holds it.
+    return ask(request, form, question=gettext("Is %(name)s the client you want authorisation from?")
+               % {"name": taxpayer.name},
+               name="confirm", field="radios", options=[("yes", gettext("Yes")), ("no", gettext("No"))], inline=True,
                back=path_for(request, step_route("known-fact" if service.known_fact else "client-id")))
 
 
@@ -274,11 +278,12 @@ def answer_rows(answers: Answers) -> list[tuple[str, str, str]]:
     """(key, value, change step) for "Check your answers" and "We could not find your client"."""
     service = BY_KEY[answers.service]
     kind = identifiers.IdentifierKind(service.identifier)
-    rows = [("Client type", CLIENT_TYPE_LABELS[ClientType(answers.client_type)], "client-type"),
-            ("Tax service", service.name, "service"),
-            (identifiers.LABELS[kind], identifiers.format_for_display(kind, answers.identifier), "client-id")]
+    rows = [(gettext("Client type"), gettext(CLIENT_TYPE_LABELS[ClientType(answers.client_type)]), "client-type"),
+            (gettext("Tax service"), gettext(service.name), "service"),
+            (gettext(CLIENT_ID_QUESTIONS[kind].label), identifiers.format_for_display(kind, answers.identifier),
+             "client-id")]
     if service.known_fact:
-        rows.append((FACT_QUESTIONS[service.known_fact].summary, fact_display(service, answers.known_fact),
+        rows.append((gettext(FACT_QUESTIONS[service.known_fact].summary), fact_display(service, answers.known_fact),
                      "known-fact"))
     return rows
 
@@ -332,8 +337,10 @@ async def client_not_found(request: Request) -> Response:
     answers = load(request)
     if not answers.identifier or answers.chosen_service is None:
         return go(request, next_step(answers))
+    service = answers.chosen_service
+    fact = FACT_QUESTIONS[service.known_fact] if service.known_fact else None
     return render(request, "agent_requests/client_not_found.html", {
-        "rows": answer_rows(answers), "step_route": step_route})
+        "rows": answer_rows(answers), "step_route": step_route, "fact_check": fact.check if fact else ""})
 
 
 async def too_many_attempts(request: Request) -> Response:
@@ -348,8 +355,8 @@ async def refused_page(request: Request) -> Response:
     service = answers.chosen_service
     template = request.url.path.rsplit("/", 1)[-1].replace("-", "_")
     return render(request, f"agent_requests/{template}.html", {
-        "client_name": taxpayer.name if taxpayer else "your client",
-        "service_name": service.name if service else "this tax service"})
+        "client_name": taxpayer.name if taxpayer else gettext("your client"),
+        "service_name": gettext(service.name) if service else gettext("this tax service")})
 
 
 def question(step: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:

@@ -16,6 +16,7 @@ from portal.domain.handshake import AGENT_STATUS_TEXT
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
 from portal.domain.people import Viewer
 from portal.domain.services import BY_KEY
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.rendering import render
@@ -40,8 +41,8 @@ async def posted(request: Request, *names: str) -> Form | None:
 
 def ask(request: Request, form: Form, **context: Any) -> Response:
     """A one-question page (agent_requests/question.html): radios, a date or a text input as the h1."""
-    defaults: dict[str, Any] = {"hint": None, "options": [], "inline": False, "button": "Continue", "input": {},
-                "action": request.url.path}
+    defaults: dict[str, Any] = {"hint": None, "options": [], "inline": False, "button": gettext("Continue"),
+                "input": {}, "action": request.url.path}
     return render(request, "agent_requests/question.html", {**defaults, **context, "form": form})
 
 
@@ -60,6 +61,6 @@ def request_context(request: Request, viewer: Viewer, record: AuthorisationReque
     service = BY_KEY[record.service]
     status = handshake.effective_status(record, date.today())
     return {"record": record, "client_name": taxpayer.name, "service": service, "status": status,
-            "status_text": AGENT_STATUS_TEXT[status],
+            "status_text": gettext(AGENT_STATUS_TEXT[status]),
             "link": absolute(request, client_link(firm, service.url_part))}
 

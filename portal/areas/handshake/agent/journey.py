@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from portal.domain.services import BY_KEY, SERVICES, TaxService
+from portal.i18n import N_
 
 ITSA_OPTION, TRUST_OPTION = "income-tax", "trusts"
 STEPS = ("client-type", "service", "agent-role", "trust-taxable", "client-id", "known-fact", "confirm-client",
@@ -66,15 +67,16 @@ def _without_client(answers: Answers) -> Answers:
 
 
 def service_options(client_type: str) -> list[tuple[str, str]]:
-    """One option per service for the client type; Income Tax's two roles and the two kinds of trust as one each."""
+    """One option per service for the client type; Income Tax's two roles and the two kinds of trust as one each.
+    The labels are marked with N_ (the journey stays pure): translate them where they are shown."""
     options: dict[str, str] = {}
     for service in SERVICES:
         if client_type not in service.client_types:
             continue
         if service.regime == "ITSA":
-            options.setdefault(ITSA_OPTION, "Making Tax Digital for Income Tax")
+            options.setdefault(ITSA_OPTION, N_("Making Tax Digital for Income Tax"))
         elif service.regime == "TRS":
-            options.setdefault(TRUST_OPTION, "Trusts and estates")
+            options.setdefault(TRUST_OPTION, N_("Trusts and estates"))
         else:
             options.setdefault(service.key, service.name)
     return list(options.items())

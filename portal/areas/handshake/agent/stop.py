@@ -12,6 +12,7 @@ from portal.domain import handshake
 from portal.domain.models import Authorisation
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY
+from portal.i18n import gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form
@@ -37,17 +38,19 @@ def agent_authority(request: Request) -> tuple[Viewer, Authority, list[Authorisa
 
 async def stop_acting(request: Request) -> Response:
     _viewer, authority, held = agent_authority(request)
-    options = [(a.service, BY_KEY[a.service].name) for a in held]
+    options = [(a.service, gettext(BY_KEY[a.service].name)) for a in held]
     form = await posted(request, "service") or Form()
     if request.method == "POST":
         if form.get("service") in dict(options):
             return redirect_to(request, "confirm_stop_acting", client_id=authority.taxpayer.id,
                                service=form.get("service"))
-        form.error("service", "Select the tax service you want to stop acting for")
-    return ask(request, form, question="Which tax service do you want to stop acting for?", name="service",
+        form.error("service", gettext("Select the tax service you want to stop acting for"))
+    return ask(request, form, question=gettext("Which tax service do you want to stop acting for?"), name="service",
                field="radios", options=options,
                back=path_for(request, "client_overview", client_id=authority.taxpayer.id),
-               hint=f"You are authorised to deal with these tax services for {authority.taxpayer.name}.")
+               # Translators: %(name)s is the client's name.
+               hint=gettext("You are authorised to deal with these tax services for %(name)s.")
+               % {"name": authority.taxpayer.name})
 
 
 async def confirm_stop(request: Request) -> Response:

@@ -15,6 +15,7 @@ from portal.areas.handshake.agent.common import ask, firm_request, posted, reque
 from portal.domain import handshake
 from portal.domain.handshake import AGENT_STATUS_TEXT, Refused, Status
 from portal.domain.services import BY_KEY
+from portal.i18n import N_, gettext
 from portal.web import pagination
 from portal.web.db import db_session
 from portal.web.forms import Form, check_length
@@ -23,9 +24,14 @@ from portal.web.rendering import render
 
 PAGE_SIZE = 10
 MAX_NAME_FILTER = 100
-STATUS_FILTERS = [("", "All statuses"), ("pending", AGENT_STATUS_TEXT[Status.PENDING]),
-                  ("expiring", "Expires in the next 5 days")] + [
+# The status filter's options; the labels are translated when the page is drawn (status_filters()).
+STATUS_FILTERS = [("", N_("All statuses")), ("pending", AGENT_STATUS_TEXT[Status.PENDING]),
+                  ("expiring", N_("Expires in the next 5 days"))] + [
     (str(status), AGENT_STATUS_TEXT[status]) for status in Status if status is not Status.PENDING]
+
+
+def status_filters() -> list[tuple[str, str]]:
+    return [(value, gettext(label)) for value, label in STATUS_FILTERS]
 
 
 
@@ -61,11 +67,13 @@ async def cancel_page(request: Request) -> Response:
     if context["status"] is not Status.PENDING:
         return render(request, "agent_requests/not_pending.html", context)
     if request.method == "POST":
-        form.error("confirm", "Select yes if you want to cancel this authorisation request")
-    return ask(request, form, question="Are you sure you want to cancel this authorisation request?",
-               name="confirm", field="radios", options=[("yes", "Yes"), ("no", "No")], inline=True,
+        form.error("confirm", gettext("Select yes if you want to cancel this authorisation request"))
+    return ask(request, form, question=gettext("Are you sure you want to cancel this authorisation request?"),
+               name="confirm", field="radios", options=[("yes", gettext("Yes")), ("no", gettext("No"))], inline=True,
                back=path_for(request, "track_requests"),
-               hint=f"You asked {context['client_name']} to authorise you for {context['service'].name}.")
+               # Translators: the client's name, then the tax service's name.
+               hint=gettext("You asked %(client)s to authorise you for %(service)s.")
+               % {"client": context["client_name"], "service": gettext(context["service"].name)})
 
 
 async def cancelled_page(request: Request) -> Response:
@@ -82,7 +90,7 @@ async def cancelled_page(request: Request) -> Response:
 def filter_form(request: Request) -> tuple[Form, str, str]:
     form = Form(values={"client": request.query_params.get("client", "").strip(),
                         "status": request.query_params.get("status", "")})
-    check_length(form, "client", "Client name", MAX_NAME_FILTER)
+    check_length(form, "client", gettext("Client name"), MAX_NAME_FILTER)
     status = form.get("status") if form.get("status") in dict(STATUS_FILTERS) else ""
     return form, ("" if form.errors else form.get("client")), status
 
@@ -113,7 +121,7 @@ async def track(request: Request) -> Response:
 
     return render(request, "agent_requests/track.html", {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
-        "filtering": bool(name or status), "status_filters": STATUS_FILTERS, "status_text": AGENT_STATUS_TEXT,
+        "filtering": bool(name or status), "status_filters": status_filters(), "status_text": AGENT_STATUS_TEXT,
         "services": BY_KEY, "Status": Status})
 
 

@@ -17,6 +17,7 @@ from portal.areas.handshake.client.respond import consent_page, exit_page, still
 from portal.domain.client_links import LINK_PREFIX, client_link, normalise_agency_name
 from portal.domain.handshake import EXPIRY_DAYS, Status, effective_status
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
+from portal.i18n import gettext
 from portal.web.db import db_session
 from portal.web.forms import Form
 from portal.web.links import path_for
@@ -70,7 +71,7 @@ async def link_start(request: Request) -> Response:
         return _cannot_view(request, firm.name)
     respond = client_link(firm, url_part) + "/respond"
     start_href = respond if viewer else path_for(request, "sign_in") + "?next=" + quote(respond, safe="")
-    context = {"agency": firm.name, "service_name": URL_PART_NAMES[url_part], "start_href": start_href,
+    context = {"agency": firm.name, "service_name": gettext(URL_PART_NAMES[url_part]), "start_href": start_href,
                "expiry_days": EXPIRY_DAYS, "signed_in": viewer is not None}
     return render(request, T + "start.html", context)
 
@@ -86,7 +87,7 @@ async def link_respond(request: Request) -> Response:
                          date.today())
     if found is None:
         return render(request, T + "not_found.html",
-                      {"agency": firm.name, "service_name": URL_PART_NAMES[url_part]})
+                      {"agency": firm.name, "service_name": gettext(URL_PART_NAMES[url_part])})
     if not still_pending(found):
         return exit_page(request, db, found, firm)
     return consent_page(request, db, found, firm, Form())

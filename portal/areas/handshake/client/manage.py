@@ -13,13 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.handshake.client.common import ROLES, T, role_name, service_name
+from portal.areas.handshake.client.common import ROLES, T, role_kind, role_label, role_name, service_name
 from portal.domain import handshake, trusted_helpers
 from portal.domain.client_links import client_link
 from portal.domain.handshake import Refused, Status, effective_status
 from portal.domain.models import Authorisation, AuthorisationRequest, Firm, HelperLink, Taxpayer, User
 from portal.domain.services import BY_KEY
 from portal.domain.times import aware
+from portal.i18n import N_, gettext
 from portal.web.db import db_session
 from portal.web.gate import require_authority
 from portal.web.links import redirect_to
@@ -77,7 +78,8 @@ def current_requests(db: Session, taxpayer_id: int, today: date) -> list[Current
                col(AuthorisationRequest.expires_on) >= today)
         .order_by(col(AuthorisationRequest.expires_on), col(AuthorisationRequest.id))
     ).all()
-    return [CurrentRequest(firm.name, service_name(r.service), ROLES.get(r.service, ""), r.expires_on,
+    return [CurrentRequest(firm.name, service_name(r.service), role_name(r.service) if r.service in ROLES else "",
+                           r.expires_on,
                            client_link(firm, BY_KEY[r.service].url_part) + "/respond") for r, firm in rows]
 
 
@@ -92,18 +94,26 @@ def authorised(db: Session, taxpayer_id: int) -> list[Authorised]:
         .where(col(HelperLink.taxpayer_id) == taxpayer_id, col(HelperLink.status) == "active")
         .order_by(col(HelperLink.accepted_at), col(HelperLink.id))
     ).all()
-    return [Authorised(name, service_name(a.service), ROLES.get(a.service, "").capitalize(), aware(a.started_at),
+    return [Authorised(name, service_name(a.service), role_label(a.service), aware(a.started_at),
                        "remove_agent", {"authorisation_id": a.id}) for a, name in agents] + [
-        Authorised(name, "Trusted helper", "", aware(link.accepted_at or link.created_at),
+        Authorised(name, gettext("Trusted helper"), "", aware(link.accepted_at or link.created_at),
                    "remove_helper", {"link_id": link.id}) for link, name in helpers]
 
 
-ENDED_BY = {"client": "you", "agent": "the agent", "hmrc": "HMRC", "helper": "your helper"}
+# What happened, as the history reads it: a whole sentence for each way an authorisation ends (by whom).
+AGENT_ENDED = {"client": N_("No longer authorised: removed by you"),
+               "agent": N_("No longer authorised: removed by the agent"),
+               "hmrc": N_("No longer authorised: removed by HMRC"),
+               "helper": N_("No longer authorised: removed by your helper")}
+HELPER_ENDED = {"client": N_("No longer your trusted helper: removed by you"),
+                "agent": N_("No longer your trusted helper: removed by the agent"),
+                "hmrc": N_("No longer your trusted helper: removed by HMRC"),
+                "helper": N_("No longer your trusted helper: removed by your helper")}
 
 
-REQUEST_EVENTS = {Status.ACCEPTED: "You accepted the request", Status.DEAUTHORISED: "You accepted the request",
-                  Status.REJECTED: "You declined the request", Status.CANCELLED: "The agent cancelled the request",
-                  Status.EXPIRED: "The request expired"}
+REQUEST_EVENTS = {Status.ACCEPTED: N_("You accepted the request"), Status.DEAUTHORISED: N_("You accepted the request"),
+                  Status.REJECTED: N_("You declined the request"),
+                  Status.CANCELLED: N_("The agent cancelled the request"), Status.EXPIRED: N_("The request expired")}
 
 
 def history(db: Session, taxpayer_id: int, today: date) -> list[HistoryEvent]:
@@ -126,10 +136,10 @@ def history(db: Session, taxpayer_id: int, today: date) -> list[HistoryEvent]:
     ).all()
     events = [_request_event(r, name, today) for r, name in requests] + [
         HistoryEvent(aware(a.ended_at), name, service_name(a.service),
-                     f"No longer authorised: removed by {ENDED_BY.get(a.ended_by or '', 'HMRC')}")
+                     gettext(AGENT_ENDED.get(a.ended_by or "", AGENT_ENDED["hmrc"])))
         for a, name in ended if a.ended_at] + [
-        HistoryEvent(aware(link.ended_at), name, "Trusted helper",
-                     f"No longer your trusted helper: removed by {ENDED_BY.get(link.ended_by or '', 'you')}")
+        HistoryEvent(aware(link.ended_at), name, gettext("Trusted helper"),
+                     gettext(HELPER_ENDED.get(link.ended_by or "", HELPER_ENDED["client"])))
         for link, name in helpers if link.ended_at]
     return sorted(events, key=lambda e: e.at, reverse=True)[:HISTORY_LIMIT]
 
@@ -140,7 +150,7 @@ def _request_event(found: AuthorisationRequest, agency: str, today: date) -> His
         at = datetime.combine(found.expires_on + timedelta(days=1), time.min, UTC)
     else:
         at = aware(found.responded_at or found.created_at)
-    return HistoryEvent(at, agency, service_name(found.service), REQUEST_EVENTS[status])
+    return HistoryEvent(at, agency, service_name(found.service), gettext(REQUEST_EVENTS[status]))
 
 
 async def manage(request: Request) -> Response:
@@ -162,7 +172,8 @@ def _own_authorisation(request: Request, db: Session) -> tuple[Authorisation, di
     firm = db.get(Firm, found.firm_id)
     assert firm is not None
     return found, {"name": firm.name, "service_name": service_name(found.service), "role": role_name(found.service),
-                   "service_key": found.service, "taxpayer": db.get(Taxpayer, found.taxpayer_id),
+                   "role_kind": role_kind(found.service), "service_key": found.service,
+                   "taxpayer": db.get(Taxpayer, found.taxpayer_id),
                    "remove_route": "remove_agent", "remove_params": {"authorisation_id": found.id}}
 
 
@@ -195,7 +206,7 @@ def _own_helper_link(request: Request, db: Session) -> tuple[HelperLink, dict[st
         raise HTTPException(status_code=404)
     helper = db.get(User, link.helper_user_id)
     assert helper is not None
-    return link, {"name": helper.name, "service_name": "Trusted helper", "helper": True, "service_key": "",
+    return link, {"name": helper.name, "service_name": gettext("Trusted helper"), "helper": True, "service_key": "",
                   "taxpayer": db.get(Taxpayer, link.taxpayer_id),
                   "remove_route": "remove_helper", "remove_params": {"link_id": link.id}}
 

@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.areas.handshake.client.common import CONSENT, T, role_name, service_name
+from portal.areas.handshake.client.common import CONSENT, T, role_kind, role_name, service_name
 from portal.domain import handshake
 from portal.domain.handshake import EXPIRY_DAYS, ITSA_MAIN, ITSA_SUPPORTING, Refused, Status, effective_status
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
+from portal.i18n import gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import Form, read_form
@@ -27,14 +28,29 @@ JOURNEY = "authorisation-response"
 
 
 def replacement_warnings(db: Session, found: AuthorisationRequest, agency: str) -> list[str]:
+    """One whole sentence per agent the answer would replace, written out for each role (Welsh puts the role
+    words inside the sentence, so they are never filled in from a separate word)."""
     warnings = []
     for current, name in handshake.agents_replaced_by(db, found):
         if current.firm_id == found.firm_id:  # the same firm changing how it acts (main <-> supporting)
-            warnings.append(f"If you authorise {agency} as your {role_name(found.service)}, we will remove "
-                            f"them as your {role_name(current.service)}.")
+            if found.service == ITSA_SUPPORTING:
+                text = gettext("If you authorise %(agency)s as your supporting agent, we will remove them as your "
+                               "main agent.")
+            else:
+                text = gettext("If you authorise %(agency)s as your main agent, we will remove them as your "
+                               "supporting agent.")
+            warnings.append(text % {"agency": agency})
+            continue
+        kind = role_kind(current.service)
+        if kind == "main":
+            # Translators: %(agency)s is the agent asking; %(name)s the agent who acts for the client now.
+            text = gettext("If you authorise %(agency)s, we will remove %(name)s as your main agent for this service.")
+        elif kind == "supporting":
+            text = gettext("If you authorise %(agency)s, we will remove %(name)s as your supporting agent for this "
+                           "service.")
         else:
-            warnings.append(f"If you authorise {agency}, we will remove {name} as your "
-                            f"{role_name(current.service)} for this service.")
+            text = gettext("If you authorise %(agency)s, we will remove %(name)s as your agent for this service.")
+        warnings.append(text % {"agency": agency, "name": name})
     return warnings
 
 
@@ -51,7 +67,7 @@ def _own_request(request: Request, db: Session) -> tuple[AuthorisationRequest, F
 def _request_context(db: Session, found: AuthorisationRequest, firm: Firm) -> dict[str, object]:
     taxpayer = db.get(Taxpayer, found.taxpayer_id)
     return {"agency": firm.name, "service_name": service_name(found.service), "role": role_name(found.service),
-            "service_key": found.service, "taxpayer": taxpayer, "found": found}
+            "role_kind": role_kind(found.service), "service_key": found.service, "taxpayer": taxpayer, "found": found}
 
 
 EXIT_PAGES = {Status.EXPIRED: "expired.html", Status.CANCELLED: "cancelled.html",
@@ -71,7 +87,7 @@ def exit_page(request: Request, db: Session, found: AuthorisationRequest, firm: 
 
 def consent_page(request: Request, db: Session, found: AuthorisationRequest, firm: Firm, form: Form) -> Response:
     context = _request_context(db, found, firm) | {
-        "form": form, "can_do": CONSENT[found.service], "expiry_days": EXPIRY_DAYS,
+        "form": form, "can_do": [gettext(line) for line in CONSENT[found.service]], "expiry_days": EXPIRY_DAYS,
         "warnings": replacement_warnings(db, found, firm.name), "is_itsa_main": found.service == ITSA_MAIN,
         "is_itsa_supporting": found.service == ITSA_SUPPORTING}
     return render(request, T + "consent.html", context)
@@ -93,7 +109,7 @@ async def consent(request: Request) -> Response:
     form = await read_form(request, "authorise")
     if form.get("authorise") not in ("yes", "no"):
         form.values["authorise"] = ""
-        form.error("authorise", f"Select yes if you want to authorise {firm.name}")
+        form.error("authorise", gettext("Select yes if you want to authorise %(agency)s") % {"agency": firm.name})
         return consent_page(request, db, found, firm, form)
     journeys.save(request, JOURNEY, request_id=found.id, authorise=form.get("authorise"))
     next_page = "authorisation_check_answer" if form.get("authorise") == "yes" else "authorisation_decline"
