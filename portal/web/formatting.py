@@ -1,4 +1,4 @@
-"""Template filters: dates, money and plurals written the GOV.UK way."""
+"""Template filters: dates and money written the GOV.UK way, in the language of the page."""
 
 from __future__ import annotations
 
@@ -37,9 +37,5 @@ def pounds(pence: int | None) -> str:
     return i18n.format_pounds(pence)
 
 
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count:,} {word}"
-
-
-FILTERS = {"govuk_date": govuk_date, "govuk_datetime": govuk_datetime, "pounds": pounds, "plural": plural}
+# No plural filter: counts go through ngettext or {% trans count=… %}…{% pluralize %}, since Welsh has six forms.
+FILTERS = {"govuk_date": govuk_date, "govuk_datetime": govuk_datetime, "pounds": pounds}
