@@ -13,7 +13,7 @@ from e2e.conftest import SignIn, h1, scan
 
 def test_whats_due_and_the_firms_activity(page: Page, js: bool, sign_in: SignIn) -> None:
     sign_in(page)
-    page.get_by_role("link", name="What's due").click()
+    page.get_by_role("link", name="What’s due").click()
     h1(page, "What’s due")
     expect(page.get_by_text(re.compile(r"Showing 1 to 20 of"))).to_be_visible()
     expect(page.get_by_role("link", name="Download as CSV")).to_be_visible()
