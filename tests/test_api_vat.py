@@ -96,6 +96,15 @@ def test_submission_refusals(api: Api, change: dict[str, Any], status: int, code
     assert (response.status_code, response.json()["code"]) == (status, code)
 
 
+def test_the_api_answers_in_english_whatever_language_the_browser_chose(api: Api) -> None:
+    too_big = nine_boxes(vatDueSales=10_000_000_000_000.0)  # refused with the nine-box rule's own message
+    english = api("POST", f"/organisations/vat/{VRN}/returns", too_big, accept=V1).json()
+    api.client.cookies.set("language", "cy")
+    chosen_welsh = api("POST", f"/organisations/vat/{VRN}/returns?lang=cy", too_big, accept=V1)
+    assert chosen_welsh.json() == english and english["code"] == "INVALID_MONETARY_AMOUNT"
+    assert "language=" not in chosen_welsh.headers.get("set-cookie", "")
+
+
 def test_a_period_not_ended_and_a_return_not_found(api: Api, engine: Engine, world: factories.World) -> None:
     with unit_of_work(engine) as db:
         factories.obligation(db, world.vat_client, "VAT", date.today() + timedelta(days=60), kind="VAT return")

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal import i18n
 from portal.domain.models import User
 from portal.settings import Settings
+from portal.web.security import MACHINE_PATHS
 
 LANGUAGE_COOKIE = "language"
 QUERY_PARAMETER = "lang"
@@ -53,6 +54,11 @@ class LanguageMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(MACHINE_PATHS):
+            # The API answers in English, as HMRC's own APIs do: its codes carry the meaning for software.
+            i18n.set_language(i18n.DEFAULT_LANGUAGE)
             await self.app(scope, receive, send)
             return
         asked = _from_query(scope)
