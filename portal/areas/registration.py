@@ -96,7 +96,7 @@ def _check_sign_up(form: Form) -> None:
     check_email(form, "email", gettext("Enter your email address"))
     password = form.get("password")
     if problem := accounts.password_problem(password):  # the same rule as a reset or a change of password
-        form.error("password", problem)
+        form.error("password", gettext(problem))
     if not form.get("confirm_password"):
         form.error("confirm_password", gettext("Enter your password again"))
     elif form.get("confirm_password") != password:
