@@ -33,7 +33,7 @@ from portal.app import create_app
 from portal.devdata import demo
 from portal.domain import handshake
 from portal.domain.client_links import client_link
-from portal.domain.models import Authorisation
+from portal.domain.models import Authorisation, Obligation
 from portal.domain.services import BY_KEY
 from portal.domain.sql import make_engine, unit_of_work
 from portal.i18n import CATALOGUES
@@ -334,6 +334,11 @@ class Journey:
             else:
                 check_page(f"POST {path} (empty)", again.text, self.data, self.problems, error_page=True)
         response = self.client.post(path, data={**hidden, **fields})
+        if response.status_code == 200:  # a page shown once, in answer to the POST (a new secret, say)
+            assert "Mae problem wedi codi" not in response.text, f"POST {path} {fields} was refused"
+            self.visited.append(f"POST {path}")
+            check_page(f"POST {path}", response.text, self.data, self.problems)
+            return path
         assert response.status_code == 303, f"POST {path} {fields}: {response.status_code}"
         location = str(response.headers["location"])
         self.page(location)
@@ -376,6 +381,21 @@ def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, wor
             ended = journey.answer(ended, empty=False, confirm="yes")
         ends.append(ended)
     assert ends == [f"{NEW}/already-authorised", f"{NEW}/client-not-found"]
+    # A VAT return and an Income Tax quarterly update, each checked and sent, and their receipts.
+    with Session(engine) as db:
+        vat, itsa = (db.execute(select(Obligation.id).where(Obligation.taxpayer_id == taxpayer.id,
+                                                            Obligation.regime == regime)).scalars().first()
+                     for taxpayer, regime in ((world.vat_client, "VAT"), (world.itsa_client, "ITSA")))
+    vat_return = f"/clients/{world.vat_client.id}/vat/returns/{vat}"
+    journey.answer(vat_return, box1="1,250.50", box2="0", box4="300.25", box6="20000", box7="5000", box8="0", box9="0")
+    journey.answer(f"{vat_return}/check", confirm="yes")
+    update = f"/clients/{world.itsa_client.id}/income-tax/updates/{itsa}"
+    journey.answer(update, income="9,000", expenses="1500")
+    journey.answer(f"{update}/check", empty=False)  # no declaration to tick: its button sends
+    # Software for the API: registering it, the applications connected, the reference.
+    journey.page("/api/reference")
+    journey.answer("/developer/applications", name="Ledger Desk", redirect_uris="https://example.com/callback")
+    journey.page("/account/connected-applications")
     # Stopping acting for a client.
     journey.answer(f"/clients/{world.vat_client.id}/stop-acting", service="HMRC-MTD-VAT")
     journey.answer(f"/clients/{world.vat_client.id}/stop-acting/HMRC-MTD-VAT", empty=False)
@@ -410,6 +430,9 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
             Authorisation.taxpayer_id == world.itsa_client.id, Authorisation.service == "HMRC-MTD-VAT")).scalars().one()
     journey.page("/manage-your-tax-agents")
     journey.answer(f"/manage-your-tax-agents/remove/{authorisation.id}", empty=False)
+    # Changing their own details: the question, the check, the saved page.
+    journey.answer(f"/clients/{world.itsa_client.id}/details/scottish-taxpayer", scottish_taxpayer="yes")
+    journey.answer(f"/clients/{world.itsa_client.id}/details/scottish-taxpayer/check", empty=False)
     # Asking someone to be a trusted helper.
     journey.answer("/trusted-helpers/invite", email="helen@example.com")
     journey.answer("/trusted-helpers/invite/check", empty=False)
