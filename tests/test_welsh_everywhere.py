@@ -33,11 +33,13 @@ from portal.app import create_app
 from portal.devdata import demo
 from portal.domain import handshake
 from portal.domain.client_links import client_link
-from portal.domain.models import Authorisation, Obligation
+from portal.domain.models import Authorisation, Membership, Obligation, OutboxEmail
 from portal.domain.services import BY_KEY
 from portal.domain.sql import make_engine, unit_of_work
 from portal.i18n import CATALOGUES
+from portal.mail.render import render as render_email
 from portal.settings import Settings
+from tests import factories
 from tests.conftest import _check_html_and_links
 from tests.factories import World, sign_in
 from tests.links import route_of
@@ -98,6 +100,7 @@ class Walk:
     forms: list[tuple[str, str]] = field(default_factory=list)  # (page, action) of the question forms met
     problems: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
+    partials: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -179,14 +182,14 @@ def title_of(tree: Element) -> str:
 
 
 def check_page(where: str, html: str, data: re.Pattern[str], problems: list[str], *,
-               error_page: bool = False) -> Element:
+               error_page: bool = False, email: bool = False) -> Element:
     tree = _parse(html)
     html_element = tree if tree.tag == "html" else tree.find(".//html")
     lang = html_element.get("lang") if html_element is not None else None
     if lang != "cy":
         problems.append(f"{where}: <html lang={lang!r}>")
     title = title_of(tree)
-    if " – " not in title:
+    if " – " not in title and not email:
         problems.append(f"{where}: title {title!r} does not say the page and the service")
     if error_page:
         if not title.startswith("Gwall:"):
@@ -200,6 +203,7 @@ def check_page(where: str, html: str, data: re.Pattern[str], problems: list[str]
 def walk(client: TestClient, app, person: Person, data: re.Pattern[str]) -> Walk:  # type: ignore[no-untyped-def]
     """Breadth first from the person's start pages, GET links on this site only."""
     seen: set[str] = set()
+    partials: set[str] = set()
     result = Walk()
     queue = deque(person.start)
     while queue and len(result.visited) < MAX_PAGES:
@@ -228,6 +232,16 @@ def walk(client: TestClient, app, person: Person, data: re.Pattern[str]) -> Walk
             href = element.get("href") or ""
             if href.startswith("/") and not href.startswith("//"):
                 queue.append(href)
+        for element in tree.iter():
+            partial = element.get("data-hx-get") or element.get("hx-get")
+            if isinstance(element.tag, str) and partial and partial.startswith("/") and partial not in partials:
+                partials.add(partial)  # the htmx partial it asks for, as htmx asks
+                answer = client.get(partial, headers={"HX-Request": "true"})
+                if answer.status_code == 200 and answer.headers.get("content-type", "").startswith("text/html"):
+                    result.partials += 1
+                    result.problems += [f"{partial} (htmx): English {text!r}" for text in
+                                        dict.fromkeys(english_in(html5lib.parseFragment(
+                                            answer.text, namespaceHTMLElements=False), data))]
         for form in tree.iter("form"):
             action = form.get("action") or path
             if (form.get("method") or "get").lower() == "get":
@@ -290,7 +304,8 @@ def test_every_page_a_person_reaches_is_in_welsh(demo_engine: Engine, settings: 
         sign_in(client, person.email, demo.DEMO_PASSWORD, demo.DEMO_TOTP_SECRET)
         result = walk(client, app, person, data)
         posted = post_empty(client, result.forms, data, result.problems)
-    print(f"{who}: {len(result.visited)} pages, {len(result.pages)} routes, {posted} forms posted empty;"
+    print(f"{who}: {len(result.visited)} pages, {len(result.pages)} routes, {posted} forms posted empty,"
+          f" {result.partials} htmx partials;"
           f" not 200: {result.not_found}; routes: {sorted(result.pages)}")
     assert len(result.visited) > 3, result.visited
     assert result.problems == [], f"{who}: not all Welsh:\n" + "\n".join(result.problems)
@@ -322,6 +337,13 @@ class Journey:
         check_page(path, response.text, self.data, self.problems)
         return response
 
+    def question(self, path: str) -> None:
+        """A question page and its answer left empty, not answered."""
+        shown = self.page(path)
+        self.posted += 1
+        empty = self.client.post(path, data=hidden_fields(shown.text, path) or {"csrf_token": _csrf(shown.text)})
+        check_page(f"POST {path} (empty)", empty.text, self.data, self.problems, error_page=True)
+
     def answer(self, path: str, *, empty: bool = True, **fields: str) -> str:
         """Answers the question at `path`; returns where the answer led."""
         page = self.page(path)
@@ -343,6 +365,23 @@ class Journey:
         location = str(response.headers["location"])
         self.page(location)
         return location
+
+
+def emails_in_welsh(engine: Engine, data: re.Pattern[str]) -> tuple[set[str], list[str]]:
+    """Every email the journeys queued, rendered in Welsh (as for a recipient who chose Welsh): (kinds, problems)."""
+    problems: list[str] = []
+    with Session(engine) as db:
+        rows = db.execute(select(OutboxEmail)).scalars().all()
+    for row in rows:
+        rendered = render_email(row.kind, "cy", row.context, base_url="http://testserver")
+        where = f"email {row.kind}"
+        problems += [f"{where}: English subject {rendered.subject!r}" for _ in english_in(
+            html5lib.parseFragment(f"<p>{rendered.subject}</p>", namespaceHTMLElements=False), data)]
+        check_page(where, rendered.html, data, problems, email=True)
+        problems += [f"{where} (text): English {line!r}" for line in rendered.text.splitlines()
+                     if line.strip() and not line.strip().startswith("http")
+                     and english_in(html5lib.parseFragment(line, namespaceHTMLElements=False), data)]
+    return {row.kind for row in rows}, problems
 
 
 def _csrf(html: str) -> str:
@@ -396,10 +435,14 @@ def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, wor
     journey.page("/api/reference")
     journey.answer("/developer/applications", name="Ledger Desk", redirect_uris="https://example.com/callback")
     journey.page("/account/connected-applications")
+    journey.question("/account/security/confirm-it-is-you")
     # Stopping acting for a client.
     journey.answer(f"/clients/{world.vat_client.id}/stop-acting", service="HMRC-MTD-VAT")
     journey.answer(f"/clients/{world.vat_client.id}/stop-acting/HMRC-MTD-VAT", empty=False)
-    print(f"agent's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited}")
+    kinds, problems = emails_in_welsh(engine, journey.data)
+    journey.problems += problems
+    print(f"agent's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited};"
+          f" emails: {sorted(kinds)}")
     assert journey.problems == [], "\n".join(journey.problems)
 
 
@@ -436,7 +479,10 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
     # Asking someone to be a trusted helper.
     journey.answer("/trusted-helpers/invite", email="helen@example.com")
     journey.answer("/trusted-helpers/invite/check", empty=False)
-    print(f"client's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited}")
+    kinds, problems = emails_in_welsh(engine, journey.data)
+    journey.problems += problems
+    print(f"client's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited};"
+          f" emails: {sorted(kinds)}")
     assert journey.problems == [], "\n".join(journey.problems)
 
 
@@ -448,4 +494,28 @@ def test_the_pages_before_signing_in_are_in_welsh(client: TestClient, engine: En
         journey.page(page)
     empty = client.post(path, data={"csrf_token": _csrf(client.get(path).text)})
     check_page(f"POST {path} (empty)", empty.text, journey.data, journey.problems, error_page=True)
+    assert journey.problems == [], "\n".join(journey.problems)
+
+
+def test_the_second_step_of_signing_in_is_in_welsh(client: TestClient, world: World, engine: Engine,
+                                                    settings: Settings) -> None:
+    with unit_of_work(engine) as db:  # a new member of the firm, with no second step set up yet
+        newcomer = factories.user(db, settings, "newcomer@example.com", "Nia Newcomer")
+        db.add(Membership(firm_id=world.firm.id, user_id=newcomer.id, role="standard"))
+    client.cookies.set("language", "cy")
+    journey = Journey(client, data_values(engine))
+    for email, second in (("agent@example.com", "/sign-in/second-step"),
+                          ("newcomer@example.com", "/sign-in/set-up-2-step")):
+        client.cookies.delete("session")
+        page = client.get("/sign-in")
+        signed = client.post("/sign-in", data={"email": email, "password": factories.PASSWORD,
+                                               "csrf_token": _csrf(page.text)})
+        assert signed.status_code == 303 and signed.headers["location"].startswith(second), signed.headers
+        pages = [second] + (["/sign-in/recovery-code"] if second == "/sign-in/second-step" else [])
+        for path in pages:
+            shown = journey.page(path)
+            journey.visited.append(f"POST {path} (empty)")
+            empty = client.post(path, data={"csrf_token": _csrf(shown.text)})
+            check_page(f"POST {path} (empty)", empty.text, journey.data, journey.problems, error_page=True)
+    print(f"second step: {journey.visited}")
     assert journey.problems == [], "\n".join(journey.problems)
