@@ -324,7 +324,7 @@ class Journey:
         self.visited: list[str] = []
         self.posted = 0
 
-    def page(self, path: str):  # type: ignore[no-untyped-def]
+    def page(self, path: str, status: int = 200):  # type: ignore[no-untyped-def]
         response = self.client.get(path)
         for _ in range(5):
             if response.status_code not in (302, 303):
@@ -332,7 +332,7 @@ class Journey:
             path = response.headers["location"]
             response = self.client.get(path)
         self.visited.append(path)
-        if response.status_code != 200:
+        if response.status_code != status:
             self.problems.append(f"{path}: answered {response.status_code}")
         check_page(path, response.text, self.data, self.problems)
         return response
@@ -382,6 +382,11 @@ def emails_in_welsh(engine: Engine, data: re.Pattern[str]) -> tuple[set[str], li
                      if line.strip() and not line.strip().startswith("http")
                      and english_in(html5lib.parseFragment(line, namespaceHTMLElements=False), data)]
     return {row.kind for row in rows}, problems
+
+
+def emailed_link(client: TestClient, address: str) -> str:
+    """The path of the link in the last email to `address`."""
+    return re.findall(r"https?://[^/\s]+(/\S+)", factories.last_email_to(client, address).text)[0]
 
 
 def _csrf(html: str) -> str:
@@ -436,9 +441,15 @@ def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, wor
     journey.answer("/developer/applications", name="Ledger Desk", redirect_uris="https://example.com/callback")
     journey.page("/account/connected-applications")
     journey.question("/account/security/confirm-it-is-you")
+    journey.page("/oauth/authorize", status=400)  # software that sent no client: the error page a person sees
+    # Inviting someone to the team; they open the emailed link.
+    journey.answer("/manage-account/team/invite", email="nia@example.com", role="standard")
+    joining = emailed_link(client, "nia@example.com")
     # Stopping acting for a client.
     journey.answer(f"/clients/{world.vat_client.id}/stop-acting", service="HMRC-MTD-VAT")
     journey.answer(f"/clients/{world.vat_client.id}/stop-acting/HMRC-MTD-VAT", empty=False)
+    client.cookies.delete("session")
+    journey.page(joining)
     kinds, problems = emails_in_welsh(engine, journey.data)
     journey.problems += problems
     print(f"agent's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited};"
@@ -446,7 +457,8 @@ def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, wor
     assert journey.problems == [], "\n".join(journey.problems)
 
 
-def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, world: World, engine: Engine) -> None:
+def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, world: World, engine: Engine,
+                                                         settings: Settings) -> None:
     def ask() -> int:
         with unit_of_work(engine) as db:
             return handshake.create_request(db, firm_id=world.other_firm.id, user_id=world.other_agent.id,
@@ -479,6 +491,14 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
     # Asking someone to be a trusted helper.
     journey.answer("/trusted-helpers/invite", email="helen@example.com")
     journey.answer("/trusted-helpers/invite/check", empty=False)
+    # The invited helper opens the emailed link: first signed out, then signed in, and accepts.
+    with unit_of_work(engine) as db:
+        factories.user(db, settings, "helen@example.com", "Helen Helper")
+    invitation = emailed_link(client, "helen@example.com")
+    client.cookies.delete("session")
+    journey.page(invitation)
+    sign_in(client, "helen@example.com")
+    journey.answer(invitation, empty=False, decision="accept")
     kinds, problems = emails_in_welsh(engine, journey.data)
     journey.problems += problems
     print(f"client's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited};"
@@ -494,7 +514,17 @@ def test_the_pages_before_signing_in_are_in_welsh(client: TestClient, engine: En
         journey.page(page)
     empty = client.post(path, data={"csrf_token": _csrf(client.get(path).text)})
     check_page(f"POST {path} (empty)", empty.text, journey.data, journey.problems, error_page=True)
+    journey.page("/no-such-page", status=404)
     assert journey.problems == [], "\n".join(journey.problems)
+
+
+def test_a_password_reset_from_its_email_is_in_welsh(client: TestClient, world: World, engine: Engine) -> None:
+    client.cookies.set("language", "cy")
+    journey = Journey(client, data_values(engine))
+    journey.answer("/password-reset", email=world.client_user.email)
+    journey.question(emailed_link(client, world.client_user.email))
+    kinds, problems = emails_in_welsh(engine, journey.data)
+    assert journey.problems + problems == [], "\n".join(journey.problems + problems)
 
 
 def test_the_second_step_of_signing_in_is_in_welsh(client: TestClient, world: World, engine: Engine,
