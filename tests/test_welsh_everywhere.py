@@ -63,7 +63,11 @@ def _english_messages() -> frozenset[str]:
 
 
 ENGLISH_MESSAGES = _english_messages()
-READ_ALOUD = ("aria-label", "alt", "title", "placeholder")
+# Attributes whose words reach people: read aloud, shown as table labels on a phone, or put on the page by a script
+# (the timeout warning's text).
+READ_ALOUD = ("aria-label", "alt", "title", "placeholder", "data-label", "data-title", "data-message",
+              "data-message-suffix", "data-keep-alive-button-text", "data-sign-out-button-text", "data-minutes",
+              "data-minute", "data-seconds", "data-second")
 SKIPPED_ELEMENTS = {"script", "style", "template"}
 
 # Not crawled: leaving the site or the session, the toggle, files and machine endpoints, one-use links.
