@@ -553,3 +553,27 @@ def test_the_second_step_of_signing_in_is_in_welsh(client: TestClient, world: Wo
             check_page(f"POST {path} (empty)", empty.text, journey.data, journey.problems, error_page=True)
     print(f"second step: {journey.visited}")
     assert journey.problems == [], "\n".join(journey.problems)
+
+
+def test_a_new_person_signs_up_registers_a_firm_and_links_a_tax_account_in_welsh(
+        client: TestClient, world: World, engine: Engine) -> None:
+    client.cookies.set("language", "cy")
+    journey = Journey(client, data_values(engine))
+    journey.answer("/sign-up?next=/register/firm-name", name="Nia Patel", email="nia@example.com",
+                   password="a long enough password", confirm_password="a long enough password")
+    confirmation = emailed_link(client, "nia@example.com")
+    journey.answer(confirmation, empty=False)
+    journey.page("/register")
+    for slug, answers in {
+        "firm-name": {"firm_name": "Riverside Accounts"},
+        "contact-email": {"contact_email": "office@riverside.example"},
+        "address": {"address_line1": "1 River Street", "address_line2": "", "town": "Leeds", "postcode": "ls14dy"},
+        "supervision": {"amls_body": "HM Revenue and Customs (HMRC)", "amls_number": "xaml00000123456"},
+    }.items():
+        journey.answer(f"/register/{slug}", **answers)
+    journey.answer("/register/check-your-answers", empty=False)
+    # A person with sign-in details links the tax account that is theirs.
+    journey.answer("/account/link-tax-account", kind="nino", reference="CE654321A", postcode="LS1 4DY")
+    kinds, problems = emails_in_welsh(engine, journey.data)
+    print(f"a new person: {journey.visited}; emails: {sorted(kinds)}")
+    assert journey.problems + problems == [], "\n".join(journey.problems + problems)
