@@ -8,7 +8,21 @@ and from the attributes a screen reader reads (aria-label, alt, title, placehold
 
 The question forms met on the way are also sent empty (only forms whose POST validates a question: never a confirm,
 submit, remove or sign-out button), and the error page must be Welsh too: "Gwall:" title, "Mae problem wedi codi".
-Pages no link reaches (after a POST) are listed in JOURNEYS and visited once their state is arranged.
+Pages no link reaches (they come after a POST, or from an emailed link) are walked as journeys, once their state
+is arranged, each question first sent empty:
+- an agent: asking for authorisation (every question, the check, sent, resend, cancel, cancelled; already
+  authorised, already pending, client not found, a trust's question), a VAT return and an Income Tax update (check,
+  receipt), registering software, connected applications, the API reference, the OAuth error page, confirm it is
+  you, inviting a team member and the emailed join page, stopping acting (question, confirm, stopped), the CSV's
+  headings;
+- a client: the link an agent sent, consent, decline and declined, check your answer and accepted, removing an
+  agent and removed, changing their details (check, saved), inviting a helper (check, sent), the helper's emailed
+  invitation (signed out and in, accepted), removing the helper and removed;
+- before signing in: start, sign in, sign up, password reset, signed out, timed out, the 404; the second step and
+  recovery code, setting up 2-step verification; a password reset from its email; signing up, confirming the email,
+  registering a firm (every question, check, complete) and linking a tax account;
+and the emails these journeys send, rendered in Welsh.
+Not walked: the one-use sign-in link, the final declaration's receipt, removing a second-step method.
 """
 
 from __future__ import annotations
@@ -33,7 +47,7 @@ from portal.app import create_app
 from portal.devdata import demo
 from portal.domain import handshake
 from portal.domain.client_links import client_link
-from portal.domain.models import Authorisation, Membership, Obligation, OutboxEmail
+from portal.domain.models import Authorisation, HelperLink, Membership, Obligation, OutboxEmail
 from portal.domain.services import BY_KEY
 from portal.domain.sql import make_engine, unit_of_work
 from portal.i18n import CATALOGUES
@@ -416,6 +430,18 @@ def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, wor
     sent = journey.answer(f"{NEW}/check-your-answers", empty=False)
     request_id = re.findall(r"/authorisation-requests/(\d+)/sent", sent)[0]
     journey.page(f"/authorisation-requests/{request_id}/resend")
+    # Asking again while that request waits: the journey says one is pending. And a trust's own question.
+    journey.answer(f"{NEW}/client-type", empty=False, client_type="personal")
+    journey.answer(f"{NEW}/service", empty=False, service="income-tax")
+    journey.answer(f"{NEW}/agent-role", empty=False, role="main")
+    journey.answer(f"{NEW}/client-id", empty=False, identifier="CE654321A")
+    pending = journey.answer(f"{NEW}/known-fact", empty=False, postcode="LS1 4DY")
+    if pending.endswith("/confirm-client"):
+        pending = journey.answer(pending, empty=False, confirm="yes")
+    assert pending == f"{NEW}/already-pending"
+    journey.answer(f"{NEW}/client-type", empty=False, client_type="trust")
+    journey.answer(f"{NEW}/service", empty=False, service="trusts")
+    journey.question(f"{NEW}/trust-taxable")
     journey.answer(f"/authorisation-requests/{request_id}/cancel", confirm="yes")
     # The journey's dead ends: a client the firm already acts for, a client HMRC cannot find.
     ends = []
@@ -445,6 +471,10 @@ def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, wor
     journey.answer("/developer/applications", name="Ledger Desk", redirect_uris="https://example.com/callback")
     journey.page("/account/connected-applications")
     journey.question("/account/security/confirm-it-is-you")
+    # What's due as CSV: its column headings are Welsh.
+    heading = client.get("/whats-due.csv").text.splitlines()[0]
+    journey.problems += [f"/whats-due.csv: English heading {cell!r}" for cell in heading.split(",")
+                         if cell.strip('"') in ENGLISH_MESSAGES or ENGLISH_WORDS.search(cell)]
     journey.page("/oauth/authorize", status=400)  # software that sent no client: the error page a person sees
     # Inviting someone to the team; they open the emailed link.
     journey.answer("/manage-account/team/invite", email="nia@example.com", role="standard")
@@ -503,6 +533,12 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
     journey.page(invitation)
     sign_in(client, "helen@example.com")
     journey.answer(invitation, empty=False, decision="accept")
+    # The client then removes their helper.
+    client.cookies.delete("session")
+    sign_in(client, world.client_user.email)
+    with Session(engine) as db:
+        helper_link = db.execute(select(HelperLink.id)).scalars().one()
+    journey.answer(f"/manage-your-tax-agents/remove-helper/{helper_link}", empty=False)
     kinds, problems = emails_in_welsh(engine, journey.data)
     journey.problems += problems
     print(f"client's journeys: {len(journey.visited)} pages, {journey.posted} forms posted empty: {journey.visited};"
