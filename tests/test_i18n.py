@@ -187,3 +187,18 @@ def test_one_welsh_term_for_each_english_term() -> None:
         for what, pattern in NOT_THE_GLOSSARY.items():
             wrong += [f"{what}: {ids[0]!r} -> {text!r}" for text in strings if re.search(pattern, text, re.I)]
     assert wrong == [], "Use the glossary's Welsh (tests/test_i18n.py GLOSSARY):\n" + "\n".join(wrong)
+
+
+MARKUP = re.compile(r"</?[a-z]+[^>]*>")
+
+
+def test_welsh_keeps_the_markup_of_each_message() -> None:
+    """A link or a visually hidden span inside a sentence is the same markup in Welsh (README: keep it as it is)."""
+    wrong = []
+    for message in welsh():
+        if not message.id or not _translated(message):
+            continue
+        ids, strings = _texts(message)
+        wanted = sorted(MARKUP.findall(ids[0]))
+        wrong += [f"{ids[0]!r}: {text!r}" for text in strings if sorted(MARKUP.findall(text)) != wanted]
+    assert wrong == []
