@@ -140,6 +140,12 @@ GLOSSARY: list[tuple[str, str, str]] = [
     ("What’s due", r"\bWhat[’']s due\b", r"\bBeth sy[’']n ddyledus\b"),
     ("sign in", r"\bsign(?:ed|ing)?[ -]in\b", r"\b(?:m|f)ewngofnod"),
     ("sign out", r"\bsign(?:ed|ing)? out\b", r"\bh?allgofnod"),
+    ("invitation", r"\binvitations?\b", r"\b(?:g|ng)?wahoddiad(?:au)?\b"),
+    ("obligation", r"\bobligations?\b", r"\br?h?wymedigaeth(?:au)?\b"),
+    ("overview", r"\boverview\b", rf"\b{_T}rosolwg\b"),
+    ("software", r"\bsoftware\b", r"\b(?:m|f)eddalwedd\b"),
+    ("expenses", r"\bexpenses\b", rf"\b{_T}reuliau\b"),
+    ("activity", r"\bactivity\b", r"\b(?:g|ng)?weithgarwch\b"),
     ("HMRC", r"(?-i:\bHMRC\b)", r"(?-i:\bCThEF\b)"),
     ("VAT", r"(?-i:\bVAT\b)", r"(?-i:\bTAW\b)"),
 ]
@@ -178,7 +184,7 @@ def test_one_welsh_term_for_each_english_term() -> None:
         in_english, in_welsh = re.compile(english, re.I), re.compile(welsh_term, re.I)
         for message in messages:
             ids, strings = _texts(message)
-            if any(in_english.search(text) for text in ids):
+            if any(in_english.search(PLACEHOLDER.sub(" ", text)) for text in ids):  # %(client)s is no word
                 wrong += [f"{term}: {ids[0]!r} -> {text!r}" for text in strings if not in_welsh.search(text)]
     for message in messages:
         ids, strings = _texts(message)
