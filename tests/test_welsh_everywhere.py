@@ -16,13 +16,13 @@ is arranged, each question first sent empty:
   you, inviting a team member and the emailed join page, stopping acting (question, confirm, stopped), the CSV's
   headings;
 - a client: the link an agent sent, consent, decline and declined, check your answer and accepted, removing an
-  agent and removed, changing their details (check, saved), inviting a helper (check, sent), the helper's emailed
-  invitation (signed out and in, accepted), removing the helper and removed;
+  agent and removed, changing their details (check, saved), a final declaration and its receipt, inviting a helper
+  (check, sent), the helper's emailed invitation (signed out and in, accepted), removing the helper and removed;
 - before signing in: start, sign in, sign up, password reset, signed out, timed out, the 404; the second step and
   recovery code, setting up 2-step verification; a password reset from its email; signing up, confirming the email,
   registering a firm (every question, check, complete) and linking a tax account;
 and the emails these journeys send, rendered in Welsh.
-Not walked: the one-use sign-in link, the final declaration's receipt, removing a second-step method.
+Not walked: the one-use sign-in link, removing a second-step method.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from tests import factories
 from tests.conftest import _check_html_and_links
 from tests.factories import World, sign_in
 from tests.links import route_of
+from tests.test_income_tax import _tax_year as income_tax_year
 
 TODAY = date.today()
 WELSH_PO = CATALOGUES / "cy" / "LC_MESSAGES" / "messages.po"
@@ -522,6 +523,9 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
     # Changing their own details: the question, the check, the saved page.
     journey.answer(f"/clients/{world.itsa_client.id}/details/scottish-taxpayer", scottish_taxpayer="yes")
     journey.answer(f"/clients/{world.itsa_client.id}/details/scottish-taxpayer/check", empty=False)
+    # A final declaration for a tax year whose updates are all sent, and its receipt.
+    year = income_tax_year(engine, world.itsa_client.id, world.client_user.id, sent=4)
+    journey.answer(year.declaration_url, confirm="yes")
     # Asking someone to be a trusted helper.
     journey.answer("/trusted-helpers/invite", email="helen@example.com")
     journey.answer("/trusted-helpers/invite/check", empty=False)
