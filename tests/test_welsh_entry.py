@@ -131,7 +131,7 @@ def test_asking_someone_to_help_in_welsh(client: TestClient, engine: Engine, set
     assert "Newid<span class=\"govuk-visually-hidden\"> y cyfeiriad e-bost</span>" in check
     _post(client, "/trusted-helpers/invite/check")
     sent = _text(client.get("/trusted-helpers/invite/sent"))
-    assert "Gwahoddiad yn barod i’w anfon" in sent and "Anfonwch y cysylltiad hwn at helen@example.com" in sent
+    assert "Gwahoddiad yn barod i’w anfon" in sent and "Anfonwch y ddolen hon at helen@example.com" in sent
     manage = _text(client.get("/trusted-helpers"))
     assert "Gwahoddiad wedi’i anfon" in manage and "Tynnu’r gwahoddiad yn ôl" in manage
     assert "a anfonwyd at helen@example.com" in manage

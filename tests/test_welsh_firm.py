@@ -184,5 +184,5 @@ def test_a_tax_service_group_is_called_by_its_welsh_name(client: TestClient, wor
 def test_a_dead_invitation_link_says_so_in_welsh(client: TestClient, world: World) -> None:
     page = client.get("/join/no-such-token?lang=cy")
     assert page.status_code == 404 and '<html lang="cy"' in page.text
-    assert _h1(page.text) == "Nid yw’r cysylltiad gwahoddiad hwn yn gweithio"
+    assert _h1(page.text) == "Nid yw’r ddolen wahoddiad hon yn gweithio"
     assert "Gofynnwch i weinyddwr y cwmni anfon gwahoddiad newydd atoch." in page.text

@@ -15,7 +15,7 @@ from portal.areas.accounts.recovery import request_sign_up
 from portal.domain import accounts, firms, identifiers, taxpayers
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, utcnow
-from portal.i18n import N_, gettext
+from portal.i18n import ENGLISH, N_, current_language, gettext
 from portal.web import journeys
 from portal.web.db import db_session
 from portal.web.forms import (
@@ -70,9 +70,16 @@ ENTER_REFERENCE: dict[str, str] = {
 LINK_FAILED = N_("We could not find a tax account with those details")
 
 
-def supervisor_options() -> list[tuple[str, str]]:
-    """The select's options in the language of the moment; the values stay the bodies' names as stored."""
-    return [("", gettext("Select your supervisory body"))] + [(body, gettext(body)) for body in AML_SUPERVISORS]
+def supervisor_options() -> list[tuple[str, str, str]]:
+    """The select's options in the language of the moment; the values stay the bodies' names as stored. A body
+    whose name stays English on a Welsh page says so (lang="en"), as WCAG 3.1.2 asks."""
+    return [("", gettext("Select your supervisory body"), "")] + [
+        (body, gettext(body), supervisor_language(body)) for body in AML_SUPERVISORS]
+
+
+def supervisor_language(body: str) -> str:
+    """"en" when the body's name is shown in English on a page in another language, else ""."""
+    return "en" if current_language() != ENGLISH and gettext(body) == body else ""
 
 
 def linkable_kinds() -> list[tuple[str, str]]:
@@ -96,7 +103,7 @@ def _check_sign_up(form: Form) -> None:
     check_email(form, "email", gettext("Enter your email address"))
     password = form.get("password")
     if problem := accounts.password_problem(password):  # the same rule as a reset or a change of password
-        form.error("password", problem)
+        form.error("password", gettext(problem))
     if not form.get("confirm_password"):
         form.error("confirm_password", gettext("Enter your password again"))
     elif form.get("confirm_password") != password:
@@ -300,7 +307,8 @@ async def check_answers(request: Request) -> Response:
     if (missing := first_unanswered(answers)) is not None:
         return redirect_to(request, "register_question", slug=missing.slug)
     if request.method == "GET":
-        return render(request, "registration/check_answers.html", {"answers": answers})
+        return render(request, "registration/check_answers.html",
+                      {"answers": answers, "body_language": supervisor_language(str(answers.get("amls_body", "")))})
     db = db_session(request)
     try:
         firms.create_firm(db, user_id=viewer.user_id, details=_firm_details(answers))
