@@ -23,11 +23,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal import i18n
 from portal.domain.models import User
 from portal.settings import Settings
-from portal.web.security import MACHINE_PATHS
 
 LANGUAGE_COOKIE = "language"
 QUERY_PARAMETER = "lang"
 ONE_YEAR = 365 * 24 * 60 * 60
+# What software reads (JSON), in English as HMRC's own APIs are. Not /api/reference: a page, for people.
+ENGLISH_ONLY_PATHS = ("/oauth/token", "/oauth/revoke", "/agents/", "/organisations/",
+                      "/agent-authorisation-test-support/", "/api/openapi.json")
 
 
 def language_cookie(language: str, settings: Settings) -> str:
@@ -56,7 +58,7 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(MACHINE_PATHS):
+        if scope["path"].startswith(ENGLISH_ONLY_PATHS):
             # The API answers in English, as HMRC's own APIs do: its codes carry the meaning for software.
             i18n.set_language(i18n.DEFAULT_LANGUAGE)
             await self.app(scope, receive, send)
