@@ -10,7 +10,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from portal.app import create_app
-from portal.domain import identifiers
+from portal.domain import firm_access, identifiers
 from portal.domain.client_links import client_link, normalise_agency_name
 from portal.domain.models import (
     AuditEvent,
@@ -531,6 +531,26 @@ def test_a_signed_out_person_is_sent_to_sign_in(client: TestClient, world: World
 
 
 # --- stop acting for a client --------------------------------------------------------------------------------------
+
+
+def test_a_standard_user_kept_out_of_a_client_by_access_groups_gets_no_stop_link_to_a_404(
+        client: TestClient, world: World, engine: Engine) -> None:
+    with unit_of_work(engine) as db:
+        firm_access.set_access_groups(db, firm_id=world.firm.id, actor_user_id=world.agent.id, enabled=True)
+        theirs = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="Theirs")
+        firm_access.add_clients(db, theirs, actor_user_id=world.agent.id, taxpayer_ids=[world.vat_client.id])
+    _add_request(engine, world, world.vat_client.id, status="accepted", days_ago=1)
+    _add_request(engine, world, world.itsa_client.id, service="HMRC-MTD-IT", status="accepted", days_ago=2)
+    stop = 'href="/clients/{}/stop-acting"'
+    sign_in(client, "staff@example.com")
+    page = client.get("/authorisation-requests").text
+    assert _rows(page) == ["Granite Bakery Ltd", "Jane Whitfield"]  # the firm's requests, as before
+    assert stop.format(world.vat_client.id) not in page  # in a group the staff member is not in
+    assert client.get(f"/clients/{world.vat_client.id}/stop-acting").status_code == 404
+    assert stop.format(world.itsa_client.id) in page  # in no group: theirs to act for
+    client.post("/sign-out", data={"csrf_token": factories.csrf_from(page)})
+    sign_in(client, "agent@example.com")
+    assert stop.format(world.vat_client.id) in client.get("/authorisation-requests").text  # the administrator
 
 
 def test_stopping_acting_for_a_client_ends_access_at_once(client: TestClient, world: World,

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.handshake.agent.common import ask, firm_request, posted, request_context, require_agent
-from portal.domain import handshake
+from portal.domain import access, handshake
 from portal.domain.handshake import AGENT_STATUS_TEXT, Refused, Status
 from portal.domain.services import BY_KEY
 from portal.i18n import N_, gettext
@@ -112,6 +112,11 @@ async def track(request: Request) -> Response:
     if page.number != wanted:  # past the last page: show the last one
         rows, total = fetch(page)
 
+    # "Stop acting" leads to a client's page, which the gate shows only to whoever may act for them: a standard
+    # user kept out of a client by access groups sees the firm's request, but no link to a 404.
+    accepted = {row.request.taxpayer_id for row in rows if row.status is Status.ACCEPTED}
+    if access.restricted_by_groups(viewer):
+        accepted = {taxpayer_id for taxpayer_id in accepted if access.authority_for(db, viewer, taxpayer_id)}
     base = path_for(request, "track_requests")
 
     def href(number: int) -> str:
@@ -122,7 +127,7 @@ async def track(request: Request) -> Response:
     return render(request, "agent_requests/track.html", {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
         "filtering": bool(name or status), "status_filters": status_filters(), "status_text": AGENT_STATUS_TEXT,
-        "services": BY_KEY, "Status": Status})
+        "services": BY_KEY, "Status": Status, "may_stop": accepted})
 
 
 
