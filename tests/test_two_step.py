@@ -311,3 +311,51 @@ def test_a_forged_passkey_answer_is_refused_and_counted(client: TestClient, worl
     assert client.get("/clients").status_code == 303
     with engine.connect() as connection:
         assert "second_step_failed" in connection.execute(select(AuditEvent.action)).scalars().all()
+
+
+def test_resetting_a_members_2_step_asks_the_administrator_for_their_own_second_step_first(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    sign_in(client, "agent@example.com")
+    with engine.begin() as connection:  # signed in a while ago: the second step is no longer recent
+        connection.execute(update(UserSession).values(
+            reauthenticated_at=factories.utcnow() - factories.timedelta(minutes=6)))
+    reset_url = f"/account/team/{world.staff.id}/reset-2-step"
+    confirm_url = "/account/security/confirm-it-is-you?next=%2Faccount%2Fteam%2F" + f"{world.staff.id}%2Freset-2-step"
+    asked = client.get(reset_url)
+    assert asked.status_code == 303 and asked.headers["location"] == confirm_url
+    # A POST straight at the reset (a page left open, a forged form) is refused the same way and changes nothing.
+    team_page = client.get("/account/team")
+    refused = client.post(reset_url, data={"csrf_token": csrf_from(team_page.text)})
+    assert refused.status_code == 303 and refused.headers["location"] == confirm_url
+    with engine.connect() as connection:
+        assert connection.execute(select(SecondFactor.id).where(SecondFactor.user_id == world.staff.id)).first()
+        assert connection.execute(select(AuditEvent.id).where(AuditEvent.action == "second_step_reset")).first() is None
+    page = client.get(confirm_url)
+    wrong = client.post(confirm_url, data={"code": "000000", "csrf_token": csrf_from(page.text)})
+    assert wrong.status_code == 200 and "not correct" in wrong.text
+    allow_code_again(client)
+    right = client.post(confirm_url, data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
+    assert right.headers["location"] == reset_url  # back to the reset, now allowed
+    page = client.get(reset_url)
+    assert page.status_code == 200
+    done = client.post(reset_url, data={"csrf_token": csrf_from(page.text)})
+    assert done.headers["location"] == "/account/team?reset=done"
+    with engine.connect() as connection:
+        actions = connection.execute(select(AuditEvent.action, AuditEvent.detail)
+                                     .where(AuditEvent.actor_user_id == world.agent.id)).all()
+    names = [action for action, _ in actions]
+    assert names.index("reauthenticated") < names.index("second_step_reset")
+    reset_detail = next(detail for action, detail in actions if action == "second_step_reset")
+    assert reset_detail["reauthenticated_at"]
+
+
+def test_the_confirm_it_is_you_page_returns_only_to_the_security_and_team_pages(client: TestClient,
+                                                                                world: World) -> None:
+    sign_in(client, "agent@example.com")
+    for elsewhere in ("https://evil.example/", "//evil.example/account/team/", "/clients"):
+        page = client.get("/account/security/confirm-it-is-you", params={"next": elsewhere})
+        allow_code_again(client)
+        right = client.post(f"/account/security/confirm-it-is-you?next={elsewhere}",
+                            data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
+        assert right.headers["location"] == "/account/security", elsewhere

@@ -78,7 +78,9 @@ async def confirm_it_is_you(request: Request) -> Response:
     settings = settings_of(request)
     home = path_for(request, "security")
     next_url = request.query_params.get("next", home)
-    next_url = next_url if next_url.startswith(home) else home
+    # Back only to a page that asked: the security pages, or an administrator's team pages (resetting a member).
+    allowed = (home, path_for(request, "team") + "/")
+    next_url = next_url if next_url.startswith(allowed) and "//" not in next_url else home
     has_methods = two_step.has_methods(db, viewer.user_id)
     if has_methods and two_step.codes_locked(db, settings, viewer.user_id, utcnow()):
         return render(request, "auth/codes_locked.html", status_code=429)
@@ -97,6 +99,7 @@ async def confirm_it_is_you(request: Request) -> Response:
             record.reauthenticated_at = utcnow()
             db.add(record)
             two_step.clear_wrong_codes(db, viewer.user_id)
+            audit.record(db, "reauthenticated", authority="self", actor_user_id=viewer.user_id)
             return RedirectResponse(next_url, status_code=303)
         if has_methods:
             two_step.record_wrong_code(db, settings, viewer.user_id, utcnow())
@@ -286,15 +289,20 @@ async def team(request: Request) -> Response:
 
 
 async def reset_member(request: Request) -> Response:
+    """Resetting someone's 2-step verification opens their account to whoever sets it up next, so the
+    administrator proves it is them first, as for a change to their own methods (ASVS 5.0 7.5.1)."""
     viewer = require_viewer(request)
     member = _team_member(request, viewer)
+    if not _recent(request, viewer):
+        return _ask_again(request)
     if request.method == "GET":
         return render(request, "auth/reset_member.html", {"form": Form(), "member": member})
     db = db_session(request)
     two_step.reset(db, member.id)
     accounts.end_sessions(db, member.id)
+    proved_at = session_record(db, viewer.session_id).reauthenticated_at  # when the administrator proved it was them
     audit.record(db, "second_step_reset", authority="agent", actor_user_id=viewer.user_id, firm_id=viewer.firm_id,
-                 member_user_id=member.id)
+                 member_user_id=member.id, reauthenticated_at=proved_at.isoformat() if proved_at else None)
     account_emails.two_step_reset_by_admin(db, user=member, admin_name=viewer.name)
     return redirect_to(request, "team", query={"reset": "done"})
 
