@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from portal.app import create_app
@@ -17,6 +18,8 @@ from portal.domain import accounts
 from portal.domain.account_models import EmailToken
 from portal.domain.models import User, UserSession, utcnow
 from portal.settings import Settings
+from portal.web import journeys
+from portal.web.sessions import SignInRequired
 from tests import factories
 from tests.factories import PASSWORD, World, allow_code_again, csrf_from, second_step, sign_in, totp_code
 
@@ -278,6 +281,35 @@ def test_keep_alive_renews_the_session_and_nothing_else(client: TestClient, worl
     timed_out = client.get(ended.headers["location"])
     assert "For your security, we signed you out" in timed_out.text
     assert client.get("/keep-alive").status_code == 401
+
+
+def test_the_dialog_speaks_welsh_in_hmrcs_words(client: TestClient, world: World) -> None:
+    """shared/accounts.md §1, word for word: the dialog's text comes from the meta tag's data attributes."""
+    sign_in(client, "jane@example.com")
+    page = client.get("/account", params={"lang": "cy"})
+    meta = re.search(r'<meta name="hmrc-timeout-dialog"[^>]*>', page.text)
+    assert meta
+    attributes = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', meta.group(0).replace("&#39;", "’")))
+    assert attributes["title"] == "Rydych ar fin cael eich allgofnodi"
+    assert attributes["message"] == "Er eich diogelwch, byddwn yn eich allgofnodi cyn pen"
+    assert attributes["keep-alive-button-text"] == "Parhau i fod wedi’ch mewngofnodi"
+    assert attributes["sign-out-button-text"] == "Allgofnodi"
+    assert attributes["minutes"] == attributes["minute"] == "funud"
+    assert attributes["seconds"] == attributes["second"] == "eiliad"
+
+
+def test_nobody_who_is_not_signed_in_gets_a_dialog_because_no_answers_of_theirs_are_kept(
+    client: TestClient, world: World
+) -> None:
+    """The not-signed-in variant ("We will delete your answers") has nothing to warn about: every journey that
+    keeps answers on the server (portal/web/journeys.py) needs a signed-in session, and sign-up keeps nothing
+    between pages (one form, then an emailed link)."""
+    for path in ("/", "/sign-in", "/sign-up", "/password-reset", "/register"):
+        page = client.get(path)
+        assert page.status_code == 200 and "hmrc-timeout-dialog" not in page.text, path
+    anonymous = Request({"type": "http", "app": client.app, "state": {}, "headers": [], "method": "GET", "path": "/"})
+    with pytest.raises(SignInRequired):  # no server-side answers without a signed-in session
+        journeys.answers(anonymous, "register")
 
 
 def test_the_dialog_running_out_signs_out_on_the_server(client: TestClient, world: World) -> None:
