@@ -330,4 +330,67 @@ def test_the_timeouts_are_settings(settings: Settings, engine: Engine, world: Wo
 
 def test_accounts_rules_are_domain_rules() -> None:
     assert accounts.password_problem("short") == "Password must be 12 characters or more"
-    assert accounts.password_problem("x" * 12) is None
+    assert accounts.password_problem("plum kettle 7") is None
+    assert accounts.password_problem("x" * 12) == accounts.COMMON_PASSWORD  # common, however long
+
+
+# --- passwords that are easy to guess (ASVS 5.0 6.2.4, 6.2.11) -----------------------------------------------------
+
+
+def test_the_common_passwords_list_holds_thousands_that_meet_the_policy() -> None:
+    common = accounts.common_passwords()
+    assert len(common) > 40_000  # ASVS asks for at least the top 3,000 that meet the policy
+    assert all(accounts.MIN_PASSWORD_LENGTH <= len(p) <= accounts.MAX_PASSWORD_LENGTH for p in common)
+    for guess in ("1qaz2wsx3edc", "qwertyuiopasdfghjkl", "passwordpassword", "QWERTY123456"):
+        assert accounts.password_problem(guess) == accounts.COMMON_PASSWORD, guess
+    assert accounts.password_problem(PASSWORD) is None and accounts.password_problem("demo-password-2026") is None
+
+
+def test_passwords_made_only_of_the_service_or_the_person_are_refused() -> None:
+    about = ("Jane Whitfield", "jane.whitfield@example.com")
+    for guess in ("HMRC-agent-2026!", "AgentOnline Self Serve", "Jane.Whitfield1990", "whitfield-example-99",
+                  "tax password 2026"):
+        assert accounts.password_problem(guess, about=about) == accounts.GUESSABLE_PASSWORD, guess
+    for fine in ("hmrc tax agent in leeds since 1998", "Jane likes plum kettles", PASSWORD):
+        assert accounts.password_problem(fine, about=about) is None, fine
+
+
+def _refused_password(page_text: str) -> bool:
+    return "Enter a stronger password. Do not use very common passwords" in page_text
+
+
+def test_sign_up_reset_and_change_all_refuse_a_common_password(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    common = "qwertyuiopasdfghjkl"
+    signing_up = client.post("/sign-up", data={"name": "New Person", "email": "new@example.com", "password": common,
+                                              "confirm_password": common,
+                                              "csrf_token": csrf_from(client.get("/sign-up").text)})
+    assert signing_up.status_code == 200 and _refused_password(signing_up.text)
+    assert "Error:" in signing_up.text and not factories.emails_to(client, "new@example.com")
+    client.post("/password-reset", data={"email": "jane@example.com",
+                                         "csrf_token": csrf_from(client.get("/password-reset").text)})
+    path = factories.EMAILED_LINK.findall(factories.last_email_to(client, "jane@example.com").text)[0]
+    resetting = client.post(path, data={"password": common, "confirm_password": common,
+                                        "csrf_token": csrf_from(client.get(path).text)})
+    assert resetting.status_code == 200 and _refused_password(resetting.text)
+    assert client.get(path).status_code == 200  # the link is still good for a better password
+    mine = client.post(path, data={"password": "Jane Whitfield 1990", "confirm_password": "Jane Whitfield 1990",
+                                   "csrf_token": csrf_from(client.get(path).text)})
+    assert "Do not make it only of your name" in mine.text
+    with TestClient(app, follow_redirects=False) as signed_in:
+        sign_in(signed_in, "jane@example.com")
+        page = signed_in.get("/account/security/password")
+        changing = signed_in.post("/account/security/password", data={
+            "current_password": PASSWORD, "password": common, "confirm_password": common,
+            "csrf_token": csrf_from(page.text)})
+        assert changing.status_code == 200 and _refused_password(changing.text)
+        assert signed_in.get("/account").status_code == 200  # nothing changed, still signed in
+
+
+def test_the_refusal_is_in_welsh_on_a_welsh_page(client: TestClient) -> None:
+    client.cookies.set("language", "cy")
+    common = "1qaz2wsx3edc"
+    page = client.post("/sign-up", data={"name": "Person Newydd", "email": "newydd@example.com", "password": common,
+                                         "confirm_password": common,
+                                         "csrf_token": csrf_from(client.get("/sign-up").text)})
+    assert "Gwall:" in page.text
+    assert "Rhowch gyfrinair cryfach. Peidiwch â defnyddio cyfrineiriau cyffredin iawn" in page.text

@@ -95,8 +95,9 @@ def _check_sign_up(form: Form) -> None:
         _too_long(form, "name", gettext("Full name must be %(limit)d characters or fewer"), MAX_NAME_LENGTH)
     check_email(form, "email", gettext("Enter your email address"))
     password = form.get("password")
-    if problem := accounts.password_problem(password):  # the same rule as a reset or a change of password
-        form.error("password", problem)
+    # The same rule as a reset or a change of password.
+    if problem := accounts.password_problem(password, about=(form.get("name"), form.get("email"))):
+        form.error("password", gettext(problem))
     if not form.get("confirm_password"):
         form.error("confirm_password", gettext("Enter your password again"))
     elif form.get("confirm_password") != password:

@@ -122,7 +122,7 @@ async def change_password(request: Request) -> Response:
         form.error("current_password", gettext("Enter your current password"))
     elif not request.app.state.sessions.passwords.check(user, form.get("current_password")):
         form.error("current_password", gettext("Your current password is not correct"))
-    if problem := accounts.password_problem(form.get("password")):
+    if problem := accounts.password_problem(form.get("password"), about=(user.name, user.email)):
         form.error("password", gettext(problem))
     if form.get("confirm_password") != form.get("password"):
         form.error("confirm_password", gettext("The passwords do not match"))
