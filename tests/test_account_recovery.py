@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from portal.app import create_app
 from portal.domain import accounts
 from portal.domain.account_models import EmailToken
-from portal.domain.models import User, UserSession, utcnow
+from portal.domain.models import AuditEvent, User, UserSession, utcnow
 from portal.settings import Settings
 from portal.web import journeys
 from portal.web.sessions import SignInRequired
@@ -394,3 +394,30 @@ def test_the_refusal_is_in_welsh_on_a_welsh_page(client: TestClient) -> None:
                                          "csrf_token": csrf_from(client.get("/sign-up").text)})
     assert "Gwall:" in page.text
     assert "Rhowch gyfrinair cryfach. Peidiwch â defnyddio cyfrineiriau cyffredin iawn" in page.text
+
+
+# --- how many sessions at once (ASVS 5.0 7.1.2) ---------------------------------------------------------------------
+
+
+def test_signing_in_past_the_limit_ends_the_session_signed_in_longest_ago(settings: Settings, engine: Engine,
+                                                                           world: World) -> None:
+    two = dataclasses.replace(settings, sessions_per_account=2)
+    app = create_app(settings=two, engine=engine)
+    with (TestClient(app, follow_redirects=False) as first, TestClient(app, follow_redirects=False) as second,
+          TestClient(app, follow_redirects=False) as third, TestClient(app, follow_redirects=False) as half):
+        sign_in(first, "agent@example.com")
+        sign_in(second, "agent@example.com")
+        assert first.get("/clients").status_code == 200 and second.get("/clients").status_code == 200
+        # Past the password only: holds no place, so it pushes nobody out.
+        assert _password(half, "agent@example.com").headers["location"].startswith("/sign-in/second-step")
+        assert first.get("/clients").status_code == 200
+        sign_in(third, "agent@example.com")
+        assert first.get("/clients").status_code == 303  # the oldest ended, on the server
+        assert second.get("/clients").status_code == 200 and third.get("/clients").status_code == 200
+    with engine.connect() as connection:
+        event = connection.execute(select(AuditEvent).where(AuditEvent.action == "sessions_ended_over_limit")).one()
+    assert event.actor_user_id == world.agent.id and event.detail["count"] == 1
+
+
+def test_the_limit_is_a_setting_of_five_by_default() -> None:
+    assert Settings(database_url="sqlite://", secret_key="k").sessions_per_account == 5

@@ -227,6 +227,16 @@ def open_sessions(db: Session, user_id: int, idle: timedelta) -> list[UserSessio
     return [s for s in db.execute(query).scalars() if now - aware(s.last_seen_at) <= idle]
 
 
+def end_oldest_sessions(db: Session, user_id: int, *, allowed: int, idle: timedelta) -> list[int]:
+    """Keeps a person's signed-in sessions (both steps passed, still live) to `allowed`: those signed in longest ago
+    end first (ASVS 5.0 7.1.2). Returns the ids it ended."""
+    live = sorted(open_sessions(db, user_id, idle), key=lambda s: (aware(s.created_at), s.id), reverse=True)
+    ended = [s.id for s in live[allowed:]]
+    for session_id in ended:
+        end_session(db, session_id)
+    return ended
+
+
 def change_password(db: Session, settings: Settings, user: User, new_password: str, *,
                     keep_session_id: int | None) -> None:
     user.password_hash = hash_password(settings, new_password)

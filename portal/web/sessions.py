@@ -12,7 +12,8 @@ from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.domain.accounts import PasswordChecker, token_hash
+from portal.domain import audit
+from portal.domain.accounts import PasswordChecker, end_oldest_sessions, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
@@ -90,6 +91,12 @@ class Sessions:
                              last_seen_at=now, user_agent=request.headers.get("user-agent", "")[:300])
         db.add(record)
         db.flush()
+        if second_step_done:
+            idle = timedelta(seconds=self.settings.session_idle_seconds)
+            ended = end_oldest_sessions(db, user.id, allowed=self.settings.sessions_per_account, idle=idle)
+            if ended:
+                audit.record(db, "sessions_ended_over_limit", authority="self", actor_user_id=user.id,
+                             count=len(ended))
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
         remember_at_sign_in(db, request, user, response, self.settings)  # the language follows the person
         return record
