@@ -22,7 +22,7 @@ from portal.settings import SERVICE_NAME, Settings
 
 def prepare(settings: Settings, *, with_demo_data: bool) -> demo.DemoAccounts | None:
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    upgrade(engine, secret_key=settings.secret_key)
     accounts = None
     if with_demo_data:
         with unit_of_work(engine) as db:

@@ -90,8 +90,8 @@ async def confirm_it_is_you(request: Request) -> Response:
         ok = False
         if has_methods:
             code = form.get("code")
-            ok = (two_step.check_totp(db, viewer.user_id, code) if two_step.is_code_shaped(code)
-                  else two_step.use_recovery_code(db, viewer.user_id, code))
+            ok = (two_step.check_totp(db, settings, viewer.user_id, code) if two_step.is_code_shaped(code)
+                  else two_step.use_recovery_code(db, settings, viewer.user_id, code))
         else:
             ok = request.app.state.sessions.passwords.check(_user(request, viewer), form.get("password"))
         if ok:
@@ -157,7 +157,7 @@ async def add_authenticator_app(request: Request) -> Response:
     form = Form()
     if request.method == "POST":
         form = await read_form(request, "code")
-        factor = two_step.add_totp(db, viewer.user_id, secret, form.get("code"))
+        factor = two_step.add_totp(db, settings_of(request), viewer.user_id, secret, form.get("code"))
         if factor is not None:
             save(db, viewer.session_id, totp_secret=None)
             return _method_added(request, viewer, account_emails.APP_ADDED, "totp")
@@ -176,7 +176,7 @@ def _method_added(request: Request, viewer: Viewer, what: str, kind: str) -> Res
     audit.record(db, "second_step_added", authority="self", actor_user_id=viewer.user_id, kind=kind)
     account_emails.security_changed(db, user=user, what=what)
     if two_step.recovery_codes_left(db, viewer.user_id) == 0:
-        codes = two_step.new_recovery_codes(db, viewer.user_id)
+        codes = two_step.new_recovery_codes(db, settings_of(request), viewer.user_id)
         return render(request, "auth/recovery_codes.html",
                       {"codes": codes, "continue_url": path_for(request, "security")})
     return redirect_to(request, "security", query={"changed": "method"})
@@ -232,7 +232,7 @@ async def new_recovery_codes(request: Request) -> Response:
         return refusal
     if request.method == "GET":
         return render(request, "auth/new_codes.html", {"form": Form()})
-    codes = two_step.new_recovery_codes(db, viewer.user_id)
+    codes = two_step.new_recovery_codes(db, settings_of(request), viewer.user_id)
     audit.record(db, "recovery_codes_replaced", authority="self", actor_user_id=viewer.user_id)
     account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.CODES_REPLACED)
     return render(request, "auth/recovery_codes.html", {"codes": codes, "continue_url": path_for(request, "security")})
