@@ -359,3 +359,35 @@ def test_the_confirm_it_is_you_page_returns_only_to_the_security_and_team_pages(
         right = client.post(f"/account/security/confirm-it-is-you?next={elsewhere}",
                             data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
         assert right.headers["location"] == "/account/security", elsewhere
+
+
+def test_an_authenticator_apps_key_is_sealed_in_the_database_and_opens_only_for_its_person(
+    client: TestClient, world: World, engine: Engine, settings: Settings
+) -> None:
+    with engine.connect() as connection:
+        stored = connection.execute(select(SecondFactor.secret).where(SecondFactor.user_id == world.agent.id)
+                                    ).scalar_one()
+    assert stored.startswith("sealed1:") and TOTP_SECRET not in stored
+    with engine.begin() as connection:  # someone with write access moves the agent's sealed key to staff's row
+        connection.execute(update(SecondFactor).where(SecondFactor.user_id == world.staff.id).values(secret=stored))
+    _password(client, "staff@example.com")
+    assert "not correct" in _code(client, totp_code()).text  # it does not open there
+    other_key = dataclasses.replace(settings, secret_key="another-portal-" + "y" * 40)
+    with TestClient(create_app(settings=other_key, engine=engine), follow_redirects=False) as elsewhere:
+        _password(elsewhere, "agent@example.com")
+        allow_code_again(elsewhere)
+        assert "not correct" in _code(elsewhere, totp_code()).text  # nor under another portal's secret key
+
+
+def test_recovery_codes_are_salted_argon2id_hashes(client: TestClient, world: World, engine: Engine,
+                                                   settings: Settings) -> None:
+    from portal.domain import two_step
+    with Session(engine) as db:
+        codes = two_step.new_recovery_codes(db, settings, world.client_user.id)
+        db.commit()
+        stored = db.execute(select(RecoveryCode.code_hash)).scalars().all()
+        assert all(h.startswith("$argon2id$") for h in stored) and len({h.split("$")[4] for h in stored}) == 10
+        assert two_step.use_recovery_code(db, settings, world.client_user.id, codes[3].lower())
+        assert not two_step.use_recovery_code(db, settings, world.client_user.id, codes[3])  # once only
+        assert not two_step.use_recovery_code(db, settings, world.agent.id, codes[4])  # only its own person's
+        assert two_step.recovery_codes_left(db, world.client_user.id) == 9
