@@ -47,7 +47,7 @@ class EmailToken(SQLModel, table=True):
 
     __tablename__ = "email_token"
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    purpose: str = Field(max_length=20)  # "sign-up", "confirm-email", "password-reset", "sign-in"
+    purpose: str = Field(max_length=20)  # "sign-up", "confirm-email", "password-reset", "sign-in", "firm-contact"
     token_hash: str = Field(max_length=64, unique=True)
     email: str = Field(max_length=254)
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True)

@@ -36,6 +36,7 @@ SIGN_UP = "sign-up"
 CONFIRM_EMAIL = "confirm-email"
 PASSWORD_RESET = "password-reset"
 SIGN_IN_LINK = "sign-in"
+FIRM_CONTACT = "firm-contact"  # an address to become a firm's contact: portal.domain.firms
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
