@@ -332,6 +332,7 @@ def test_resetting_a_members_2_step_asks_the_administrator_for_their_own_second_
         assert connection.execute(select(SecondFactor.id).where(SecondFactor.user_id == world.staff.id)).first()
         assert connection.execute(select(AuditEvent.id).where(AuditEvent.action == "second_step_reset")).first() is None
     page = client.get(confirm_url)
+    assert "Before you reset a team member’s 2-step verification, we need to check it is you." in page.text
     wrong = client.post(confirm_url, data={"code": "000000", "csrf_token": csrf_from(page.text)})
     assert wrong.status_code == 200 and "not correct" in wrong.text
     allow_code_again(client)

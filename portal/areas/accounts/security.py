@@ -107,8 +107,9 @@ async def confirm_it_is_you(request: Request) -> Response:
         else:
             form.error("password", gettext("Enter the correct password"))
         form.values = {"code": "", "password": ""}
-    return render(request, "auth/reauthenticate.html", {"form": form, "has_methods": has_methods,
-                                                          "action": with_next(request, "confirm_it_is_you", next_url)})
+    return render(request, "auth/reauthenticate.html", {
+        "form": form, "has_methods": has_methods, "resetting": next_url.startswith(allowed[1]),
+        "action": with_next(request, "confirm_it_is_you", next_url)})
 
 
 async def change_password(request: Request) -> Response:
