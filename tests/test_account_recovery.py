@@ -421,3 +421,20 @@ def test_signing_in_past_the_limit_ends_the_session_signed_in_longest_ago(settin
 
 def test_the_limit_is_a_setting_of_five_by_default() -> None:
     assert Settings(database_url="sqlite://", secret_key="k").sessions_per_account == 5
+
+
+def test_a_password_is_checked_exactly_as_typed_spaces_and_all(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    """ASVS 5.0 6.2.8: no trimming or case change. 6.2.9: 64 characters and more are allowed (up to 128)."""
+    spaced = "  spaces around my words  "
+    long_one = "a sentence long enough to pass sixty-four characters, typed as a passphrase!"
+    assert len(long_one) > 64 and accounts.password_problem(long_one) is None
+    with TestClient(app, follow_redirects=False) as signed_in:
+        sign_in(signed_in, "jane@example.com")
+        page = signed_in.get("/account/security/password")
+        changed = signed_in.post("/account/security/password", data={
+            "current_password": PASSWORD, "password": spaced, "confirm_password": spaced,
+            "csrf_token": csrf_from(page.text)})
+        assert changed.status_code == 303
+    assert _password(client, "jane@example.com", spaced.strip()).status_code == 200  # not the same password
+    assert _password(client, "jane@example.com", spaced.upper()).status_code == 200
+    assert _password(client, "jane@example.com", spaced).status_code == 303
