@@ -311,3 +311,20 @@ def test_a_common_password_is_refused_at_sign_up(page: Page) -> None:
     expect(page.get_by_role("alert").get_by_role("link", name=re.compile("^Enter a stronger password"))
            ).to_be_visible()
     scan(page, "sign up, a common password")
+
+
+def test_signing_out_of_another_browser_from_the_sessions_list(page: Page, new_context: NewContext,
+                                                               mailbox: Mailbox) -> None:
+    email = _new_person(page, mailbox)
+    elsewhere = new_context().new_page()
+    _password_only(elsewhere, email)
+    h1(elsewhere, "Your account")
+    page.goto("/account/security")
+    h1(page, "Sign in and security details")
+    scan(page, "sign in and security details, signed in on another browser too")
+    page.get_by_role("button", name=re.compile(r"^Sign out\s+of (?!all other)")).click()
+    h1(page, "Sign in and security details")
+    expect(page.get_by_text("You have signed out of that device or browser")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Sign out\s+of (?!all other)"))).to_have_count(0)
+    elsewhere.goto("/account")
+    h1(elsewhere, "Sign in")

@@ -438,3 +438,62 @@ def test_a_password_is_checked_exactly_as_typed_spaces_and_all(client: TestClien
     assert _password(client, "jane@example.com", spaced.strip()).status_code == 200  # not the same password
     assert _password(client, "jane@example.com", spaced.upper()).status_code == 200
     assert _password(client, "jane@example.com", spaced).status_code == 303
+
+
+def test_a_person_ends_one_other_session_or_all_of_them_after_proving_it_is_them(
+    client: TestClient, world: World, app, engine: Engine  # type: ignore[no-untyped-def]
+) -> None:
+    """ASVS 5.0 7.5.2: view the sessions, and end any or all of them having re-entered a credential."""
+    with TestClient(app, follow_redirects=False) as phone, TestClient(app, follow_redirects=False) as laptop:
+        sign_in(phone, "agent@example.com")
+        sign_in(laptop, "agent@example.com")
+        sign_in(client, "agent@example.com")
+        with engine.connect() as connection:
+            ids = connection.execute(select(UserSession.id).where(UserSession.ended_at.is_(None))
+                                     .order_by(UserSession.id)).scalars().all()
+        phone_id = ids[0]
+        page = client.get("/account/security")
+        assert page.text.count('class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"') == 2
+        with engine.begin() as connection:  # signed in a while ago: prove it again first
+            connection.execute(update(UserSession).values(reauthenticated_at=utcnow() - timedelta(minutes=6)))
+        asked = client.post(f"/account/security/sessions/{phone_id}/end", data={"csrf_token": csrf_from(page.text)})
+        assert asked.headers["location"] == "/account/security/confirm-it-is-you?next=%2Faccount%2Fsecurity"
+        assert phone.get("/clients").status_code == 200  # nothing ended yet
+        confirm = client.get(asked.headers["location"])
+        allow_code_again(client)
+        proved = client.post(asked.headers["location"], data={"code": totp_code(),
+                                                              "csrf_token": csrf_from(confirm.text)})
+        assert proved.headers["location"] == "/account/security"
+        ended = client.post(f"/account/security/sessions/{phone_id}/end", data={"csrf_token": csrf_from(page.text)})
+        assert ended.headers["location"] == "/account/security?changed=session"
+        assert phone.get("/clients").status_code == 303 and laptop.get("/clients").status_code == 200
+        assert client.post(f"/account/security/sessions/{phone_id}/end",
+                           data={"csrf_token": csrf_from(page.text)}).status_code == 404  # already ended
+    with TestClient(app, follow_redirects=False) as other:
+        sign_in(other, "staff@example.com")
+        with engine.connect() as connection:
+            staff_session = connection.execute(select(UserSession.id).where(
+                UserSession.user_id == world.staff.id, UserSession.ended_at.is_(None))).scalar_one()
+        assert client.post(f"/account/security/sessions/{staff_session}/end",
+                           data={"csrf_token": csrf_from(page.text)}).status_code == 404  # not theirs
+        assert other.get("/clients").status_code == 200
+
+
+def test_signing_out_of_all_others_asks_to_prove_it_is_you_when_not_recent(
+    client: TestClient, world: World, app, engine: Engine  # type: ignore[no-untyped-def]
+) -> None:
+    with TestClient(app, follow_redirects=False) as other:
+        sign_in(other, "jane@example.com")
+        sign_in(client, "jane@example.com")
+        page = client.get("/account/security")
+        with engine.begin() as connection:
+            connection.execute(update(UserSession).values(reauthenticated_at=utcnow() - timedelta(minutes=6)))
+        asked = client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
+        assert asked.headers["location"].startswith("/account/security/confirm-it-is-you")
+        assert other.get("/account").status_code == 200
+        confirm = client.get(asked.headers["location"])
+        assert 'type="password"' in confirm.text  # no second step of her own: her password
+        client.post(asked.headers["location"], data={"password": PASSWORD, "csrf_token": csrf_from(confirm.text)})
+        done = client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
+        assert done.headers["location"] == "/account/security?changed=sessions"
+        assert other.get("/account").status_code == 303

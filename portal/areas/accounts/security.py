@@ -41,8 +41,9 @@ def _recent(request: Request, viewer: Viewer) -> bool:
     return utcnow() - accounts.aware(record.reauthenticated_at) <= window
 
 
-def _ask_again(request: Request) -> Response:
-    return redirect_to(request, "confirm_it_is_you", query={"next": request.url.path})
+def _ask_again(request: Request, back_to: str | None = None) -> Response:
+    """To "Confirm it is you", then back to `back_to` (a page to GET; by default the one asked for)."""
+    return redirect_to(request, "confirm_it_is_you", query={"next": back_to or request.url.path})
 
 
 def browser_name(user_agent: str) -> str:
@@ -240,12 +241,33 @@ async def new_recovery_codes(request: Request) -> Response:
 
 
 async def sign_out_others(request: Request) -> Response:
+    """Ending sessions asks for the second step (or password) again first, as ASVS 5.0 7.5.2 asks: someone who
+    has taken over a session must not be able to throw the owner out."""
     viewer = require_viewer(request)
+    if not _recent(request, viewer):
+        return _ask_again(request, path_for(request, "security"))
     db = db_session(request)
     ended = accounts.end_sessions(db, viewer.user_id, except_session_id=viewer.session_id)
     audit.record(db, "other_sessions_ended", authority="self", actor_user_id=viewer.user_id, count=ended)
     account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.OTHERS_SIGNED_OUT)
     return redirect_to(request, "security", query={"changed": "sessions"})
+
+
+async def end_one_session(request: Request) -> Response:
+    """Sign out of one other device or browser (the sessions list's button)."""
+    viewer = require_viewer(request)
+    db = db_session(request)
+    idle = timedelta(seconds=settings_of(request).session_idle_seconds)
+    target = next((s for s in accounts.open_sessions(db, viewer.user_id, idle)
+                   if s.id == request.path_params["session_id"] and s.id != viewer.session_id), None)
+    if target is None:
+        raise HTTPException(status_code=404)  # someone else's session, this one, or one already ended
+    if not _recent(request, viewer):
+        return _ask_again(request, path_for(request, "security"))
+    accounts.end_session(db, target.id)
+    audit.record(db, "other_session_ended", authority="self", actor_user_id=viewer.user_id)
+    account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.OTHERS_SIGNED_OUT)
+    return redirect_to(request, "security", query={"changed": "session"})
 
 
 async def send_confirmation(request: Request) -> Response:
@@ -319,6 +341,7 @@ routes = [
     Route(HOME + "/methods/{factor_id:id}/remove", remove_method, methods=["GET", "POST"], name="remove_method"),
     Route(HOME + "/recovery-codes", new_recovery_codes, methods=["GET", "POST"], name="new_recovery_codes"),
     Route(HOME + "/sign-out-others", sign_out_others, methods=["POST"], name="sign_out_others"),
+    Route(HOME + "/sessions/{session_id:id}/end", end_one_session, methods=["POST"], name="end_one_session"),
     Route(HOME + "/confirm-email", send_confirmation, methods=["POST"], name="send_email_confirmation"),
     Route("/account/team", team, name="team"),
     Route("/account/team/{user_id:id}/reset-2-step", reset_member, methods=["GET", "POST"], name="reset_member"),
