@@ -497,3 +497,26 @@ def test_signing_out_of_all_others_asks_to_prove_it_is_you_when_not_recent(
         done = client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
         assert done.headers["location"] == "/account/security?changed=sessions"
         assert other.get("/account").status_code == 303
+
+
+def test_an_operator_ends_one_persons_sessions_or_everyones(client: TestClient, world: World, app, engine: Engine,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """ASVS 5.0 7.4.5, from the command line: `python -m portal end-sessions --email X | --everyone`."""
+    from portal import __main__ as cli
+
+    monkeypatch.setattr(cli.Settings, "from_environ", classmethod(lambda cls: app.state.settings))
+    monkeypatch.setattr(cli, "make_engine", lambda url: engine)
+    monkeypatch.setattr(engine, "dispose", lambda: None)
+    with TestClient(app, follow_redirects=False) as other:
+        sign_in(client, "jane@example.com")
+        sign_in(other, "agent@example.com")
+        assert cli.end_sessions_command(cli.argparse.Namespace(everyone=False, email="Jane@example.com")) == 0
+        assert client.get("/account").status_code == 303 and other.get("/clients").status_code == 200
+        assert cli.end_sessions_command(cli.argparse.Namespace(everyone=False, email="nobody@example.com")) == 1
+        assert cli.end_sessions_command(cli.argparse.Namespace(everyone=True, email=None)) == 0
+        assert other.get("/clients").status_code == 303
+    assert "Ended 1 session(s)." in capsys.readouterr().out
+    with engine.connect() as connection:
+        details = connection.execute(select(AuditEvent.detail).where(
+            AuditEvent.action == "sessions_ended_by_operator").order_by(AuditEvent.id)).scalars().all()
+    assert [detail["everyone"] for detail in details] == [False, True]

@@ -220,6 +220,12 @@ def end_sessions(db: Session, user_id: int, *, except_session_id: int | None = N
     return rowcount(result)
 
 
+def end_every_session(db: Session) -> int:
+    """Everyone signs in again (an operator's last resort, ASVS 5.0 7.4.5)."""
+    return rowcount(db.execute(update(UserSession).where(col(UserSession.ended_at).is_(None))
+                               .values(ended_at=utcnow(), journeys={})))
+
+
 def open_sessions(db: Session, user_id: int, idle: timedelta) -> list[UserSession]:
     now = utcnow()
     query = (select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None),
