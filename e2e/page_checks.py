@@ -189,7 +189,8 @@ SMALL_TARGETS = """(min) => {
   };
   // A control the browser draws and the author did not resize (user agent exception), e.g. a native
   // checkbox; GOV.UK's radios and checkboxes are 40-pixel inputs, so this rarely applies.
-  const targets = [...document.querySelectorAll(selector)].filter(visible)
+  // Nothing inside an inert subtree (the page behind a modal dialog) can be clicked or focused: not a target.
+  const targets = [...document.querySelectorAll(selector)].filter(visible).filter(el => !el.closest('[inert]'))
     .filter(el => !el.closest('label') || el.tagName !== 'A')
     .map(el => ({el, r: el.getBoundingClientRect(), inline: inSentence(el)}));
   // A label is part of its control's target: measure radios and checkboxes by their label too.
