@@ -464,6 +464,7 @@ def test_a_person_ends_one_other_session_or_all_of_them_after_proving_it_is_them
         proved = client.post(asked.headers["location"], data={"code": totp_code(),
                                                               "csrf_token": csrf_from(confirm.text)})
         assert proved.headers["location"] == "/account/security"
+        page = client.get(proved.headers["location"])  # a new session identifier, so a new form token
         ended = client.post(f"/account/security/sessions/{phone_id}/end", data={"csrf_token": csrf_from(page.text)})
         assert ended.headers["location"] == "/account/security?changed=session"
         assert phone.get("/clients").status_code == 303 and laptop.get("/clients").status_code == 200
@@ -494,6 +495,7 @@ def test_signing_out_of_all_others_asks_to_prove_it_is_you_when_not_recent(
         confirm = client.get(asked.headers["location"])
         assert 'type="password"' in confirm.text  # no second step of her own: her password
         client.post(asked.headers["location"], data={"password": PASSWORD, "csrf_token": csrf_from(confirm.text)})
+        page = client.get("/account/security")
         done = client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
         assert done.headers["location"] == "/account/security?changed=sessions"
         assert other.get("/account").status_code == 303

@@ -289,9 +289,14 @@ def test_changing_methods_asks_for_the_second_step_again_after_five_minutes(
     wrong = client.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page.text)})
     assert "not correct" in wrong.text
     allow_code_again(client)
+    before = dict(client.cookies)
     right = client.post(asked.headers["location"], data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
     assert right.headers["location"] == "/account/security/authenticator-app"
     assert client.get("/account/security/authenticator-app").status_code == 200
+    # Re-authentication gives the session a new identifier too (ASVS 5.0 7.2.4): the old cookie is worthless.
+    assert dict(client.cookies) != before
+    with TestClient(client.app, follow_redirects=False, cookies=before) as replay:
+        assert replay.get("/clients").status_code == 303
 
 
 def test_settings_hold_the_code_limits(settings: Settings, engine: Engine, world: World) -> None:

@@ -101,6 +101,14 @@ class Sessions:
         remember_at_sign_in(db, request, user, response, self.settings)  # the language follows the person
         return record
 
+    def rotate(self, db: Session, session_id: int, response: Response) -> None:
+        """A new identifier for the same session, after re-authentication ("Confirm it is you", ASVS 5.0 7.2.4):
+        the old cookie stops working at once, and the session keeps its answers and its place in the limits."""
+        token = secrets.token_urlsafe(32)
+        db.execute(update(UserSession).where(col(UserSession.id) == session_id, col(UserSession.ended_at).is_(None))
+                   .values(token_hash=token_hash(token)))
+        response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
+
     def renew(self, request: Request) -> bool:
         """The timeout dialog's "Stay signed in": the session's last-seen time, and nothing else, moves on."""
         viewer = current_viewer(request)

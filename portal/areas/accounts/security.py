@@ -101,7 +101,9 @@ async def confirm_it_is_you(request: Request) -> Response:
             db.add(record)
             two_step.clear_wrong_codes(db, viewer.user_id)
             audit.record(db, "reauthenticated", authority="self", actor_user_id=viewer.user_id)
-            return RedirectResponse(next_url, status_code=303)
+            response = RedirectResponse(next_url, status_code=303)
+            request.app.state.sessions.rotate(db, viewer.session_id, response)  # a new identifier (ASVS 7.2.4)
+            return response
         if has_methods:
             two_step.record_wrong_code(db, settings, viewer.user_id, utcnow())
             form.error("code", gettext(WRONG_CODE))
