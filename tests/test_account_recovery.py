@@ -522,3 +522,16 @@ def test_an_operator_ends_one_persons_sessions_or_everyones(client: TestClient, 
         details = connection.execute(select(AuditEvent.detail).where(
             AuditEvent.action == "sessions_ended_by_operator").order_by(AuditEvent.id)).scalars().all()
     assert [detail["everyone"] for detail in details] == [False, True]
+
+
+def test_a_session_ends_after_12_hours_however_busy(client: TestClient, world: World, engine: Engine) -> None:
+    """ASVS 5.0 7.3.2: an absolute lifetime, whatever the activity (7.3.1's idle limit: test_auth.py)."""
+    sign_in(client, "jane@example.com")
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(created_at=utcnow() - timedelta(hours=11, minutes=59),
+                                                      last_seen_at=utcnow()))
+    assert client.get("/account").status_code == 200
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(created_at=utcnow() - timedelta(hours=12, minutes=1),
+                                                      last_seen_at=utcnow()))
+    assert client.get("/account").headers["location"].startswith("/timed-out")
