@@ -190,9 +190,10 @@ SMALL_TARGETS = """(min) => {
   // A control the browser draws and the author did not resize (user agent exception), e.g. a native
   // checkbox; GOV.UK's radios and checkboxes are 40-pixel inputs, so this rarely applies.
   // While a modal dialog is open (the timeout warning), the page behind it cannot be reached by pointer or
-  // keyboard: only the dialog's own controls are targets.
+  // keyboard: only the dialog's own controls are targets, and nothing inside an inert subtree is one.
   const modal = document.querySelector('[aria-modal="true"]');
   const targets = [...(modal || document).querySelectorAll(selector)].filter(visible)
+    .filter(el => !el.closest('[inert]'))
     .filter(el => !el.closest('label') || el.tagName !== 'A')
     .map(el => ({el, r: el.getBoundingClientRect(), inline: inSentence(el)}));
   // A label is part of its control's target: measure radios and checkboxes by their label too.

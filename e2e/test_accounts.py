@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 import pyotp
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import SignIn, emailed_link, emailed_to, enter_code, h1, scan, sign_up
+from e2e.conftest import SignIn, allow_code_again, emailed_link, emailed_to, enter_code, h1, scan, sign_up
 from portal.devdata import demo
 from tests.mailbox import Mailbox
 
@@ -213,3 +214,117 @@ def test_tabs_stay_in_step(context: BrowserContext, js: bool, sign_in: SignIn,
     second.get_by_role("dialog").get_by_role("button", name="Stay signed in").click()
     expect(second.locator(".app-timeout-dialog")).to_have_count(0)
     expect(first.locator(".app-timeout-dialog")).to_have_count(0)  # the other tab heard, and closed its warning
+
+
+def test_a_firms_contact_address_becomes_the_contact_only_through_its_emailed_link(page: Page,
+                                                                                   mailbox: Mailbox) -> None:
+    """Issue 12: registering with another contact address keeps the administrator's own until the link emailed to
+    that address is followed; later changes go the same way."""
+    from e2e.test_handshake import register_firm
+
+    firm = register_firm(page, mailbox, "Contact", axe=False)
+    contact = f"practice-{firm.name.split()[1]}@example.com"
+    expect(page.get_by_text(f"We have emailed a link to {contact}.", exact=False)).to_be_visible()
+    scan(page, "agent services account created, contact address waiting for its link")
+    link = emailed_link(mailbox, contact)
+    assert "Confirm this email address" in emailed_to(mailbox, contact).text
+    page.goto(link)
+    h1(page, "Confirm your firm’s contact email address")
+    scan(page, "confirm a firm's contact address")
+    page.get_by_role("button", name="Confirm").click()
+    h1(page, "Contact email address confirmed")
+    expect(page.get_by_text(f"{contact} is now the contact email address of {firm.name}.")).to_be_visible()
+    scan(page, "firm's contact address confirmed")
+
+    page.goto("/account/emails")
+    page.get_by_role("link", name="Change your firm’s contact email address").click()
+    h1(page, "Your firm’s contact email address")
+    expect(page.get_by_text(f"We send messages about your agent services account to {contact}.")).to_be_visible()
+    scan(page, "firm's contact address")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page).to_have_title(re.compile(r"^Error: Your firm’s contact email address"))
+    scan(page, "firm's contact address, with an error")
+    newer = f"office-{uuid.uuid4().hex[:8]}@example.com"
+    page.get_by_label("New contact email address").fill(newer)
+    page.get_by_role("button", name="Send the link").click()
+    h1(page, "Check your email")
+    expect(page.get_by_text(f"Until then, we keep using {contact}.", exact=False)).to_be_visible()
+    page.goto("/manage-account/contact-email")
+    expect(page.get_by_text(f"We have emailed a link to {newer}.", exact=False)).to_be_visible()
+    scan(page, "firm's contact address, a link waiting")
+    assert "/firm-contact/confirm/" in emailed_link(mailbox, newer)
+
+
+def test_an_administrator_proves_it_is_them_before_resetting_a_members_2_step(
+    page: Page, sign_in: SignIn, demo_accounts: demo.DemoAccounts
+) -> None:
+    from sqlalchemy import select, update
+
+    from e2e.conftest import LIVE
+    from portal.domain import two_step
+    from portal.domain.accounts import hash_password
+    from portal.domain.models import Membership, User, UserSession, utcnow
+    from portal.domain.sql import unit_of_work
+    from portal.settings import Settings
+
+    sealing_settings = Settings(database_url="sqlite://", secret_key="e2e-" + "k" * 60, environment="test")
+    unique = uuid.uuid4().hex[:8]
+    with unit_of_work(LIVE["engine"]) as db:  # a member of the demo firm of their own, so no other journey notices
+        admin = db.execute(select(User).where(User.email == demo_accounts.agent_email)).scalar_one()
+        firm_id = db.execute(select(Membership.firm_id).where(Membership.user_id == admin.id)).scalar_one()
+        member = User(email=f"member-{unique}@example.com", name=f"Member {unique}", email_confirmed_at=utcnow(),
+                      password_hash=hash_password(sealing_settings, demo.DEMO_PASSWORD))
+        db.add(member)
+        db.flush()
+        db.add(Membership(firm_id=firm_id, user_id=member.id, role="standard"))
+        two_step.enrol_totp(db, sealing_settings, member.id, demo.DEMO_TOTP_SECRET)
+        name = member.name
+    sign_in(page)
+    with LIVE["engine"].begin() as connection:  # signed in a while ago: the second step is no longer recent
+        connection.execute(update(UserSession).values(reauthenticated_at=utcnow() - timedelta(minutes=6)))
+    page.goto("/account/team")
+    page.get_by_role("link", name=f"Reset 2-step verification for {name}").click()
+    h1(page, "Confirm it is you")
+    expect(page.get_by_text("Before you reset a team member’s 2-step verification, we need to check it is you.")
+           ).to_be_visible()
+    scan(page, "confirm it is you, before resetting a member's 2-step verification")
+    page.get_by_label("Enter the 6 digit code from your authenticator app, or a recovery code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_title(re.compile(r"^Error: Confirm it is you"))
+    allow_code_again()
+    page.get_by_label("Enter the 6 digit code from your authenticator app, or a recovery code").fill(
+        pyotp.TOTP(demo.DEMO_TOTP_SECRET).now())
+    page.get_by_role("button", name="Continue").click()
+    h1(page, f"Reset 2-step verification for {name}")
+    page.get_by_role("button", name="Reset 2-step verification").click()
+    expect(page.get_by_text("You reset their 2-step verification. We have emailed them.")).to_be_visible()
+
+
+def test_a_common_password_is_refused_at_sign_up(page: Page) -> None:
+    page.goto("/sign-up")
+    page.get_by_label("Full name").fill("Ceri Jones")
+    page.get_by_label("Email address").fill(f"common-{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("Create a password").fill("qwertyuiopasdfghjkl")
+    page.get_by_label("Confirm password").fill("qwertyuiopasdfghjkl")
+    page.get_by_role("button", name="Create sign-in details").click()
+    expect(page).to_have_title(re.compile(r"^Error: Create your sign-in details"))
+    expect(page.get_by_role("alert").get_by_role("link", name=re.compile("^Enter a stronger password"))
+           ).to_be_visible()
+    scan(page, "sign up, a common password")
+
+
+def test_signing_out_of_another_browser_from_the_sessions_list(page: Page, new_context: NewContext,
+                                                               mailbox: Mailbox) -> None:
+    email = _new_person(page, mailbox)
+    elsewhere = new_context().new_page()
+    _password_only(elsewhere, email)
+    h1(elsewhere, "Your account")
+    page.goto("/account/security")
+    h1(page, "Sign in and security details")
+    scan(page, "sign in and security details, signed in on another browser too")
+    page.get_by_role("button", name=re.compile(r"^Sign out\s+of (?!all other)")).click()
+    h1(page, "Sign in and security details")
+    expect(page.get_by_text("You have signed out of that device or browser")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Sign out\s+of (?!all other)"))).to_have_count(0)
+    elsewhere.goto("/account")
+    h1(elsewhere, "Sign in")

@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import LIVE, SignIn, h1, scan
 from portal.devdata import demo
-from portal.domain import handshake, identifiers
-from portal.domain.account_models import SecondFactor
+from portal.domain import handshake, identifiers, two_step
 from portal.domain.accounts import hash_password
 from portal.domain.client_links import client_link
 from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
@@ -58,7 +57,8 @@ def make_firm_and_client(*, with_request: bool) -> Made:
         db.add_all([firm, agent, owner])
         db.flush()
         db.add(Membership(firm_id=firm.id, user_id=agent.id, role="admin"))
-        db.add(SecondFactor(user_id=agent.id, kind="totp", label="Authenticator app", secret=demo.DEMO_TOTP_SECRET))
+        # Sealed under the live server's secret key, which HASHING shares.
+        two_step.enrol_totp(db, HASHING, agent.id, demo.DEMO_TOTP_SECRET)
         taxpayer = Taxpayer(client_type="business", name=f"Bragdy {unique} Cyf", postcode="CF10 1EP",
                             owner_user_id=owner.id)
         db.add(taxpayer)

@@ -13,7 +13,8 @@ import uvicorn
 
 from portal import worker
 from portal.devdata import demo
-from portal.domain import handshake, outbox
+from portal.domain import audit, handshake, outbox
+from portal.domain.accounts import end_every_session, end_sessions, find_user
 from portal.domain.models import utcnow
 from portal.domain.sql import make_engine, unit_of_work
 from portal.migrate import upgrade
@@ -22,7 +23,7 @@ from portal.settings import SERVICE_NAME, Settings
 
 def prepare(settings: Settings, *, with_demo_data: bool) -> demo.DemoAccounts | None:
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    upgrade(engine, secret_key=settings.secret_key)
     accounts = None
     if with_demo_data:
         with unit_of_work(engine) as db:
@@ -83,6 +84,28 @@ def show_outbox(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def end_sessions_command(args: argparse.Namespace) -> int:
+    """For operators (ASVS 5.0 7.4.5): sign one person, or everyone, out on the server, at once."""
+    settings = Settings.from_environ()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(engine) as db:
+            if args.everyone:
+                ended = end_every_session(db)
+            else:
+                user = find_user(db, args.email or "")
+                if user is None:
+                    print(f"No account with the email address {args.email}.")
+                    return 1
+                ended = end_sessions(db, user.id)
+            audit.record(db, "sessions_ended_by_operator", authority="operator", count=ended,
+                         everyone=bool(args.everyone))
+        print(f"Ended {ended} session(s).")
+        return 0
+    finally:
+        engine.dispose()
+
+
 def serve(args: argparse.Namespace) -> None:
     settings = Settings.from_environ()
     accounts = prepare(settings, with_demo_data=not args.no_demo_data)
@@ -123,6 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     box = commands.add_parser("outbox", help="list emails that keep failing, or queue one again")
     box.add_argument("--failed", action="store_true", help="list failing emails (the default)")
     box.add_argument("--retry", type=int, metavar="ID", help="send this email again on the next round")
+    ending = commands.add_parser("end-sessions", help="sign one person (--email) or everyone (--everyone) out now")
+    who = ending.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--everyone", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args)
@@ -139,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         run_worker(args)
     elif args.command == "outbox":
         sys.exit(show_outbox(args))
+    elif args.command == "end-sessions":
+        sys.exit(end_sessions_command(args))
     elif args.command == "demo-code":
         print(pyotp.TOTP(demo.DEMO_TOTP_SECRET).now())
     else:

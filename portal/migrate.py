@@ -17,8 +17,11 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, secret_key: str | None = None) -> None:
+    """`secret_key` is the settings' (migration 0012 seals authenticator app keys under it); without it a migration
+    that needs it reads the environment as the portal would (Settings.from_environ)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["secret_key"] = secret_key
         command.upgrade(config, "head")

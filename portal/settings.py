@@ -36,6 +36,9 @@ class Settings:
     # HMRC's timings (shared/standards.md §2.4, §4.2): 15 minutes idle, 12 hours at most.
     session_idle_seconds: int = 15 * 60
     session_absolute_seconds: int = 12 * 60 * 60
+    # At most this many signed-in sessions per person (ASVS 5.0 7.1.2): signing in once more ends the one signed in
+    # longest ago. A person past only their password holds no place, so a password alone pushes nobody out.
+    sessions_per_account: int = 5
     # The timeout dialog warns this long after the last request (HMRC: 13 of 15 minutes, shared/accounts.md §1).
     session_warning_seconds: int = 13 * 60
     # Lock-out limits (shared/accounts.md §2, §5): One Login's numbers, as locks the real owner can get past.

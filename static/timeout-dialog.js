@@ -95,7 +95,9 @@ if (meta) {
     signOutLink.addEventListener('click', (event) => { event.preventDefault(); signOut(); });
     dialog.querySelector('.app-timeout-dialog__keep').addEventListener('click', keepAlive);
     dialog.addEventListener('keydown', onKey);
-    for (const el of siblings()) el.setAttribute('aria-hidden', 'true');
+    // The page behind is out of reach while the dialog is open: hidden from screen readers, and inert (nothing in it
+    // can be clicked or focused, so it holds no targets beside the dialog's own).
+    for (const el of siblings()) { el.setAttribute('aria-hidden', 'true'); el.inert = true; }
     document.body.appendChild(dialog);
     document.documentElement.classList.add('app-timeout-dialog-open');
     lastSpoken = '';
@@ -110,7 +112,7 @@ if (meta) {
   function close() {
     if (!dialog) return;
     clearInterval(tickTimer);
-    for (const el of siblings()) el.removeAttribute('aria-hidden');
+    for (const el of siblings()) { el.removeAttribute('aria-hidden'); el.inert = false; }
     dialog.remove();
     dialog = null;
     document.documentElement.classList.remove('app-timeout-dialog-open');

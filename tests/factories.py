@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
-from portal.domain import identifiers
+from portal.domain import identifiers, two_step
 from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
@@ -58,7 +58,7 @@ def firm(db: Session, name: str) -> Firm:
 def member(db: Session, settings: Settings, of: Firm, email: str, role: str = "admin") -> User:
     person = user(db, settings, email)
     db.add(Membership(firm_id=of.id, user_id=person.id, role=role))
-    db.add(SecondFactor(user_id=person.id, kind="totp", label="Authenticator app", secret=TOTP_SECRET))
+    two_step.enrol_totp(db, settings, person.id, TOTP_SECRET)
     db.flush()
     return person
 

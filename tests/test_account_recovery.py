@@ -10,13 +10,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from portal.app import create_app
 from portal.domain import accounts
 from portal.domain.account_models import EmailToken
-from portal.domain.models import User, UserSession, utcnow
+from portal.domain.models import AuditEvent, User, UserSession, utcnow
 from portal.settings import Settings
+from portal.web import journeys
+from portal.web.sessions import SignInRequired
 from tests import factories
 from tests.factories import PASSWORD, World, allow_code_again, csrf_from, second_step, sign_in, totp_code
 
@@ -280,6 +283,35 @@ def test_keep_alive_renews_the_session_and_nothing_else(client: TestClient, worl
     assert client.get("/keep-alive").status_code == 401
 
 
+def test_the_dialog_speaks_welsh_in_hmrcs_words(client: TestClient, world: World) -> None:
+    """shared/accounts.md §1, word for word: the dialog's text comes from the meta tag's data attributes."""
+    sign_in(client, "jane@example.com")
+    page = client.get("/account", params={"lang": "cy"})
+    meta = re.search(r'<meta name="hmrc-timeout-dialog"[^>]*>', page.text)
+    assert meta
+    attributes = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', meta.group(0).replace("&#39;", "’")))
+    assert attributes["title"] == "Rydych ar fin cael eich allgofnodi"
+    assert attributes["message"] == "Er eich diogelwch, byddwn yn eich allgofnodi cyn pen"
+    assert attributes["keep-alive-button-text"] == "Parhau i fod wedi’ch mewngofnodi"
+    assert attributes["sign-out-button-text"] == "Allgofnodi"
+    assert attributes["minutes"] == attributes["minute"] == "funud"
+    assert attributes["seconds"] == attributes["second"] == "eiliad"
+
+
+def test_nobody_who_is_not_signed_in_gets_a_dialog_because_no_answers_of_theirs_are_kept(
+    client: TestClient, world: World
+) -> None:
+    """The not-signed-in variant ("We will delete your answers") has nothing to warn about: every journey that
+    keeps answers on the server (portal/web/journeys.py) needs a signed-in session, and sign-up keeps nothing
+    between pages (one form, then an emailed link)."""
+    for path in ("/", "/sign-in", "/sign-up", "/password-reset", "/register"):
+        page = client.get(path)
+        assert page.status_code == 200 and "hmrc-timeout-dialog" not in page.text, path
+    anonymous = Request({"type": "http", "app": client.app, "state": {}, "headers": [], "method": "GET", "path": "/"})
+    with pytest.raises(SignInRequired):  # no server-side answers without a signed-in session
+        journeys.answers(anonymous, "register")
+
+
 def test_the_dialog_running_out_signs_out_on_the_server(client: TestClient, world: World) -> None:
     sign_in(client, "jane@example.com")
     page = client.get("/account")
@@ -298,4 +330,208 @@ def test_the_timeouts_are_settings(settings: Settings, engine: Engine, world: Wo
 
 def test_accounts_rules_are_domain_rules() -> None:
     assert accounts.password_problem("short") == "Password must be 12 characters or more"
-    assert accounts.password_problem("x" * 12) is None
+    assert accounts.password_problem("plum kettle 7") is None
+    assert accounts.password_problem("x" * 12) == accounts.COMMON_PASSWORD  # common, however long
+
+
+# --- passwords that are easy to guess (ASVS 5.0 6.2.4, 6.2.11) -----------------------------------------------------
+
+
+def test_the_common_passwords_list_holds_thousands_that_meet_the_policy() -> None:
+    common = accounts.common_passwords()
+    assert len(common) > 40_000  # ASVS asks for at least the top 3,000 that meet the policy
+    assert all(accounts.MIN_PASSWORD_LENGTH <= len(p) <= accounts.MAX_PASSWORD_LENGTH for p in common)
+    for guess in ("1qaz2wsx3edc", "qwertyuiopasdfghjkl", "passwordpassword", "QWERTY123456"):
+        assert accounts.password_problem(guess) == accounts.COMMON_PASSWORD, guess
+    assert accounts.password_problem(PASSWORD) is None and accounts.password_problem("demo-password-2026") is None
+
+
+def test_passwords_made_only_of_the_service_or_the_person_are_refused() -> None:
+    about = ("Jane Whitfield", "jane.whitfield@example.com")
+    for guess in ("HMRC-agent-2026!", "AgentOnline Self Serve", "Jane.Whitfield1990", "whitfield-example-99",
+                  "tax password 2026"):
+        assert accounts.password_problem(guess, about=about) == accounts.GUESSABLE_PASSWORD, guess
+    for fine in ("hmrc tax agent in leeds since 1998", "Jane likes plum kettles", PASSWORD):
+        assert accounts.password_problem(fine, about=about) is None, fine
+
+
+def _refused_password(page_text: str) -> bool:
+    return "Enter a stronger password. Do not use very common passwords" in page_text
+
+
+def test_sign_up_reset_and_change_all_refuse_a_common_password(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    common = "qwertyuiopasdfghjkl"
+    signing_up = client.post("/sign-up", data={"name": "New Person", "email": "new@example.com", "password": common,
+                                              "confirm_password": common,
+                                              "csrf_token": csrf_from(client.get("/sign-up").text)})
+    assert signing_up.status_code == 200 and _refused_password(signing_up.text)
+    assert "Error:" in signing_up.text and not factories.emails_to(client, "new@example.com")
+    client.post("/password-reset", data={"email": "jane@example.com",
+                                         "csrf_token": csrf_from(client.get("/password-reset").text)})
+    path = factories.EMAILED_LINK.findall(factories.last_email_to(client, "jane@example.com").text)[0]
+    resetting = client.post(path, data={"password": common, "confirm_password": common,
+                                        "csrf_token": csrf_from(client.get(path).text)})
+    assert resetting.status_code == 200 and _refused_password(resetting.text)
+    assert client.get(path).status_code == 200  # the link is still good for a better password
+    mine = client.post(path, data={"password": "Jane Whitfield 1990", "confirm_password": "Jane Whitfield 1990",
+                                   "csrf_token": csrf_from(client.get(path).text)})
+    assert "Do not make it only of your name" in mine.text
+    with TestClient(app, follow_redirects=False) as signed_in:
+        sign_in(signed_in, "jane@example.com")
+        page = signed_in.get("/account/security/password")
+        changing = signed_in.post("/account/security/password", data={
+            "current_password": PASSWORD, "password": common, "confirm_password": common,
+            "csrf_token": csrf_from(page.text)})
+        assert changing.status_code == 200 and _refused_password(changing.text)
+        assert signed_in.get("/account").status_code == 200  # nothing changed, still signed in
+
+
+def test_the_refusal_is_in_welsh_on_a_welsh_page(client: TestClient) -> None:
+    client.cookies.set("language", "cy")
+    common = "1qaz2wsx3edc"
+    page = client.post("/sign-up", data={"name": "Person Newydd", "email": "newydd@example.com", "password": common,
+                                         "confirm_password": common,
+                                         "csrf_token": csrf_from(client.get("/sign-up").text)})
+    assert "Gwall:" in page.text
+    assert "Rhowch gyfrinair cryfach. Peidiwch â defnyddio cyfrineiriau cyffredin iawn" in page.text
+
+
+# --- how many sessions at once (ASVS 5.0 7.1.2) ---------------------------------------------------------------------
+
+
+def test_signing_in_past_the_limit_ends_the_session_signed_in_longest_ago(settings: Settings, engine: Engine,
+                                                                           world: World) -> None:
+    two = dataclasses.replace(settings, sessions_per_account=2)
+    app = create_app(settings=two, engine=engine)
+    with (TestClient(app, follow_redirects=False) as first, TestClient(app, follow_redirects=False) as second,
+          TestClient(app, follow_redirects=False) as third, TestClient(app, follow_redirects=False) as half):
+        sign_in(first, "agent@example.com")
+        sign_in(second, "agent@example.com")
+        assert first.get("/clients").status_code == 200 and second.get("/clients").status_code == 200
+        # Past the password only: holds no place, so it pushes nobody out.
+        assert _password(half, "agent@example.com").headers["location"].startswith("/sign-in/second-step")
+        assert first.get("/clients").status_code == 200
+        sign_in(third, "agent@example.com")
+        assert first.get("/clients").status_code == 303  # the oldest ended, on the server
+        assert second.get("/clients").status_code == 200 and third.get("/clients").status_code == 200
+    with engine.connect() as connection:
+        event = connection.execute(select(AuditEvent).where(AuditEvent.action == "sessions_ended_over_limit")).one()
+    assert event.actor_user_id == world.agent.id and event.detail["count"] == 1
+
+
+def test_the_limit_is_a_setting_of_five_by_default() -> None:
+    assert Settings(database_url="sqlite://", secret_key="k").sessions_per_account == 5
+
+
+def test_a_password_is_checked_exactly_as_typed_spaces_and_all(client: TestClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    """ASVS 5.0 6.2.8: no trimming or case change. 6.2.9: 64 characters and more are allowed (up to 128)."""
+    spaced = "  spaces around my words  "
+    long_one = "a sentence long enough to pass sixty-four characters, typed as a passphrase!"
+    assert len(long_one) > 64 and accounts.password_problem(long_one) is None
+    with TestClient(app, follow_redirects=False) as signed_in:
+        sign_in(signed_in, "jane@example.com")
+        page = signed_in.get("/account/security/password")
+        changed = signed_in.post("/account/security/password", data={
+            "current_password": PASSWORD, "password": spaced, "confirm_password": spaced,
+            "csrf_token": csrf_from(page.text)})
+        assert changed.status_code == 303
+    assert _password(client, "jane@example.com", spaced.strip()).status_code == 200  # not the same password
+    assert _password(client, "jane@example.com", spaced.upper()).status_code == 200
+    assert _password(client, "jane@example.com", spaced).status_code == 303
+
+
+def test_a_person_ends_one_other_session_or_all_of_them_after_proving_it_is_them(
+    client: TestClient, world: World, app, engine: Engine  # type: ignore[no-untyped-def]
+) -> None:
+    """ASVS 5.0 7.5.2: view the sessions, and end any or all of them having re-entered a credential."""
+    with TestClient(app, follow_redirects=False) as phone, TestClient(app, follow_redirects=False) as laptop:
+        sign_in(phone, "agent@example.com")
+        sign_in(laptop, "agent@example.com")
+        sign_in(client, "agent@example.com")
+        with engine.connect() as connection:
+            ids = connection.execute(select(UserSession.id).where(UserSession.ended_at.is_(None))
+                                     .order_by(UserSession.id)).scalars().all()
+        phone_id = ids[0]
+        page = client.get("/account/security")
+        assert page.text.count('class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"') == 2
+        with engine.begin() as connection:  # signed in a while ago: prove it again first
+            connection.execute(update(UserSession).values(reauthenticated_at=utcnow() - timedelta(minutes=6)))
+        asked = client.post(f"/account/security/sessions/{phone_id}/end", data={"csrf_token": csrf_from(page.text)})
+        assert asked.headers["location"] == "/account/security/confirm-it-is-you?next=%2Faccount%2Fsecurity"
+        assert phone.get("/clients").status_code == 200  # nothing ended yet
+        confirm = client.get(asked.headers["location"])
+        allow_code_again(client)
+        proved = client.post(asked.headers["location"], data={"code": totp_code(),
+                                                              "csrf_token": csrf_from(confirm.text)})
+        assert proved.headers["location"] == "/account/security"
+        page = client.get(proved.headers["location"])  # a new session identifier, so a new form token
+        ended = client.post(f"/account/security/sessions/{phone_id}/end", data={"csrf_token": csrf_from(page.text)})
+        assert ended.headers["location"] == "/account/security?changed=session"
+        assert phone.get("/clients").status_code == 303 and laptop.get("/clients").status_code == 200
+        assert client.post(f"/account/security/sessions/{phone_id}/end",
+                           data={"csrf_token": csrf_from(page.text)}).status_code == 404  # already ended
+    with TestClient(app, follow_redirects=False) as other:
+        sign_in(other, "staff@example.com")
+        with engine.connect() as connection:
+            staff_session = connection.execute(select(UserSession.id).where(
+                UserSession.user_id == world.staff.id, UserSession.ended_at.is_(None))).scalar_one()
+        assert client.post(f"/account/security/sessions/{staff_session}/end",
+                           data={"csrf_token": csrf_from(page.text)}).status_code == 404  # not theirs
+        assert other.get("/clients").status_code == 200
+
+
+def test_signing_out_of_all_others_asks_to_prove_it_is_you_when_not_recent(
+    client: TestClient, world: World, app, engine: Engine  # type: ignore[no-untyped-def]
+) -> None:
+    with TestClient(app, follow_redirects=False) as other:
+        sign_in(other, "jane@example.com")
+        sign_in(client, "jane@example.com")
+        page = client.get("/account/security")
+        with engine.begin() as connection:
+            connection.execute(update(UserSession).values(reauthenticated_at=utcnow() - timedelta(minutes=6)))
+        asked = client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
+        assert asked.headers["location"].startswith("/account/security/confirm-it-is-you")
+        assert other.get("/account").status_code == 200
+        confirm = client.get(asked.headers["location"])
+        assert 'type="password"' in confirm.text  # no second step of her own: her password
+        client.post(asked.headers["location"], data={"password": PASSWORD, "csrf_token": csrf_from(confirm.text)})
+        page = client.get("/account/security")
+        done = client.post("/account/security/sign-out-others", data={"csrf_token": csrf_from(page.text)})
+        assert done.headers["location"] == "/account/security?changed=sessions"
+        assert other.get("/account").status_code == 303
+
+
+def test_an_operator_ends_one_persons_sessions_or_everyones(client: TestClient, world: World, app, engine: Engine,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """ASVS 5.0 7.4.5, from the command line: `python -m portal end-sessions --email X | --everyone`."""
+    from portal import __main__ as cli
+
+    monkeypatch.setattr(cli.Settings, "from_environ", classmethod(lambda cls: app.state.settings))
+    monkeypatch.setattr(cli, "make_engine", lambda url: engine)
+    monkeypatch.setattr(engine, "dispose", lambda: None)
+    with TestClient(app, follow_redirects=False) as other:
+        sign_in(client, "jane@example.com")
+        sign_in(other, "agent@example.com")
+        assert cli.end_sessions_command(cli.argparse.Namespace(everyone=False, email="Jane@example.com")) == 0
+        assert client.get("/account").status_code == 303 and other.get("/clients").status_code == 200
+        assert cli.end_sessions_command(cli.argparse.Namespace(everyone=False, email="nobody@example.com")) == 1
+        assert cli.end_sessions_command(cli.argparse.Namespace(everyone=True, email=None)) == 0
+        assert other.get("/clients").status_code == 303
+    assert "Ended 1 session(s)." in capsys.readouterr().out
+    with engine.connect() as connection:
+        details = connection.execute(select(AuditEvent.detail).where(
+            AuditEvent.action == "sessions_ended_by_operator").order_by(AuditEvent.id)).scalars().all()
+    assert [detail["everyone"] for detail in details] == [False, True]
+
+
+def test_a_session_ends_after_12_hours_however_busy(client: TestClient, world: World, engine: Engine) -> None:
+    """ASVS 5.0 7.3.2: an absolute lifetime, whatever the activity (7.3.1's idle limit: test_auth.py)."""
+    sign_in(client, "jane@example.com")
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(created_at=utcnow() - timedelta(hours=11, minutes=59),
+                                                      last_seen_at=utcnow()))
+    assert client.get("/account").status_code == 200
+    with engine.begin() as connection:
+        connection.execute(update(UserSession).values(created_at=utcnow() - timedelta(hours=12, minutes=1),
+                                                      last_seen_at=utcnow()))
+    assert client.get("/account").headers["location"].startswith("/timed-out")

@@ -61,3 +61,67 @@ def test_names_already_in_the_database_are_indexed_for_search_by_the_migration(e
     with empty_database.connect() as connection:
         words = connection.execute(text("SELECT word FROM taxpayer_name_word ORDER BY word")).scalars().all()
     assert words == ["harbour", "ltd", "print", "sons"]
+
+
+def test_an_old_database_keeps_its_authenticator_apps_and_recovery_codes_once_they_are_sealed_and_salted(
+    empty_database: Engine,
+) -> None:
+    """Migration 0012 on rows written before it: the demo authenticator app key (stored bare) and a recovery code
+    (stored as a bare SHA-256) still sign in afterwards, and neither is readable in the database any more."""
+    import dataclasses
+    import hashlib
+
+    import pyotp
+    from alembic import command
+    from starlette.testclient import TestClient
+
+    from portal.app import create_app
+    from portal.devdata.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+    from portal.domain.accounts import hash_password
+    from portal.migrate import alembic_config
+    from portal.settings import Settings
+    from tests.factories import csrf_from
+
+    settings = Settings(database_url=str(empty_database.url), secret_key="an-old-portals-secret-key-" + "z" * 24,
+                        environment="test")
+    old_code = "ABCD2345EFGH"
+    config = alembic_config()
+    with empty_database.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0011")
+        connection.execute(text("INSERT INTO \"user\" (id, email, name, password_hash, created_at, email_confirmed_at)"
+                                " VALUES (1, 'agent@example.com', 'Amira Reed', :hash, CURRENT_TIMESTAMP, "
+                                "CURRENT_TIMESTAMP)"), {"hash": hash_password(settings, DEMO_PASSWORD)})
+        connection.execute(text("INSERT INTO second_factor (user_id, kind, label, secret, counter, created_at) "
+                                "VALUES (1, 'totp', 'Authenticator app', :secret, 0, CURRENT_TIMESTAMP)"),
+                           {"secret": DEMO_TOTP_SECRET})
+        connection.execute(text("INSERT INTO recovery_code (user_id, code_hash) VALUES (1, :hash)"),
+                           {"hash": hashlib.sha256(old_code.encode()).hexdigest()})
+        connection.execute(text("INSERT INTO recovery_code (user_id, code_hash) VALUES (1, :hash)"),
+                           {"hash": hashlib.sha256(b"ZZZZ2345EFGH").hexdigest()})
+    upgrade(empty_database, secret_key=settings.secret_key)
+    with empty_database.connect() as connection:
+        stored = connection.execute(text("SELECT secret FROM second_factor")).scalar_one()
+        hashes = connection.execute(text("SELECT code_hash FROM recovery_code ORDER BY id")).scalars().all()
+    assert DEMO_TOTP_SECRET not in stored and stored.startswith("sealed1:")
+    assert len(hashes) == 2 and all(h.startswith("$argon2id$") for h in hashes) and len(set(hashes)) == 2
+
+    app = create_app(settings=dataclasses.replace(settings, database_url=str(empty_database.url)),
+                     engine=empty_database)
+    with TestClient(app, follow_redirects=False) as client:
+        def password() -> str:
+            answer = client.post("/sign-in", data={"email": "agent@example.com", "password": DEMO_PASSWORD,
+                                                    "csrf_token": csrf_from(client.get("/sign-in").text)})
+            return str(answer.headers["location"])
+        second = password()
+        assert second.startswith("/sign-in/second-step")
+        page = client.get(second)
+        done = client.post(second, data={"code": pyotp.TOTP(DEMO_TOTP_SECRET).now(),
+                                         "csrf_token": csrf_from(page.text)})
+        assert done.status_code == 303 and client.get("/account").status_code == 200
+        recovery = "/sign-in/recovery-code"
+        client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/account").text)})
+        second = password()
+        page = client.get(recovery)
+        used = client.post(recovery, data={"recovery_code": "abcd-2345-efgh", "csrf_token": csrf_from(page.text)})
+        assert used.status_code == 303 and client.get("/account").status_code == 200

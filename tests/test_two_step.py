@@ -289,9 +289,14 @@ def test_changing_methods_asks_for_the_second_step_again_after_five_minutes(
     wrong = client.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page.text)})
     assert "not correct" in wrong.text
     allow_code_again(client)
+    before = dict(client.cookies)
     right = client.post(asked.headers["location"], data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
     assert right.headers["location"] == "/account/security/authenticator-app"
     assert client.get("/account/security/authenticator-app").status_code == 200
+    # Re-authentication gives the session a new identifier too (ASVS 5.0 7.2.4): the old cookie is worthless.
+    assert dict(client.cookies) != before
+    with TestClient(client.app, follow_redirects=False, cookies=before) as replay:
+        assert replay.get("/clients").status_code == 303
 
 
 def test_settings_hold_the_code_limits(settings: Settings, engine: Engine, world: World) -> None:
@@ -311,3 +316,84 @@ def test_a_forged_passkey_answer_is_refused_and_counted(client: TestClient, worl
     assert client.get("/clients").status_code == 303
     with engine.connect() as connection:
         assert "second_step_failed" in connection.execute(select(AuditEvent.action)).scalars().all()
+
+
+def test_resetting_a_members_2_step_asks_the_administrator_for_their_own_second_step_first(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    sign_in(client, "agent@example.com")
+    with engine.begin() as connection:  # signed in a while ago: the second step is no longer recent
+        connection.execute(update(UserSession).values(
+            reauthenticated_at=factories.utcnow() - factories.timedelta(minutes=6)))
+    reset_url = f"/account/team/{world.staff.id}/reset-2-step"
+    confirm_url = "/account/security/confirm-it-is-you?next=%2Faccount%2Fteam%2F" + f"{world.staff.id}%2Freset-2-step"
+    asked = client.get(reset_url)
+    assert asked.status_code == 303 and asked.headers["location"] == confirm_url
+    # A POST straight at the reset (a page left open, a forged form) is refused the same way and changes nothing.
+    team_page = client.get("/account/team")
+    refused = client.post(reset_url, data={"csrf_token": csrf_from(team_page.text)})
+    assert refused.status_code == 303 and refused.headers["location"] == confirm_url
+    with engine.connect() as connection:
+        assert connection.execute(select(SecondFactor.id).where(SecondFactor.user_id == world.staff.id)).first()
+        assert connection.execute(select(AuditEvent.id).where(AuditEvent.action == "second_step_reset")).first() is None
+    page = client.get(confirm_url)
+    assert "Before you reset a team member’s 2-step verification, we need to check it is you." in page.text
+    wrong = client.post(confirm_url, data={"code": "000000", "csrf_token": csrf_from(page.text)})
+    assert wrong.status_code == 200 and "not correct" in wrong.text
+    allow_code_again(client)
+    right = client.post(confirm_url, data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
+    assert right.headers["location"] == reset_url  # back to the reset, now allowed
+    page = client.get(reset_url)
+    assert page.status_code == 200
+    done = client.post(reset_url, data={"csrf_token": csrf_from(page.text)})
+    assert done.headers["location"] == "/account/team?reset=done"
+    with engine.connect() as connection:
+        actions = connection.execute(select(AuditEvent.action, AuditEvent.detail)
+                                     .where(AuditEvent.actor_user_id == world.agent.id)).all()
+    names = [action for action, _ in actions]
+    assert names.index("reauthenticated") < names.index("second_step_reset")
+    reset_detail = next(detail for action, detail in actions if action == "second_step_reset")
+    assert reset_detail["reauthenticated_at"]
+
+
+def test_the_confirm_it_is_you_page_returns_only_to_the_security_and_team_pages(client: TestClient,
+                                                                                world: World) -> None:
+    sign_in(client, "agent@example.com")
+    for elsewhere in ("https://evil.example/", "//evil.example/account/team/", "/clients"):
+        page = client.get("/account/security/confirm-it-is-you", params={"next": elsewhere})
+        allow_code_again(client)
+        right = client.post(f"/account/security/confirm-it-is-you?next={elsewhere}",
+                            data={"code": totp_code(), "csrf_token": csrf_from(page.text)})
+        assert right.headers["location"] == "/account/security", elsewhere
+
+
+def test_an_authenticator_apps_key_is_sealed_in_the_database_and_opens_only_for_its_person(
+    client: TestClient, world: World, engine: Engine, settings: Settings
+) -> None:
+    with engine.connect() as connection:
+        stored = connection.execute(select(SecondFactor.secret).where(SecondFactor.user_id == world.agent.id)
+                                    ).scalar_one()
+    assert stored.startswith("sealed1:") and TOTP_SECRET not in stored
+    with engine.begin() as connection:  # someone with write access moves the agent's sealed key to staff's row
+        connection.execute(update(SecondFactor).where(SecondFactor.user_id == world.staff.id).values(secret=stored))
+    _password(client, "staff@example.com")
+    assert "not correct" in _code(client, totp_code()).text  # it does not open there
+    other_key = dataclasses.replace(settings, secret_key="another-portal-" + "y" * 40)
+    with TestClient(create_app(settings=other_key, engine=engine), follow_redirects=False) as elsewhere:
+        _password(elsewhere, "agent@example.com")
+        allow_code_again(elsewhere)
+        assert "not correct" in _code(elsewhere, totp_code()).text  # nor under another portal's secret key
+
+
+def test_recovery_codes_are_salted_argon2id_hashes(client: TestClient, world: World, engine: Engine,
+                                                   settings: Settings) -> None:
+    from portal.domain import two_step
+    with Session(engine) as db:
+        codes = two_step.new_recovery_codes(db, settings, world.client_user.id)
+        db.commit()
+        stored = db.execute(select(RecoveryCode.code_hash)).scalars().all()
+        assert all(h.startswith("$argon2id$") for h in stored) and len({h.split("$")[4] for h in stored}) == 10
+        assert two_step.use_recovery_code(db, settings, world.client_user.id, codes[3].lower())
+        assert not two_step.use_recovery_code(db, settings, world.client_user.id, codes[3])  # once only
+        assert not two_step.use_recovery_code(db, settings, world.agent.id, codes[4])  # only its own person's
+        assert two_step.recovery_codes_left(db, world.client_user.id) == 9

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.areas import firm_contact
 from portal.areas.accounts.common import safe_next
 from portal.areas.accounts.recovery import request_sign_up
 from portal.domain import accounts, firms, identifiers, taxpayers
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, utcnow
+from portal.domain.people import Viewer
 from portal.i18n import ENGLISH, N_, current_language, gettext
 from portal.web import journeys
 from portal.web.db import db_session
@@ -102,7 +104,8 @@ def _check_sign_up(form: Form) -> None:
         _too_long(form, "name", gettext("Full name must be %(limit)d characters or fewer"), MAX_NAME_LENGTH)
     check_email(form, "email", gettext("Enter your email address"))
     password = form.get("password")
-    if problem := accounts.password_problem(password):  # the same rule as a reset or a change of password
+    # The same rule as a reset or a change of password.
+    if problem := accounts.password_problem(password, about=(form.get("name"), form.get("email"))):
         form.error("password", gettext(problem))
     if not form.get("confirm_password"):
         form.error("confirm_password", gettext("Enter your password again"))
@@ -297,6 +300,19 @@ async def question(request: Request) -> Response:
     return _next_page(request, answers, question.slug)
 
 
+def _create_firm(request: Request, viewer: Viewer, answers: dict[str, Any]) -> None:
+    """The firm, with the contact address it asked for if that is already proved (the administrator's own
+    confirmed address); otherwise with the administrator's own address until the link emailed to the one asked
+    for is followed (issue 12: an unconfirmed address cannot become a firm's contact)."""
+    db = db_session(request)
+    details = _firm_details(answers)
+    proved = firms.proved_by(db, user_id=viewer.user_id, email=details.email)
+    firm = firms.create_firm(db, user_id=viewer.user_id,
+                             details=details if proved else replace(details, email=viewer.email))
+    if not proved:
+        firm_contact.send_confirmation(request, firm, details.email)
+
+
 async def check_answers(request: Request) -> Response:
     viewer = require_viewer(request)
     if viewer.is_agent:
@@ -309,9 +325,8 @@ async def check_answers(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "registration/check_answers.html",
                       {"answers": answers, "body_language": supervisor_language(str(answers.get("amls_body", "")))})
-    db = db_session(request)
     try:
-        firms.create_firm(db, user_id=viewer.user_id, details=_firm_details(answers))
+        _create_firm(request, viewer, answers)
     except firms.Refused:  # a double click, or another tab, registered first
         return render(request, "registration/already_registered.html")
     journeys.forget(request, JOURNEY)
@@ -322,7 +337,9 @@ async def complete(request: Request) -> Response:
     viewer = require_viewer(request)
     if not viewer.is_agent:
         return redirect_to(request, "register")
-    return render(request, "registration/complete.html")
+    assert viewer.firm_id is not None  # an agent belongs to a firm
+    return render(request, "registration/complete.html",
+                  {"pending": firms.pending_contact(db_session(request), viewer.firm_id)})
 
 
 routes = [

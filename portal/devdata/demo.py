@@ -13,8 +13,7 @@ from sqlmodel import Session, col
 
 from portal.devdata.calendar import at
 from portal.devdata.records import Submitter, TaxRecords
-from portal.domain import firm_access, identifiers
-from portal.domain.account_models import SecondFactor
+from portal.domain import firm_access, identifiers, two_step
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -224,7 +223,7 @@ def _user(db: Session, settings: Settings, email: str, name: str) -> User:
 def _agent(db: Session, settings: Settings, email: str, name: str) -> User:
     """A firm member, with the demo authenticator app already set up."""
     user = _user(db, settings, email, name)
-    db.add(SecondFactor(user_id=user.id, kind="totp", label="Authenticator app", secret=DEMO_TOTP_SECRET))
+    two_step.enrol_totp(db, settings, user.id, DEMO_TOTP_SECRET)  # sealed under this portal's secret key
     return user
 
 

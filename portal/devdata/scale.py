@@ -259,7 +259,7 @@ def run(database_url: str, clients: int, settings: Settings, echo: Callable[[str
 
     engine = make_engine(database_url)
     try:
-        upgrade(engine)
+        upgrade(engine, secret_key=settings.secret_key)
         started = datetime.now()
         result = generate_firm(engine, settings, clients)
     except AlreadyGenerated as error:

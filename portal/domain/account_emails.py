@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from portal import i18n
 from portal.domain import outbox
@@ -30,6 +31,15 @@ def sign_up_confirmation(db: Session, *, to: str, name: str, path: str) -> None:
 
 def sign_up_with_existing_address(db: Session, *, user: User) -> None:
     _to_user(db, user, "sign_up_existing", sign_in_path="/sign-in", reset_path="/password-reset")
+
+
+def firm_contact_confirmation(db: Session, *, to: str, firm_name: str, asked_by: str, path: str) -> None:
+    """To an address a firm's administrator wants as the firm's contact: in its owner's language if it has an
+    account, else in the language of the administrator who asked."""
+    owner = db.execute(select(User).where(col(User.email) == to)).scalar_one_or_none()
+    language = (i18n.supported(owner.language) if owner else None) or i18n.current_language()
+    outbox.enqueue(db, kind="firm_contact_confirm", to=to, language=language,
+                   context={"firm_name": firm_name, "asked_by": asked_by, "secret_path": path})
 
 
 def confirm_email(db: Session, *, user: User, path: str) -> None:

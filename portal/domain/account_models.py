@@ -21,7 +21,8 @@ class SecondFactor(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     kind: str = Field(max_length=10)  # "totp" or "passkey"
     label: str = Field(default="", max_length=80)
-    # TOTP: the base32 shared secret. Passkey: the credential's public key (COSE, base64url).
+    # TOTP: the base32 shared secret, sealed (two_step.enrol_totp). Passkey: the credential's public key (COSE,
+    # base64url), which is public.
     secret: str = Field(max_length=1000)
     credential_id: str | None = Field(default=None, max_length=1400, unique=True)  # passkeys, base64url
     # TOTP: the last time step accepted, so a code is good once (RFC 6238 §5.2). Passkey: the signature counter.
@@ -31,12 +32,12 @@ class SecondFactor(SQLModel, table=True):
 
 
 class RecoveryCode(SQLModel, table=True):
-    """One of ten single-use codes, shown once; only a hash is kept."""
+    """One of ten single-use codes, shown once; only a salted Argon2id hash of it is kept (two_step.prehash)."""
 
     __tablename__ = "recovery_code"
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     user_id: int = Field(foreign_key="user.id", index=True)
-    code_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=200)
     used_at: datetime | None = None
 
 
@@ -46,7 +47,7 @@ class EmailToken(SQLModel, table=True):
 
     __tablename__ = "email_token"
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    purpose: str = Field(max_length=20)  # "sign-up", "confirm-email", "password-reset", "sign-in"
+    purpose: str = Field(max_length=20)  # "sign-up", "confirm-email", "password-reset", "sign-in", "firm-contact"
     token_hash: str = Field(max_length=64, unique=True)
     email: str = Field(max_length=254)
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True)

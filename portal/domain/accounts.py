@@ -3,11 +3,16 @@ limits that slow an attacker without handing them a way to lock the real owner o
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -31,6 +36,7 @@ SIGN_UP = "sign-up"
 CONFIRM_EMAIL = "confirm-email"
 PASSWORD_RESET = "password-reset"
 SIGN_IN_LINK = "sign-in"
+FIRM_CONTACT = "firm-contact"  # an address to become a firm's contact: portal.domain.firms
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
@@ -84,18 +90,67 @@ def email_confirmed(db: Session, user_id: int) -> bool:
 NO_PASSWORD = N_("Enter a password")
 PASSWORD_TOO_SHORT = N_("Password must be 12 characters or more")
 PASSWORD_TOO_LONG = N_("Password must be 128 characters or fewer")
+COMMON_PASSWORD = N_("Enter a stronger password. Do not use very common passwords, such as ‘password’ or a sequence "
+                     "of numbers")
+GUESSABLE_PASSWORD = N_("Enter a stronger password. Do not make it only of your name, your email address or the "
+                        "name of this service")
 assert str(MIN_PASSWORD_LENGTH) in PASSWORD_TOO_SHORT and str(MAX_PASSWORD_LENGTH) in PASSWORD_TOO_LONG
 
+# The most common passwords long enough to meet our policy (ASVS 5.0 6.2.4): every password of 12 to 128 characters
+# among the million most used in SecLists' xato-net list, lower-cased, most used first (43,940 of them). Source and
+# licence: data/common-passwords-LICENSE.txt.
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
 
-def password_problem(password: str) -> str | None:
-    """The English message id for what is wrong with a new password, or None. Callers translate it
-    (`gettext(problem)`), where it is shown."""
+# Words someone guessing a password for this service would try first (ASVS 5.0 6.1.2, 6.2.11), lower-case letters
+# only: a password made of nothing but these (and the person's own name and address), whatever the digits,
+# spaces and symbols between them, is refused. "HMRC-agent-2026!" is; "hmrc tax agent in leeds since 1998" is not.
+CONTEXT_WORDS: frozenset[str] = frozenset({
+    "agent", "agents", "online", "self", "serve", "service", "services", "selfserve", "portal", "account", "accounts",
+    "hmrc", "revenue", "customs", "tax", "taxes", "vat", "income", "assessment", "making", "digital", "mtd", "gateway",
+    "government", "gov", "uk", "password", "passwords", "cyfrinair", "login", "signin", "sign", "in", "welcome",
+    "admin", "administrator", "secret", "letmein", "qwerty",
+})
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.rstrip("\n") for line in lines if line.strip())
+
+
+def is_common_password(password: str) -> bool:
+    return password.lower() in common_passwords()
+
+
+def _words_of(text: str) -> set[str]:
+    return {word for word in re.split(r"[^a-z]+", text.lower()) if len(word) >= 3}
+
+
+def _only_words(letters: str, words: set[str]) -> bool:
+    """Whether `letters` is nothing but words of `words` run together ("hmrcagentpassword")."""
+    ends = [True] + [False] * len(letters)  # ends[i]: letters[:i] splits into words
+    for i in range(1, len(letters) + 1):
+        ends[i] = any(ends[i - len(word)] and letters.startswith(word, i - len(word))
+                      for word in words if len(word) <= i)
+    return ends[-1]
+
+
+def password_problem(password: str, *, about: Iterable[str] = ()) -> str | None:
+    """The English message id for what is wrong with a new password, or None: the one rule for sign-up, reset and
+    change. `about` is what the service knows of the person (their name, their email address): a password made
+    only of that is refused too. Callers translate it (`gettext(problem)`), where it is shown."""
     if not password:
         return NO_PASSWORD
     if len(password) < MIN_PASSWORD_LENGTH:
         return PASSWORD_TOO_SHORT
     if len(password) > MAX_PASSWORD_LENGTH:
         return PASSWORD_TOO_LONG
+    if is_common_password(password):
+        return COMMON_PASSWORD
+    letters = re.sub(r"[^a-z]", "", password.lower())
+    personal = set().union(*(_words_of(text) for text in about)) if about else set()
+    if letters and _only_words(letters, set(CONTEXT_WORDS) | personal):
+        return GUESSABLE_PASSWORD
     return None
 
 
@@ -165,12 +220,28 @@ def end_sessions(db: Session, user_id: int, *, except_session_id: int | None = N
     return rowcount(result)
 
 
+def end_every_session(db: Session) -> int:
+    """Everyone signs in again (an operator's last resort, ASVS 5.0 7.4.5)."""
+    return rowcount(db.execute(update(UserSession).where(col(UserSession.ended_at).is_(None))
+                               .values(ended_at=utcnow(), journeys={})))
+
+
 def open_sessions(db: Session, user_id: int, idle: timedelta) -> list[UserSession]:
     now = utcnow()
     query = (select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None),
                                        col(UserSession.second_step_done))
              .order_by(col(UserSession.last_seen_at).desc()))
     return [s for s in db.execute(query).scalars() if now - aware(s.last_seen_at) <= idle]
+
+
+def end_oldest_sessions(db: Session, user_id: int, *, allowed: int, idle: timedelta) -> list[int]:
+    """Keeps a person's signed-in sessions (both steps passed, still live) to `allowed`: those signed in longest ago
+    end first (ASVS 5.0 7.1.2). Returns the ids it ended."""
+    live = sorted(open_sessions(db, user_id, idle), key=lambda s: (aware(s.created_at), s.id), reverse=True)
+    ended = [s.id for s in live[allowed:]]
+    for session_id in ended:
+        end_session(db, session_id)
+    return ended
 
 
 def change_password(db: Session, settings: Settings, user: User, new_password: str, *,

@@ -65,7 +65,14 @@ async def read_form(request: Request, *names: str) -> Form:
     values = {}
     for name in names:
         raw = data.get(name, "")
-        values[name] = raw.strip()[:MAX_FIELD_LENGTH] if isinstance(raw, str) else ""
+        if not isinstance(raw, str):
+            values[name] = ""
+        elif "password" in name:
+            # A password is checked exactly as typed, spaces and all (ASVS 5.0 6.2.8). No password longer than
+            # accounts.MAX_PASSWORD_LENGTH can be set, so the cap changes no password that could be right.
+            values[name] = raw[:MAX_FIELD_LENGTH]
+        else:
+            values[name] = raw.strip()[:MAX_FIELD_LENGTH]
     return Form(values=values)
 
 

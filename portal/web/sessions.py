@@ -12,7 +12,8 @@ from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.domain.accounts import PasswordChecker, token_hash
+from portal.domain import audit
+from portal.domain.accounts import PasswordChecker, end_oldest_sessions, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
@@ -90,9 +91,23 @@ class Sessions:
                              last_seen_at=now, user_agent=request.headers.get("user-agent", "")[:300])
         db.add(record)
         db.flush()
+        if second_step_done:
+            idle = timedelta(seconds=self.settings.session_idle_seconds)
+            ended = end_oldest_sessions(db, user.id, allowed=self.settings.sessions_per_account, idle=idle)
+            if ended:
+                audit.record(db, "sessions_ended_over_limit", authority="self", actor_user_id=user.id,
+                             count=len(ended))
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
         remember_at_sign_in(db, request, user, response, self.settings)  # the language follows the person
         return record
+
+    def rotate(self, db: Session, session_id: int, response: Response) -> None:
+        """A new identifier for the same session, after re-authentication ("Confirm it is you", ASVS 5.0 7.2.4):
+        the old cookie stops working at once, and the session keeps its answers and its place in the limits."""
+        token = secrets.token_urlsafe(32)
+        db.execute(update(UserSession).where(col(UserSession.id) == session_id, col(UserSession.ended_at).is_(None))
+                   .values(token_hash=token_hash(token)))
+        response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
 
     def renew(self, request: Request) -> bool:
         """The timeout dialog's "Stay signed in": the session's last-seen time, and nothing else, moves on."""

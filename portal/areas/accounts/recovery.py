@@ -114,12 +114,14 @@ async def password_reset_request(request: Request) -> Response:
 async def password_reset(request: Request) -> Response:
     db = db_session(request)
     token = request.path_params["token"]
-    if accounts.peek_email_token(db, accounts.PASSWORD_RESET, token) is None:
+    link = accounts.peek_email_token(db, accounts.PASSWORD_RESET, token)
+    if link is None:
         return render(request, "auth/link_expired.html", status_code=404)
     if request.method == "GET":
         return render(request, "auth/password_reset.html", {"form": Form()})
     form = await read_form(request, "password", "confirm_password")
-    if problem := accounts.password_problem(form.get("password")):
+    owner = db.get(User, link.user_id) if link.user_id else None
+    if problem := accounts.password_problem(form.get("password"), about=(owner.name, owner.email) if owner else ()):
         form.error("password", gettext(problem))
     if not form.get("confirm_password"):
         form.error("confirm_password", gettext("Enter your password again"))

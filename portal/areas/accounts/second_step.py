@@ -80,7 +80,7 @@ async def second_step(request: Request) -> Response:
         form.error("code", gettext("Enter the 6 digit code"))
     elif not two_step.is_code_shaped(code):
         form.error("code", gettext("Enter the code using only 6 digits"))
-    elif two_step.check_totp(db, half.user_id, code):
+    elif two_step.check_totp(db, settings_of(request), half.user_id, code):
         response = go_on(request, next_of(request))
         finish_second_step(request, db, half, response, method="totp")
         return response
@@ -102,7 +102,7 @@ async def recovery_code(request: Request) -> Response:
     form = await read_form(request, "recovery_code")
     if not form.get("recovery_code"):
         form.error("recovery_code", gettext("Enter a recovery code"))
-    elif two_step.use_recovery_code(db, half.user_id, form.get("recovery_code")):
+    elif two_step.use_recovery_code(db, settings_of(request), half.user_id, form.get("recovery_code")):
         left = two_step.recovery_codes_left(db, half.user_id)
         user = db.get(User, half.user_id)
         assert user is not None
@@ -160,12 +160,12 @@ async def set_up(request: Request) -> Response:
         elif not two_step.is_code_shaped(form.get("code")):
             form.error("code", gettext("Enter the code using only 6 digits"))
         else:
-            factor = two_step.add_totp(db, half.user_id, secret, form.get("code"))
+            factor = two_step.add_totp(db, settings_of(request), half.user_id, secret, form.get("code"))
             if factor is None:
                 form.error("code", gettext(WRONG_CODE))
         if factor is not None:
             save(db, half.session_id, totp_secret=None)
-            codes = two_step.new_recovery_codes(db, half.user_id)
+            codes = two_step.new_recovery_codes(db, settings_of(request), half.user_id)
             user = db.get(User, half.user_id)
             assert user is not None
             audit.record(db, "second_step_added", authority="self", actor_user_id=half.user_id, kind="totp")

@@ -41,8 +41,9 @@ def _recent(request: Request, viewer: Viewer) -> bool:
     return utcnow() - accounts.aware(record.reauthenticated_at) <= window
 
 
-def _ask_again(request: Request) -> Response:
-    return redirect_to(request, "confirm_it_is_you", query={"next": request.url.path})
+def _ask_again(request: Request, back_to: str | None = None) -> Response:
+    """To "Confirm it is you", then back to `back_to` (a page to GET; by default the one asked for)."""
+    return redirect_to(request, "confirm_it_is_you", query={"next": back_to or request.url.path})
 
 
 def browser_name(user_agent: str) -> str:
@@ -78,7 +79,9 @@ async def confirm_it_is_you(request: Request) -> Response:
     settings = settings_of(request)
     home = path_for(request, "security")
     next_url = request.query_params.get("next", home)
-    next_url = next_url if next_url.startswith(home) else home
+    # Back only to a page that asked: the security pages, or an administrator's team pages (resetting a member).
+    allowed = (home, path_for(request, "team") + "/")
+    next_url = next_url if next_url.startswith(allowed) and "//" not in next_url else home
     has_methods = two_step.has_methods(db, viewer.user_id)
     if has_methods and two_step.codes_locked(db, settings, viewer.user_id, utcnow()):
         return render(request, "auth/codes_locked.html", status_code=429)
@@ -88,8 +91,8 @@ async def confirm_it_is_you(request: Request) -> Response:
         ok = False
         if has_methods:
             code = form.get("code")
-            ok = (two_step.check_totp(db, viewer.user_id, code) if two_step.is_code_shaped(code)
-                  else two_step.use_recovery_code(db, viewer.user_id, code))
+            ok = (two_step.check_totp(db, settings, viewer.user_id, code) if two_step.is_code_shaped(code)
+                  else two_step.use_recovery_code(db, settings, viewer.user_id, code))
         else:
             ok = request.app.state.sessions.passwords.check(_user(request, viewer), form.get("password"))
         if ok:
@@ -97,15 +100,19 @@ async def confirm_it_is_you(request: Request) -> Response:
             record.reauthenticated_at = utcnow()
             db.add(record)
             two_step.clear_wrong_codes(db, viewer.user_id)
-            return RedirectResponse(next_url, status_code=303)
+            audit.record(db, "reauthenticated", authority="self", actor_user_id=viewer.user_id)
+            response = RedirectResponse(next_url, status_code=303)
+            request.app.state.sessions.rotate(db, viewer.session_id, response)  # a new identifier (ASVS 7.2.4)
+            return response
         if has_methods:
             two_step.record_wrong_code(db, settings, viewer.user_id, utcnow())
             form.error("code", gettext(WRONG_CODE))
         else:
             form.error("password", gettext("Enter the correct password"))
         form.values = {"code": "", "password": ""}
-    return render(request, "auth/reauthenticate.html", {"form": form, "has_methods": has_methods,
-                                                          "action": with_next(request, "confirm_it_is_you", next_url)})
+    return render(request, "auth/reauthenticate.html", {
+        "form": form, "has_methods": has_methods, "resetting": next_url.startswith(allowed[1]),
+        "action": with_next(request, "confirm_it_is_you", next_url)})
 
 
 async def change_password(request: Request) -> Response:
@@ -119,7 +126,7 @@ async def change_password(request: Request) -> Response:
         form.error("current_password", gettext("Enter your current password"))
     elif not request.app.state.sessions.passwords.check(user, form.get("current_password")):
         form.error("current_password", gettext("Your current password is not correct"))
-    if problem := accounts.password_problem(form.get("password")):
+    if problem := accounts.password_problem(form.get("password"), about=(user.name, user.email)):
         form.error("password", gettext(problem))
     if form.get("confirm_password") != form.get("password"):
         form.error("confirm_password", gettext("The passwords do not match"))
@@ -154,7 +161,7 @@ async def add_authenticator_app(request: Request) -> Response:
     form = Form()
     if request.method == "POST":
         form = await read_form(request, "code")
-        factor = two_step.add_totp(db, viewer.user_id, secret, form.get("code"))
+        factor = two_step.add_totp(db, settings_of(request), viewer.user_id, secret, form.get("code"))
         if factor is not None:
             save(db, viewer.session_id, totp_secret=None)
             return _method_added(request, viewer, account_emails.APP_ADDED, "totp")
@@ -173,7 +180,7 @@ def _method_added(request: Request, viewer: Viewer, what: str, kind: str) -> Res
     audit.record(db, "second_step_added", authority="self", actor_user_id=viewer.user_id, kind=kind)
     account_emails.security_changed(db, user=user, what=what)
     if two_step.recovery_codes_left(db, viewer.user_id) == 0:
-        codes = two_step.new_recovery_codes(db, viewer.user_id)
+        codes = two_step.new_recovery_codes(db, settings_of(request), viewer.user_id)
         return render(request, "auth/recovery_codes.html",
                       {"codes": codes, "continue_url": path_for(request, "security")})
     return redirect_to(request, "security", query={"changed": "method"})
@@ -229,19 +236,40 @@ async def new_recovery_codes(request: Request) -> Response:
         return refusal
     if request.method == "GET":
         return render(request, "auth/new_codes.html", {"form": Form()})
-    codes = two_step.new_recovery_codes(db, viewer.user_id)
+    codes = two_step.new_recovery_codes(db, settings_of(request), viewer.user_id)
     audit.record(db, "recovery_codes_replaced", authority="self", actor_user_id=viewer.user_id)
     account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.CODES_REPLACED)
     return render(request, "auth/recovery_codes.html", {"codes": codes, "continue_url": path_for(request, "security")})
 
 
 async def sign_out_others(request: Request) -> Response:
+    """Ending sessions asks for the second step (or password) again first, as ASVS 5.0 7.5.2 asks: someone who
+    has taken over a session must not be able to throw the owner out."""
     viewer = require_viewer(request)
+    if not _recent(request, viewer):
+        return _ask_again(request, path_for(request, "security"))
     db = db_session(request)
     ended = accounts.end_sessions(db, viewer.user_id, except_session_id=viewer.session_id)
     audit.record(db, "other_sessions_ended", authority="self", actor_user_id=viewer.user_id, count=ended)
     account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.OTHERS_SIGNED_OUT)
     return redirect_to(request, "security", query={"changed": "sessions"})
+
+
+async def end_one_session(request: Request) -> Response:
+    """Sign out of one other device or browser (the sessions list's button)."""
+    viewer = require_viewer(request)
+    db = db_session(request)
+    idle = timedelta(seconds=settings_of(request).session_idle_seconds)
+    target = next((s for s in accounts.open_sessions(db, viewer.user_id, idle)
+                   if s.id == request.path_params["session_id"] and s.id != viewer.session_id), None)
+    if target is None:
+        raise HTTPException(status_code=404)  # someone else's session, this one, or one already ended
+    if not _recent(request, viewer):
+        return _ask_again(request, path_for(request, "security"))
+    accounts.end_session(db, target.id)
+    audit.record(db, "other_session_ended", authority="self", actor_user_id=viewer.user_id)
+    account_emails.security_changed(db, user=_user(request, viewer), what=account_emails.OTHERS_SIGNED_OUT)
+    return redirect_to(request, "security", query={"changed": "session"})
 
 
 async def send_confirmation(request: Request) -> Response:
@@ -286,15 +314,20 @@ async def team(request: Request) -> Response:
 
 
 async def reset_member(request: Request) -> Response:
+    """Resetting someone's 2-step verification opens their account to whoever sets it up next, so the
+    administrator proves it is them first, as for a change to their own methods (ASVS 5.0 7.5.1)."""
     viewer = require_viewer(request)
     member = _team_member(request, viewer)
+    if not _recent(request, viewer):
+        return _ask_again(request)
     if request.method == "GET":
         return render(request, "auth/reset_member.html", {"form": Form(), "member": member})
     db = db_session(request)
     two_step.reset(db, member.id)
     accounts.end_sessions(db, member.id)
+    proved_at = session_record(db, viewer.session_id).reauthenticated_at  # when the administrator proved it was them
     audit.record(db, "second_step_reset", authority="agent", actor_user_id=viewer.user_id, firm_id=viewer.firm_id,
-                 member_user_id=member.id)
+                 member_user_id=member.id, reauthenticated_at=proved_at.isoformat() if proved_at else None)
     account_emails.two_step_reset_by_admin(db, user=member, admin_name=viewer.name)
     return redirect_to(request, "team", query={"reset": "done"})
 
@@ -310,6 +343,7 @@ routes = [
     Route(HOME + "/methods/{factor_id:id}/remove", remove_method, methods=["GET", "POST"], name="remove_method"),
     Route(HOME + "/recovery-codes", new_recovery_codes, methods=["GET", "POST"], name="new_recovery_codes"),
     Route(HOME + "/sign-out-others", sign_out_others, methods=["POST"], name="sign_out_others"),
+    Route(HOME + "/sessions/{session_id:id}/end", end_one_session, methods=["POST"], name="end_one_session"),
     Route(HOME + "/confirm-email", send_confirmation, methods=["POST"], name="send_email_confirmation"),
     Route("/account/team", team, name="team"),
     Route("/account/team/{user_id:id}/reset-2-step", reset_member, methods=["GET", "POST"], name="reset_member"),
