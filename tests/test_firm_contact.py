@@ -79,6 +79,9 @@ def test_an_administrator_changes_the_contact_only_through_the_link(client: Test
                                                                      engine: Engine) -> None:
     sign_in(client, "agent@example.com")
     before = _firm_of(engine, "agent@example.com").email
+    # Found from the firm's own Manage account page, which shows the address in use.
+    manage = client.get("/manage-account").text
+    assert before in manage and 'href="/manage-account/contact-email"' in manage
     page = client.get("/manage-account/contact-email")
     assert page.status_code == 200 and before in page.text
     empty = client.post("/manage-account/contact-email", data={"contact_email": "", "csrf_token": csrf_from(page.text)})
