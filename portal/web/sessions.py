@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.domain.accounts import PasswordChecker, token_hash
+from portal.domain.accounts import PasswordChecker, end_sessions, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
@@ -93,6 +93,13 @@ class Sessions:
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
         remember_at_sign_in(db, request, user, response, self.settings)  # the language follows the person
         return record
+
+    def restart_for_second_step(self, db: Session, request: Request, user: User, response: Response) -> None:
+        """Someone who has just become a member of an agent firm (joined one, or registered one) and has no second
+        step yet: every session of theirs ends, those of other browsers too, and this browser's starts again as a
+        half session, which reaches nothing but setting the second step up (`two_step.required` holds from now)."""
+        end_sessions(db, user.id)
+        self.start(db, request, user, response, second_step_done=False)
 
     def renew(self, request: Request) -> bool:
         """The timeout dialog's "Stay signed in": the session's last-seen time, and nothing else, moves on."""
