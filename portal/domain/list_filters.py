@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, func, not_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, not_, select
 from sqlmodel import Session, col
 
 from portal.domain.access import in_a_group
@@ -63,7 +63,7 @@ def list_filter_conditions(taxpayer_id: ColumnElement[int], shape: tuple[bool, s
     shape). Every condition is the group rule's own `in_a_group`, so a filter and the gate never disagree about
     who is in a group."""
     mine, group, by_member = shape
-    firm_id = bindparam("firm_id")
+    firm_id: BindParameter[int] = bindparam("firm_id")
     conditions: list[ColumnElement[bool]] = []
     if mine:
         conditions.append(in_a_group(taxpayer_id, firm_id=firm_id, user_id=bindparam("user_id")))
@@ -135,4 +135,4 @@ def reference_params(text: str) -> dict[str, str]:
     """The range of keys starting with `text`: from it, to it with its last character's successor (binary order
     on both databases). Nothing searchable typed: an empty range."""
     key = reference_key(text) or ""
-    return {"reference_from": key, "reference_to": key[:-1] + chr(ord(key[-1]) + 1) if key else ""}
+    return {"reference_from": key, "reference_to": key[:-1] + chr(min(ord(key[-1]) + 1, 0x10FFFF)) if key else ""}
