@@ -50,7 +50,7 @@ def test_a_standard_user_chooses_my_clients_or_all_clients(client: TestClient, w
     everything = client.get("/clients").text
     assert _names(everything) == ["Granite Bakery Ltd", "Jane Whitfield", "Loner Ltd"]  # theirs and unassigned
     assert 'id="show" name="show" type="radio" value="all" aria-controls="clients-results" checked' in everything
-    assert "change from:input[name=show]" in everything  # htmx asks again when the choice changes
+    assert "change from:#show-choice" in everything  # htmx asks again when the choice changes
     mine = client.get("/clients?show=mine")
     assert _names(mine.text) == ["Granite Bakery Ltd"]
     assert 'value="mine" aria-controls="clients-results" checked' in mine.text
