@@ -151,7 +151,11 @@ class FirmClient(SQLModel, table=True):
 
     __tablename__ = "firm_client"
     __table_args__ = (Index("ix_firm_client_firm_sort", "firm_id", "sort_name", "taxpayer_id"),
-                      Index("ix_firm_client_reference", "firm_id", "client_reference_key"))
+                      # Partial: only clients with a reference, and only a query on the key can use it (a plain
+                      # firm_id lookup choosing it would read a firm's clients unsorted: What's due at 100,000).
+                      Index("ix_firm_client_reference", "firm_id", "client_reference_key",
+                            sqlite_where=text("client_reference_key IS NOT NULL"),
+                            postgresql_where=text("client_reference_key IS NOT NULL")))
     firm_id: int = Field(foreign_key="firm.id", primary_key=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
     # A lower-cased copy of the name, so a firm's list pages in name order straight off the index.

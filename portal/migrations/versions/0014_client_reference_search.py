@@ -24,7 +24,11 @@ def upgrade() -> None:
     # References already set: the same key as portal.domain.models.reference_key (spaces are collapsed on entry).
     op.execute("UPDATE firm_client SET client_reference_key = lower(client_reference) "
                "WHERE client_reference IS NOT NULL")
-    op.create_index("ix_firm_client_reference", "firm_client", ["firm_id", "client_reference_key"])
+    # Partial (only clients with a reference), so that no query but a reference search can choose it: a plain
+    # firm_id lookup using it reads the firm's clients in no useful order (What's due slowed tenfold at 100,000).
+    op.create_index("ix_firm_client_reference", "firm_client", ["firm_id", "client_reference_key"],
+                    sqlite_where=sa.text("client_reference_key IS NOT NULL"),
+                    postgresql_where=sa.text("client_reference_key IS NOT NULL"))
 
 
 def downgrade() -> None:
