@@ -204,3 +204,34 @@ def test_the_new_controls_in_welsh(client: TestClient, world: World, groups: Gro
     assert "Grŵp mynediad" in listing and "Aelod o’r tîm" in listing and "Dim grŵp" in listing
     due = admin.get("/whats-due").text
     assert "Grŵp mynediad" in due and "Unrhyw aelod o’r tîm" in due
+
+
+def test_the_filters_sets_are_exactly_the_group_rules_membership(engine, world: World, groups: Groups) -> None:  # type: ignore[no-untyped-def]
+    """`access.in_groups_of` (sets, for the filters) and `access.in_a_group` (per client, for the gate) agree, for
+    custom and tax-service groups, with an exclusion, for every member and group."""
+    from sqlalchemy import select
+
+    from portal.domain.access import in_a_group, in_groups_of
+    from portal.domain.models import FirmClient
+    from portal.domain.sql import table_of
+    fc = table_of(FirmClient)
+    with unit_of_work(engine) as db:
+        vat = firm_access.group_of(db, firm_id=world.firm.id, group_id=groups.vat)
+        assert vat is not None
+        firm_access.add_member(db, vat, user_id=world.agent.id, actor_user_id=world.agent.id)
+        extra = factories.taxpayer(db, "Excluded Ltd", "business")
+        factories.authorise(db, world.firm, extra, "HMRC-MTD-VAT")
+        db.flush()
+        firm_access.remove_clients(db, vat, actor_user_id=world.agent.id, taxpayer_ids=[extra.id])
+    with unit_of_work(engine) as db:
+        for kind, values in (("user_id", [world.agent.id, world.staff.id, world.other_agent.id]),
+                             ("group_id", [groups.leeds, groups.vat])):
+            for value in values:
+                def ids(condition):  # type: ignore[no-untyped-def]
+                    return set(db.execute(select(fc.c.taxpayer_id).where(fc.c.firm_id == world.firm.id, condition))
+                               .scalars())
+                per_client = ids(in_a_group(fc.c.taxpayer_id, firm_id=world.firm.id, **{kind: value}))
+                as_sets = ids(in_groups_of(fc.c.taxpayer_id, firm_id=world.firm.id, **{kind: value}))
+                assert per_client == as_sets, (kind, value)
+        assert world.vat_client.id in ids(in_groups_of(fc.c.taxpayer_id, firm_id=world.firm.id, group_id=groups.vat))
+        assert extra.id not in ids(in_groups_of(fc.c.taxpayer_id, firm_id=world.firm.id, group_id=groups.vat))

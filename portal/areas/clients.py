@@ -20,6 +20,7 @@ from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restri
 from portal.domain.list_filters import (
     ListFilter,
     by_client_reference,
+    implies_the_rule,
     list_filter_conditions,
     reference_params,
 )
@@ -163,7 +164,7 @@ _ob, _ident = table_of(Obligation), table_of(TaxpayerIdentifier)
 def _matching(by: str, words: int, with_regime: bool, restricted: bool,
               narrowed: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
     conditions = [_fc.c.firm_id == bindparam("firm_id")]
-    if restricted:
+    if restricted and not implies_the_rule(narrowed):
         conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
                                               user_id=bindparam("user_id")))
     conditions += list_filter_conditions(_fc.c.taxpayer_id, narrowed)
