@@ -8,7 +8,7 @@ from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select, union_all
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,13 +19,13 @@ from portal.domain import firm_access, identifiers, list_filters
 from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
 from portal.domain.list_filters import (
     ListFilter,
-    by_client_reference,
+    client_reference_matches,
     implies_the_rule,
     list_filter_conditions,
     reference_params,
 )
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
-from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.names import name_matches, name_params, search_words
 from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
@@ -169,13 +169,14 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool,
                                               user_id=bindparam("user_id")))
     conditions += list_filter_conditions(_fc.c.taxpayer_id, narrowed)
     # What was typed is a tax reference or words of a name; it may also be (the start of) the firm's own reference.
+    # Both as one set of ids, so the database looks up the few matches rather than test every client.
     if by == "reference":
-        conditions.append(or_(_fc.c.taxpayer_id.in_(select(_ident.c.taxpayer_id).where(
-            _ident.c.kind == bindparam("kind"), _ident.c.value == bindparam("value"))),
-            by_client_reference(_fc.c.taxpayer_id)))
+        typed = select(_ident.c.taxpayer_id).where(_ident.c.kind == bindparam("kind"),
+                                                   _ident.c.value == bindparam("value")).correlate(None)
+        conditions.append(_fc.c.taxpayer_id.in_(union_all(typed, client_reference_matches())))
     elif by == "name":
-        conditions.append(or_(and_(*name_conditions(_fc.c.taxpayer_id, words)),
-                              by_client_reference(_fc.c.taxpayer_id)))
+        named = name_matches(words)
+        conditions.append(_fc.c.taxpayer_id.in_(union_all(named, client_reference_matches())))
     if with_regime:
         conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
             _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, func, not_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, not_, select
 from sqlmodel import Session, col
 
 from portal.domain.access import in_a_group, in_groups_of
@@ -127,14 +127,15 @@ def list_filter(viewer: Viewer, options: FilterOptions, *, show: str = "", group
 _by_reference = table_of(FirmClient).alias("by_reference")
 
 
-def by_client_reference(taxpayer_id: ColumnElement[int]) -> ColumnElement[bool]:
+def client_reference_matches() -> Select[tuple[int]]:
     """The firm's clients whose own reference starts with what was typed, case and spacing aside ("hr-00" finds
     "HR-0042"): one range of ix_firm_client_reference, however many clients the firm has. Bind parameters firm_id,
-    reference_from and reference_to (`reference_params`)."""
-    return taxpayer_id.in_(select(_by_reference.c.taxpayer_id).where(
+    reference_from and reference_to (`reference_params`). A set of ids, for a search to add to its own matches in
+    one `IN (... UNION ALL ...)`: an OR of two IN conditions made PostgreSQL read every client of the firm."""
+    return select(_by_reference.c.taxpayer_id).where(
         _by_reference.c.firm_id == bindparam("firm_id"),
         _by_reference.c.client_reference_key >= bindparam("reference_from"),
-        _by_reference.c.client_reference_key < bindparam("reference_to")))
+        _by_reference.c.client_reference_key < bindparam("reference_to")).correlate(None)
 
 
 def reference_params(text: str) -> dict[str, str]:
