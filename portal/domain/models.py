@@ -151,8 +151,7 @@ class FirmClient(SQLModel, table=True):
 
     __tablename__ = "firm_client"
     __table_args__ = (Index("ix_firm_client_firm_sort", "firm_id", "sort_name", "taxpayer_id"),
-                      # Partial: only clients with a reference, and only a query on the key can use it (a plain
-                      # firm_id lookup choosing it would read a firm's clients unsorted: What's due at 100,000).
+                      # Partial, so only a reference search uses it (not a plain firm_id lookup: see 0014).
                       Index("ix_firm_client_reference", "firm_id", "client_reference_key",
                             sqlite_where=text("client_reference_key IS NOT NULL"),
                             postgresql_where=text("client_reference_key IS NOT NULL")))
@@ -161,8 +160,7 @@ class FirmClient(SQLModel, table=True):
     # A lower-cased copy of the name, so a firm's list pages in name order straight off the index.
     sort_name: str = Field(max_length=160)
     client_reference: str | None = Field(default=None, max_length=80)
-    # The reference as searched (reference_key): kept in step by the listener at the end of this module. Binary
-    # order on both databases, so the references starting with what was typed are one index range.
+    # The reference as searched (reference_key, kept in step by a listener below), in binary order on both databases.
     client_reference_key: str | None = Field(default=None, sa_column=Column(
         String(80).with_variant(String(80, collation="C"), "postgresql"), nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
