@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import SignIn, h1, scan, sign_up, title
+from e2e.conftest import SignIn, h1, scan, set_up_authenticator_app, sign_up, title
 from portal.devdata import demo
 from portal.domain.handshake import EXPIRY_DAYS
 from portal.web.formatting import govuk_date
@@ -82,6 +82,7 @@ def register_firm(page: Page, mailbox: Mailbox, label: str, axe: bool = True) ->
     expect(page.get_by_text("BS1 4DJ")).to_be_visible()
     scan(page, "registration, check your answers", axe)
     page.get_by_role("button", name="Create account").click()
+    set_up_authenticator_app(page)  # a new member of an agent firm sets up 2-step verification first
     expect(page).to_have_url(re.compile(r"/register/complete$"))
     h1(page, "Agent services account created")
     arn_text = page.get_by_text(re.compile(r"^[A-Z]ARN[0-9]{7}$"))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import SignIn, h1, scan, sign_up
+from e2e.conftest import SignIn, h1, scan, set_up_authenticator_app, sign_up
 from e2e.test_email_invitation import emailed_to
 from portal.devdata import demo
 from tests.mailbox import Mailbox
@@ -59,6 +59,8 @@ def test_a_colleague_joins_from_the_emailed_link_and_is_removed(
     expect(colleague).to_have_url(link)
     scan(colleague, "Join the firm")
     colleague.get_by_role("button", name="Join Harbour & Reed Tax Advisers LLP").click()
+    scan(colleague, "Joined: set up 2-step verification before any client")
+    set_up_authenticator_app(colleague)  # a member of an agent firm has 2-step verification, from the start
     h1(colleague, "Your clients")
 
     page.reload()

@@ -373,7 +373,12 @@ def test_an_invited_colleague_signs_in_with_that_address_and_joins(client: TestC
     sign_in(newcomer, "new.person@example.com")
     assert newcomer.get("/clients").status_code == 303  # not an agent yet
     join_token = csrf_from(newcomer.get(link).text)
-    assert newcomer.post(link, data={"csrf_token": join_token}).headers["location"] == "/clients"
+    # A member of a firm has 2-step verification: set up before any client (gap 4 of issue 13's closing work).
+    joined = newcomer.post(link, data={"csrf_token": join_token})
+    assert joined.headers["location"] == "/sign-in/set-up-2-step?next=%2Fclients"
+    assert newcomer.get("/clients").headers["location"].startswith("/sign-in/second-step")
+    done, _secret = factories.set_up_authenticator_app(newcomer, joined.headers["location"])
+    assert "Save your recovery codes" in done.text and 'href="/clients"' in done.text
     assert "Granite Bakery Ltd" in newcomer.get("/clients").text
     assert newcomer.get(link).status_code == 404  # single use
     team_page = client.get("/manage-account/team").text

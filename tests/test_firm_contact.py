@@ -32,7 +32,9 @@ def _register(client: TestClient, contact: str) -> None:
         assert client.post(f"/register/{slug}", data={**data, "csrf_token": csrf_from(page.text)}).status_code == 303
     page = client.get("/register/check-your-answers")
     done = client.post("/register/check-your-answers", data={"csrf_token": csrf_from(page.text)})
-    assert done.headers["location"] == "/register/complete"
+    # A new member of an agent firm sets up 2-step verification before anything else (tests/test_joining_a_firm.py).
+    assert done.headers["location"] == "/sign-in/set-up-2-step?next=%2Fregister%2Fcomplete"
+    assert factories.set_up_authenticator_app(client, done.headers["location"])[0].status_code in (200, 303)
 
 
 def _firm_of(engine: Engine, email: str) -> Firm:

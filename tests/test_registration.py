@@ -52,8 +52,12 @@ def _answer_everything(client: TestClient) -> None:
 
 
 def _register(client: TestClient):  # type: ignore[no-untyped-def]
+    """Registers the firm and, as a new member of it must, sets up 2-step verification; returns the answer."""
     _answer_everything(client)
-    return _post(client, "/register/check-your-answers", {})
+    response = _post(client, "/register/check-your-answers", {})
+    if response.headers.get("location", "").startswith("/sign-in/set-up-2-step"):
+        factories.set_up_authenticator_app(client, response.headers["location"])
+    return response
 
 
 def _actions(engine: Engine) -> list[str]:
@@ -259,7 +263,10 @@ def test_the_whole_registration_creates_a_firm_with_a_valid_arn_and_an_administr
                  'Change<span class="govuk-visually-hidden"> firm name</span>'):
         assert text in check.text
     response = _post(client, "/register/check-your-answers", {})
-    assert response.status_code == 303 and response.headers["location"] == "/register/complete"
+    # A new member of an agent firm sets up 2-step verification first (tests/test_joining_a_firm.py).
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in/set-up-2-step?next=%2Fregister%2Fcomplete"
+    factories.set_up_authenticator_app(client, response.headers["location"])
     with engine.connect() as connection:
         firm = connection.execute(select(Firm)).one()
         membership = connection.execute(select(Membership)).one()
@@ -306,9 +313,11 @@ def test_a_double_submitted_create_makes_one_firm(client: TestClient, engine: En
     _answer_everything(client)
     token = csrf_from(client.get("/register/check-your-answers").text)
     first = client.post("/register/check-your-answers", data={"csrf_token": token})
-    second = client.post("/register/check-your-answers", data={"csrf_token": csrf_from(client.get("/account").text)})
-    assert first.status_code == 303 and second.status_code == 303
-    assert second.headers["location"] == "/register"
+    second = client.post("/register/check-your-answers", data={"csrf_token": token})
+    assert first.status_code == 303 and second.status_code in (303, 403)
+    factories.set_up_authenticator_app(client, first.headers["location"])  # a new member's 2-step, first
+    third = client.post("/register/check-your-answers", data={"csrf_token": csrf_from(client.get("/account").text)})
+    assert third.status_code == 303 and third.headers["location"] == "/register"
     with engine.connect() as connection:
         assert len(connection.execute(select(Firm.id)).all()) == 1
 
@@ -402,9 +411,11 @@ def test_an_unknown_question_is_not_found(client: TestClient) -> None:
 
 def test_the_new_administrator_can_sign_in_again_and_land_on_their_clients(client: TestClient) -> None:
     _sign_up(client)
-    _register(client)
+    _answer_everything(client)
+    created = _post(client, "/register/check-your-answers", {})
+    _done, secret = factories.set_up_authenticator_app(client, created.headers["location"])
     client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/account").text)})
-    sign_in(client, "new@example.com", NEW_PASSWORD)
+    sign_in(client, "new@example.com", NEW_PASSWORD, secret)
     assert client.get("/").headers["location"] == "/clients"
 
 

@@ -55,7 +55,7 @@ from portal.mail.render import render as render_email
 from portal.settings import Settings
 from tests import factories
 from tests.conftest import _check_html_and_links
-from tests.factories import World, sign_in
+from tests.factories import World, set_up_authenticator_app, sign_in
 from tests.links import route_of
 from tests.test_income_tax import _tax_year as income_tax_year
 
@@ -611,7 +611,11 @@ def test_a_new_person_signs_up_registers_a_firm_and_links_a_tax_account_in_welsh
         "supervision": {"amls_body": "HM Revenue and Customs (HMRC)", "amls_number": "xaml00000123456"},
     }.items():
         journey.answer(f"/register/{slug}", **answers)
-    journey.answer("/register/check-your-answers", empty=False)
+    set_up = journey.answer("/register/check-your-answers", empty=False)
+    # A new member of an agent firm sets up 2-step verification before anything else (its page checked in Welsh).
+    assert set_up.startswith("/sign-in/set-up-2-step")
+    done, _secret = set_up_authenticator_app(client, set_up)
+    check_page(f"POST {set_up}", done.text, journey.data, journey.problems)
     # A person with sign-in details links the tax account that is theirs.
     journey.answer("/account/link-tax-account", kind="nino", reference="CE654321A", postcode="LS1 4DY")
     kinds, problems = emails_in_welsh(engine, journey.data)

@@ -8,17 +8,24 @@ from functools import cache, cached_property, lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select, union_all
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.domain import firm_access, identifiers
+from portal.domain import firm_access, identifiers, list_filters
 from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
+from portal.domain.list_filters import (
+    ListFilter,
+    client_reference_matches,
+    implies_the_rule,
+    list_filter_conditions,
+    reference_params,
+)
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
-from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.names import name_matches, name_params, search_words
 from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
@@ -115,6 +122,7 @@ class ObligationRow:
 class ClientSearch:
     text: str = ""
     regime: str = ""
+    narrowed: ListFilter = ListFilter()  # "My clients", or an administrator's group or member
 
     @cached_property
     def reference_kind(self) -> identifiers.IdentifierKind | None:
@@ -124,33 +132,51 @@ class ClientSearch:
     def words(self) -> list[str]:
         return search_words(self.text)
 
-    def shape(self, viewer: Viewer) -> tuple[str, int, bool, bool]:
+    def shape(self, viewer: Viewer) -> Shape:
         by = "reference" if self.reference_kind else ("name" if self.text else "all")
-        return by, len(self.words) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer)
+        return (by, len(self.words) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer),
+                self.narrowed.shape())
+
+    def capped(self, viewer: Viewer) -> bool:
+        """Counted only so far (RESTRICTED_COUNT_CAP): the group rule or a filter by group is worked out per client."""
+        return restricted_by_groups(viewer) or self.narrowed.any
 
     def params(self, viewer: Viewer) -> dict[str, object]:
-        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime}
+        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime,
+                                     **self.narrowed.params()}
         if kind := self.reference_kind:
             params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
         elif self.text:
             params |= name_params(self.words)
+        if self.text:  # the firm's own client reference, whatever else the text is
+            params |= reference_params(self.text)
         return params
+
+
+# Which prebuilt query: by reference, name or all; name words; by regime; restricted by groups; the list filter.
+Shape = tuple[str, int, bool, bool, tuple[bool, str, bool]]
 
 
 _fc, _auth, _tp = table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
 _ob, _ident = table_of(Obligation), table_of(TaxpayerIdentifier)
 
 
-def _matching(by: str, words: int, with_regime: bool, restricted: bool) -> list[ColumnElement[bool]]:
+def _matching(by: str, words: int, with_regime: bool, restricted: bool,
+              narrowed: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
     conditions = [_fc.c.firm_id == bindparam("firm_id")]
-    if restricted:
+    if restricted and not implies_the_rule(narrowed):
         conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
                                               user_id=bindparam("user_id")))
+    conditions += list_filter_conditions(_fc.c.taxpayer_id, narrowed)
+    # What was typed is a tax reference or words of a name; it may also be (the start of) the firm's own reference.
+    # Both as one set of ids, so the database looks up the few matches rather than test every client.
     if by == "reference":
-        conditions.append(_fc.c.taxpayer_id.in_(select(_ident.c.taxpayer_id).where(
-            _ident.c.kind == bindparam("kind"), _ident.c.value == bindparam("value"))))
+        typed = select(_ident.c.taxpayer_id).where(_ident.c.kind == bindparam("kind"),
+                                                   _ident.c.value == bindparam("value")).correlate(None)
+        conditions.append(_fc.c.taxpayer_id.in_(union_all(typed, client_reference_matches())))
     elif by == "name":
-        conditions += name_conditions(_fc.c.taxpayer_id, words)
+        named = name_matches(words)
+        conditions.append(_fc.c.taxpayer_id.in_(union_all(named, client_reference_matches())))
     if with_regime:
         conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
             _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),
@@ -166,20 +192,21 @@ RESTRICTED_COUNT_CAP = 1_000
 
 
 @cache
-def _count_query(by: str, words: int, with_regime: bool, restricted: bool) -> Select[int]:
-    if restricted:
-        matching = select(_fc.c.taxpayer_id).where(*_matching(by, words, with_regime, restricted))
+def _count_query(*shape: Any) -> Select[int]:
+    restricted, narrowed = shape[3], shape[4]
+    if restricted or any(narrowed):
+        matching = select(_fc.c.taxpayer_id).where(*_matching(*shape))
         return select(func.count()).select_from(matching.limit(RESTRICTED_COUNT_CAP + 1).subquery())
-    return select(func.count()).select_from(_fc).where(*_matching(by, words, with_regime, restricted))
+    return select(func.count()).select_from(_fc).where(*_matching(*shape))
 
 
 @cache
-def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> PreparedRead:
+def _page_query(*shape: Any) -> PreparedRead:
     # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
     # hundreds of clients would otherwise work them out for every match before sorting.
     page = (
         select(_fc.c.taxpayer_id, _fc.c.sort_name, _fc.c.client_reference)
-        .where(*_matching(by, words, with_regime, restricted))
+        .where(*_matching(*shape))
         .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -201,7 +228,7 @@ def _page_query(by: str, words: int, with_regime: bool, restricted: bool) -> Pre
     )
     # Every row also carries the number of matches: the database counts once (an uncorrelated subquery) and
     # the page needs one round trip, not two.
-    total = _count_query(by, words, with_regime, restricted).scalar_subquery().label("total")
+    total = _count_query(*shape).scalar_subquery().label("total")
     # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.web.prepared).
     return PreparedRead(
         select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total, page.c.client_reference)
@@ -225,9 +252,9 @@ def search_clients(
         total = count_clients(db, viewer, search) if wanted > 1 else 0
         if total:
             rows = _fetch_page(db, viewer, search, pagination.clamp(wanted, size=PAGE_SIZE, total=total))
-    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, RESTRICTED_COUNT_CAP) if
-                            search.shape(viewer)[3] else total)
-    if search.shape(viewer)[3] and total > RESTRICTED_COUNT_CAP:
+    capped = search.capped(viewer)
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, RESTRICTED_COUNT_CAP) if capped else total)
+    if capped and total > RESTRICTED_COUNT_CAP:
         page = pagination.Page(page.number, page.size, RESTRICTED_COUNT_CAP, more=True)
     today = date.today()
     return [ClientRow.from_row(taxpayer_id, name, client_type, regimes, due, today, reference)
@@ -288,10 +315,13 @@ async def index(request: Request) -> Response:
         return redirect_to(request, "account")
     db = connection(request)
     form, text, regime = _search_form(request)
-    search = ClientSearch(text, regime)
+    options = list_filters.filter_options(db_session(request), viewer)
+    narrowed = list_filters.list_filter(viewer, options, **{name: request.query_params.get(name, "")
+                                                            for name in ("show", "group", "member")})
+    search = ClientSearch(text, regime, narrowed)
     rows, page = search_clients(db, viewer, search, pagination.page_number(request.query_params.get("page")))
 
-    search_query = urlencode({k: v for k, v in (("q", text), ("service", regime)) if v})
+    search_query = urlencode({k: v for k, v in (("q", text), ("service", regime)) if v} | narrowed.query())
     base = path_for(request, "clients")
 
     def href(number: int) -> str:
@@ -300,7 +330,8 @@ async def index(request: Request) -> Response:
 
     context = {
         "form": form, "rows": rows, "page": page, "page_links": pagination.links(page, href), "href": href,
-        "searching": bool(text or regime), "regime_names": regime_names(),
+        "searching": bool(text or regime or narrowed.any), "regime_names": regime_names(), "narrowed": narrowed,
+        "options": options, "my_clients": list_filters.offers_my_clients(viewer),
     }
     response = render(request, "clients/index.html", context, partial="partials/clients/results.html")
     remember_view(request, response, href(page.number).partition("?")[2])

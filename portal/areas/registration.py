@@ -13,6 +13,7 @@ from starlette.routing import Route
 from portal.areas import firm_contact
 from portal.areas.accounts.common import safe_next
 from portal.areas.accounts.recovery import request_sign_up
+from portal.areas.firm.team import after_becoming_a_member
 from portal.domain import accounts, firms, identifiers, taxpayers
 from portal.domain.identifiers import IdentifierKind
 from portal.domain.models import Taxpayer, utcnow
@@ -330,7 +331,8 @@ async def check_answers(request: Request) -> Response:
     except firms.Refused:  # a double click, or another tab, registered first
         return render(request, "registration/already_registered.html")
     journeys.forget(request, JOURNEY)
-    return redirect_to(request, "register_complete")
+    return after_becoming_a_member(request, db_session(request), viewer.user_id,
+                                   "register_complete")  # 2-step verification first
 
 
 async def complete(request: Request) -> Response:

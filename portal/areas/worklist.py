@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from portal.areas.clients import obligation_kind, regime_name, regime_names
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
+from portal.domain.list_filters import FilterOptions, ListFilter, filter_options, list_filter, list_filter_conditions
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
 from portal.domain.people import Viewer
@@ -53,8 +54,8 @@ def status_options() -> list[tuple[str, str]]:
 _ob, _fc, _auth, _tp = table_of(Obligation), table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
 
 # Which prebuilt query a filter needs: (by regime, from a date, to a date, how many name words or None,
-# restricted to the viewer's access groups).
-Shape = tuple[bool, bool, bool, int | None, bool]
+# restricted to the viewer's access groups, an administrator's group or member filter).
+Shape = tuple[bool, bool, bool, int | None, bool, tuple[bool, str, bool]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Filters:
     status: str = ""  # "", "overdue" or "due"
     within_days: int | None = None
     name: str = ""
+    narrowed: ListFilter = ListFilter()  # an administrator's access group or team member
 
     def bounds(self, today: date) -> tuple[date | None, date | None]:
         """The due dates to include, inclusive at both ends (None: no limit)."""
@@ -76,17 +78,18 @@ class Filters:
     def shape(self, viewer: Viewer, today: date) -> Shape:
         low, high = self.bounds(today)
         name_words = len(search_words(self.name)) if self.name else None
-        return bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer)
+        return (bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer),
+                self.narrowed.shape())
 
     def params(self, viewer: Viewer, today: date) -> dict[str, object]:
         low, high = self.bounds(today)
         return {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime, "low": low,
-                "high": high, **name_params(search_words(self.name))}
+                "high": high, **name_params(search_words(self.name)), **self.narrowed.params()}
 
     def query_string(self) -> dict[str, str]:
         values = {"service": self.regime, "status": self.status,
                   "within": "" if self.within_days is None else str(self.within_days), "client": self.name}
-        return {key: value for key, value in values.items() if value}
+        return {key: value for key, value in values.items() if value} | self.narrowed.query()
 
     @property
     def any(self) -> bool:
@@ -117,7 +120,7 @@ class DueRow:
 
 
 def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
-              restricted: bool) -> list[ColumnElement[bool]]:
+              restricted: bool, narrowed: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
     conditions = [
         _fc.c.firm_id == bindparam("firm_id"),
         _fc.c.taxpayer_id == _ob.c.taxpayer_id,
@@ -129,6 +132,7 @@ def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
     if restricted:
         conditions.append(in_no_group_or_mine(_ob.c.taxpayer_id, firm_id=bindparam("firm_id"),
                                               user_id=bindparam("user_id")))
+    conditions += list_filter_conditions(_ob.c.taxpayer_id, narrowed)
     if with_regime:
         conditions.append(_ob.c.regime == bindparam("regime"))
     if low:
@@ -205,9 +209,11 @@ def iter_due(engine: Engine, viewer: Viewer, filters: Filters, today: date, batc
 # --- the filter form ---------------------------------------------------------------------------------------------
 
 
-def read_filters(request: Request) -> tuple[Form, Filters]:
-    """The filters from the query string. One that is wrong is shown with its error and not applied."""
+def read_filters(request: Request, viewer: Viewer, options: FilterOptions) -> tuple[Form, Filters]:
+    """The filters from the query string. One that is wrong is shown with its error and not applied; an
+    administrator's group and member filters only from the firm's own (`list_filters.list_filter`)."""
     query = request.query_params
+    narrowed = list_filter(viewer, options, group=query.get("group", ""), member=query.get("member", ""))
     form = Form(values={name: query.get(name, "").strip()[:1000] for name in ("service", "status", "within", "client")})
     regime = form.get("service") if form.get("service") in REGIME_NAMES else ""
     status = form.get("status") if form.get("status") in STATUSES else ""
@@ -216,7 +222,7 @@ def read_filters(request: Request) -> tuple[Form, Filters]:
     if len(name) > MAX_NAME_LENGTH:
         form.error("client", gettext("Client name must be %(limit)d characters or fewer") % {"limit": MAX_NAME_LENGTH})
         name = ""
-    return form, Filters(regime, status, within, name)
+    return form, Filters(regime, status, within, name, narrowed)
 
 
 def _days(form: Form) -> int | None:
@@ -299,7 +305,8 @@ async def whats_due(request: Request) -> Response:
     if (viewer := _agent(request)) is None:
         return redirect_to(request, "account")
     db, today = db_session(request), date.today()
-    form, filters = read_filters(request)
+    options = filter_options(db, viewer)
+    form, filters = read_filters(request, viewer, options)
     total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
     page = pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE,
                             total=min(total, COUNT_CAP))
@@ -315,6 +322,7 @@ async def whats_due(request: Request) -> Response:
         "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,
         "csv_href": _href(path_for(request, "whats_due_csv"), filters), "services": regime_names(),
         "statuses": status_options(), "regime_name": regime_name, "obligation_kind": obligation_kind,
+        "options": options, "narrowed": filters.narrowed,
     }
     return render(request, "worklist/index.html", context)
 
@@ -322,7 +330,7 @@ async def whats_due(request: Request) -> Response:
 async def whats_due_csv(request: Request) -> Response:
     if (viewer := _agent(request)) is None:
         return redirect_to(request, "account")
-    form, filters = read_filters(request)
+    form, filters = read_filters(request, viewer, filter_options(db_session(request), viewer))
     if form.errors:
         return redirect_to(request, "whats_due", query=form.values)
     today = date.today()

@@ -40,6 +40,7 @@ from portal.domain.models import (
     TaxpayerIdentifier,
     TaxpayerNameWord,
     User,
+    reference_key,
     word_rows,
 )
 from portal.domain.services import BY_KEY, ClientType
@@ -53,6 +54,11 @@ BATCH = 5_000
 BATCHES_PER_TRANSACTION = 5
 # Reference numbers well away from the demo data's, so a firm can be generated beside it.
 FIRST_SERIAL = 2_000_000
+
+
+def client_reference(serial: int) -> str:
+    """The generated firm's own reference for the client of this serial ("SC-2004321"), as a firm sets them."""
+    return f"SC-{serial}"
 
 _tp, _ident, _fc = table_of(Taxpayer), table_of(TaxpayerIdentifier), table_of(FirmClient)
 _words = table_of(TaxpayerNameWord)
@@ -210,8 +216,10 @@ def _insert_batch(connection: Connection, rows: _Rows, firm_id: int, first_seria
         refs += rows.identifiers(taxpayer_id, first_serial + n, client_type, regimes)
         words += word_rows(taxpayer_id, name)  # Core inserts skip the ORM listener that does this
         started = rows.moment(1500)
+        reference = client_reference(first_serial + n)  # the firm's own code for the client
         clients.append({"firm_id": firm_id, "taxpayer_id": taxpayer_id, "sort_name": name.lower(),
-                        "client_reference": None, "created_at": started})
+                        "client_reference": reference, "client_reference_key": reference_key(reference),
+                        "created_at": started})
         authorisations += [{"firm_id": firm_id, "taxpayer_id": taxpayer_id, "service": key,
                             "regime": BY_KEY[key].regime, "request_id": None, "started_at": started,
                             "ended_at": None, "ended_by": None} for key in keys]

@@ -74,6 +74,32 @@ def in_a_group(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: ob
     return or_(exists(custom), exists(by_service))
 
 
+def in_groups_of(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object = None,
+                 group_id: object = None) -> ColumnElement[bool]:
+    """Exactly `in_a_group(..., user_id=..., group_id=...)`, as sets the database works out once per query rather
+    than once per client: for lists that keep only the clients of some groups ("My clients", an administrator's
+    filter by group or member), where walking a 100,000-client list in name order and asking per client took
+    hundreds of milliseconds to find a page (and the capped count) among the few in the groups."""
+    custom = (select(col(AccessGroupClient.taxpayer_id))
+              .join(AccessGroup, col(AccessGroup.id) == AccessGroupClient.group_id)
+              .where(col(AccessGroup.firm_id) == firm_id))
+    by_service = select(_group_auth.c.taxpayer_id).select_from(_group_auth).join(
+        AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
+                          col(AccessGroup.regime) == _group_auth.c.regime)
+    ).where(_group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
+            not_(exists(select(_exclusion.c.group_id).where(
+                _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == _group_auth.c.taxpayer_id))))
+    if group_id is not None:
+        custom = custom.where(col(AccessGroupClient.group_id) == group_id)
+        by_service = by_service.where(col(AccessGroup.id) == group_id)
+    if user_id is not None:
+        custom = custom.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroupClient.group_id
+                             ).where(col(AccessGroupMember.user_id) == user_id)
+        by_service = by_service.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroup.id
+                                     ).where(col(AccessGroupMember.user_id) == user_id)
+    return or_(taxpayer_id.in_(custom), taxpayer_id.in_(by_service))
+
+
 def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object) -> ColumnElement[bool]:
     """The group rule as SQL; firm_id and user_id may be values or bind parameters (for prebuilt queries)."""
     return or_(not_(in_a_group(taxpayer_id, firm_id=firm_id)),

@@ -347,3 +347,4 @@ def set_client_reference(db: Session, *, firm_id: int, taxpayer_id: int, actor_u
         audit.record(db, "client_reference_changed", authority="agent", actor_user_id=actor_user_id,
                      firm_id=firm_id, taxpayer_id=taxpayer_id)
     return True
+

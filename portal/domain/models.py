@@ -150,12 +150,19 @@ class FirmClient(SQLModel, table=True):
     """A taxpayer on a firm's client list: present while the firm holds at least one authorisation."""
 
     __tablename__ = "firm_client"
-    __table_args__ = (Index("ix_firm_client_firm_sort", "firm_id", "sort_name", "taxpayer_id"),)
+    __table_args__ = (Index("ix_firm_client_firm_sort", "firm_id", "sort_name", "taxpayer_id"),
+                      # Partial, so only a reference search uses it (not a plain firm_id lookup: see 0014).
+                      Index("ix_firm_client_reference", "firm_id", "client_reference_key",
+                            sqlite_where=text("client_reference_key IS NOT NULL"),
+                            postgresql_where=text("client_reference_key IS NOT NULL")))
     firm_id: int = Field(foreign_key="firm.id", primary_key=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
     # A lower-cased copy of the name, so a firm's list pages in name order straight off the index.
     sort_name: str = Field(max_length=160)
     client_reference: str | None = Field(default=None, max_length=80)
+    # The reference as searched (reference_key, kept in step by a listener below), in binary order on both databases.
+    client_reference_key: str | None = Field(default=None, sa_column=Column(
+        String(80).with_variant(String(80, collation="C"), "postgresql"), nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -399,3 +406,14 @@ def _reindex_name(_mapper: Mapper[Taxpayer], connection: Connection, taxpayer: T
     if inspect(taxpayer).attrs.name.history.has_changes():
         connection.execute(delete(_NAME_WORDS).where(_NAME_WORDS.c.taxpayer_id == taxpayer.id))
         _index_name(_mapper, connection, taxpayer)
+
+
+def reference_key(reference: str | None) -> str | None:
+    """A firm's client reference as it is searched: spaces collapsed, lower case ("HR 0042" and "hr  0042" alike)."""
+    key = " ".join((reference or "").split()).lower()[:80]
+    return key or None
+
+
+@event.listens_for(FirmClient.client_reference, "set")
+def _key_reference(target: FirmClient, value: str | None, _old: object, _initiator: object) -> None:
+    target.client_reference_key = reference_key(value)

@@ -6,7 +6,7 @@ the 20 ms budget. Word prefixes walk an index instead, on SQLite and PostgreSQL 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, bindparam, false, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, select
 
 from portal.domain.models import TaxpayerNameWord, name_words
 from portal.domain.sql import table_of
@@ -30,6 +30,17 @@ def name_conditions(taxpayer_id: ColumnElement[int], word_count: int) -> list[Co
             _words.c.word >= bindparam(f"word_{n}_from"), _words.c.word < bindparam(f"word_{n}_to")))
         for n in range(word_count)
     ]
+
+
+def name_matches(word_count: int) -> Select[tuple[int]]:
+    """The same as `name_conditions`, as a set of taxpayer ids (for a search that adds other matches to it with
+    UNION): the first word's index range, each other word a condition on it."""
+    first = _words.alias("first_word")
+    if word_count == 0:
+        return select(first.c.taxpayer_id).where(false())
+    return select(first.c.taxpayer_id).where(
+        first.c.word >= bindparam("word_0_from"), first.c.word < bindparam("word_0_to"),
+        *name_conditions(first.c.taxpayer_id, word_count)[1:]).correlate(None)
 
 
 def name_params(words: list[str]) -> dict[str, str]:

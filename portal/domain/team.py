@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
 from portal.domain import audit, notifications
-from portal.domain.accounts import token_hash
+from portal.domain.accounts import email_confirmed, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.sql import table_of
 from portal.domain.team_models import AccessGroup, AccessGroupMember, FirmInvitation
@@ -37,6 +37,7 @@ class Refusal(StrEnum):
     WRONG_PERSON = "wrong_person"  # signed in with another address than the one invited
     IN_ANOTHER_FIRM = "in_another_firm"  # a person belongs to one firm
     NOT_OPEN = "not_open"  # used, withdrawn or expired
+    ADDRESS_NOT_CONFIRMED = "address_not_confirmed"  # only a proved address joins a firm
 
 
 class Refused(Exception):
@@ -175,11 +176,14 @@ def withdraw(db: Session, invitation: FirmInvitation, *, actor_user_id: int) -> 
 
 
 def join(db: Session, invitation: FirmInvitation, *, user_id: int, email: str) -> None:
-    """The invited person, signed in with the invited address, joins the firm in the invited role."""
+    """The invited person, signed in with the invited address (a confirmed one), joins the firm in the invited role.
+    From then on `two_step.required` holds for them: the page that calls this sends them to set it up."""
     if not is_open(invitation):
         raise Refused(Refusal.NOT_OPEN)
     if email.strip().lower() != invitation.email:
         raise Refused(Refusal.WRONG_PERSON)
+    if not email_confirmed(db, user_id):
+        raise Refused(Refusal.ADDRESS_NOT_CONFIRMED)
     if db.execute(select(col(Membership.id)).where(col(Membership.user_id) == user_id)).first() is not None:
         raise Refused(Refusal.IN_ANOTHER_FIRM)
     db.add(Membership(firm_id=invitation.firm_id, user_id=user_id, role=invitation.role))

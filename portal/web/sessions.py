@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal.domain import audit
-from portal.domain.accounts import PasswordChecker, end_oldest_sessions, token_hash
+from portal.domain.accounts import PasswordChecker, end_oldest_sessions, end_sessions, token_hash
 from portal.domain.models import Firm, Membership, User, UserSession, utcnow
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
@@ -108,6 +108,13 @@ class Sessions:
         db.execute(update(UserSession).where(col(UserSession.id) == session_id, col(UserSession.ended_at).is_(None))
                    .values(token_hash=token_hash(token)))
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
+
+    def restart_for_second_step(self, db: Session, request: Request, user: User, response: Response) -> None:
+        """Someone who has just become a member of an agent firm (joined one, or registered one) and has no second
+        step yet: every session of theirs ends, those of other browsers too, and this browser's starts again as a
+        half session, which reaches nothing but setting the second step up (`two_step.required` holds from now)."""
+        end_sessions(db, user.id)
+        self.start(db, request, user, response, second_step_done=False)
 
     def renew(self, request: Request) -> bool:
         """The timeout dialog's "Stay signed in": the session's last-seen time, and nothing else, moves on."""

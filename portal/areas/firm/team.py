@@ -3,21 +3,22 @@ firm from Your account. The rules (at least one administrator, sessions ending a
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.areas.trusted_helpers import mask_email
-from portal.domain import firm_access, team
-from portal.domain.models import Firm
+from portal.domain import accounts, firm_access, team, two_step
+from portal.domain.models import Firm, User
 from portal.i18n import N_, gettext
 from portal.web.db import db_session
 from portal.web.forms import Form, check_email, read_form
 from portal.web.gate import require_firm_admin
-from portal.web.links import redirect_to
+from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
-from portal.web.sessions import current_viewer, require_viewer
+from portal.web.sessions import Sessions, current_viewer, require_viewer
 
 ERRORS = {
     team.Refusal.LAST_ADMIN: N_("Your firm must always have at least one administrator. Make someone else an "
@@ -133,13 +134,28 @@ async def join(request: Request) -> Response:
         return render(request, "firm/join_wrong_email.html", {**context, "masked": mask_email(invitation.email)})
     if viewer.firm_id is not None:
         return render(request, "firm/join_in_a_firm.html", context)
+    if not accounts.email_confirmed(db, viewer.user_id):  # only a proved address joins a firm
+        return render(request, "auth/confirm_email_first.html", status_code=403)
     if request.method == "GET":
         return render(request, "firm/join.html", context)
     try:
         team.join(db, invitation, user_id=viewer.user_id, email=viewer.email)
     except team.Refused:
         return redirect_to(request, "join_firm", token=token)
-    return redirect_to(request, "clients")
+    return after_becoming_a_member(request, db, viewer.user_id, "clients")
+
+
+def after_becoming_a_member(request: Request, db: Session, user_id: int, then: str) -> Response:
+    """Every member of an agent firm has 2-step verification: one who has none yet sets it up before reaching
+    any client (their sessions elsewhere end), then goes on to the page named `then`."""
+    if two_step.has_methods(db, user_id):
+        return redirect_to(request, then)
+    user = db.get(User, user_id)
+    assert user is not None
+    response = redirect_to(request, "set_up_second_step", query={"next": path_for(request, then)})
+    sessions: Sessions = request.app.state.sessions
+    sessions.restart_for_second_step(db, request, user, response)
+    return response
 
 
 async def leave_firm(request: Request) -> Response:
