@@ -66,6 +66,7 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "authorisation_request_expired": "A request for authorisation expired",
     "api_access_granted": "Gave software access to act for them",
     "api_access_revoked": "Took away software's access",
+    "api_refresh_token_reused": "Software's access ended because one of its old refresh tokens was used again",
     "address_changed": "Changed the client's postal address",
     "contact_details_changed": "Changed the client's contact details",
     "scottish_taxpayer_changed": "Changed whether the client is a Scottish taxpayer",
