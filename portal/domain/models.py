@@ -187,6 +187,10 @@ class Authorisation(SQLModel, table=True):
         # the index alone (ended_at is in it so SQLite counts it as covering).
         Index("ix_authorisation_live_firm", "firm_id", "taxpayer_id", "regime", "ended_at",
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        # The API's client list walks a firm's live authorisations in id order, a page at a time (keyset): each
+        # page a seek here, whatever the other firms hold.
+        Index("ix_authorisation_live_firm_id", "firm_id", "id",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id")
@@ -303,6 +307,8 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_event_taxpayer_at", "taxpayer_id", "at"),
         Index("ix_audit_event_firm_at", "firm_id", "at"),
+        # The API's change feed: a firm's events after a cursor, in id order, without sorting them all each page.
+        Index("ix_audit_event_firm_id", "firm_id", "id"),
     )
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     at: datetime = Field(default_factory=utcnow)

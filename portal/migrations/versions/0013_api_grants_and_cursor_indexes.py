@@ -1,5 +1,5 @@
 """the API: each token row knows its grant (so a reused refresh token can end the whole grant) and when its
-refresh token was used
+refresh token was used; indexes for the client list and the change feed walked by cursor
 
 Revision ID: 0013
 Revises: 0011
@@ -28,9 +28,16 @@ def upgrade() -> None:
     # connection with that application (what "Remove access" on connected applications ends anyway).
     op.execute("UPDATE api_token SET grant_id = 'legacy-' || application_id || '-' || user_id")
     op.create_index(op.f("ix_api_token_grant_id"), "api_token", ["grant_id"], unique=False)
+    # Keyset pages in id order within one firm: a seek per page (bench/api_pages.py; without them SQLite sorted all
+    # of a firm's audit events for every page of the feed, and walked other firms' rows for the client list).
+    op.create_index("ix_authorisation_live_firm_id", "authorisation", ["firm_id", "id"], unique=False,
+                    sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL"))
+    op.create_index("ix_audit_event_firm_id", "audit_event", ["firm_id", "id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_event_firm_id", table_name="audit_event")
+    op.drop_index("ix_authorisation_live_firm_id", table_name="authorisation")
     op.drop_index(op.f("ix_api_token_grant_id"), table_name="api_token")
     with op.batch_alter_table("api_token") as batch:
         batch.drop_column("refresh_used_at")
