@@ -251,3 +251,19 @@ def test_another_applications_client_cannot_trip_the_reuse_alarm(client: TestCli
     with Session(engine) as session:
         assert session.execute(select(AuditEvent).where(
             col(AuditEvent.action) == "api_refresh_token_reused")).first() is None
+
+
+def test_the_consent_page_lets_its_form_lead_back_to_the_software_and_no_further(client: TestClient,
+                                                                                 world: World) -> None:
+    """Browsers hold the redirect that answers the consent form to the page's CSP form-action: the page names the
+    software's registered address (the one asked for), and every other page keeps form-action 'self' alone."""
+    sign_in(client, "agent@example.com")
+    app = register(client)
+    _verifier, challenge = pkce()
+    page = client.get("/oauth/authorize?" + authorize_query(app, challenge,
+                                                            redirect_uri="http://127.0.0.1:53117/callback"))
+    policies = page.headers.get_list("content-security-policy")
+    assert len(policies) == 1 and "form-action 'self' http://127.0.0.1:53117;" in policies[0]
+    assert "frame-ancestors 'none'" in policies[0]
+    elsewhere = client.get("/account/connected-applications").headers.get_list("content-security-policy")
+    assert len(elsewhere) == 1 and "form-action 'self';" in elsewhere[0]
