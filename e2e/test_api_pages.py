@@ -124,9 +124,14 @@ def register_software(page: Page, name: str, *, checks: bool = False, welsh: boo
     page.get_by_label("URIs ailgyfeirio" if welsh else "Redirect URIs").fill("http://127.0.0.1/callback")
     page.get_by_role("button", name="Cofrestru" if welsh else "Register", exact=True).click()
     h1(page, f"Mae {name} wedi’i chofrestru" if welsh else f"{name} is registered")
+    client_id, secret = page.locator("#client-id").inner_text(), page.locator("#client-secret").inner_text()
     if checks:
         scan(page, "Welsh: software registered" if welsh else "software registered")
-    return page.locator("#client-id").inner_text(), page.locator("#client-secret").inner_text()
+        page.get_by_role("link", name="Yn ôl i’ch meddalwedd" if welsh else "Back to your software").click()
+        registered = page.get_by_role("table", name="Wedi’u cofrestru" if welsh else "Registered")
+        expect(registered.get_by_role("cell", name=client_id)).to_be_visible()
+        scan(page, "Welsh: your software, one registered" if welsh else "your software, one registered")
+    return client_id, secret
 
 
 def test_the_example_software_gets_access_from_an_agent_in_the_browser(page: Page, sign_in: SignIn,
@@ -160,7 +165,7 @@ def test_the_example_software_gets_access_from_an_agent_in_the_browser(page: Pag
     invitation_id = headers["location"].rsplit("/", 1)[1]
     status, _, listed = call("GET", f"{base}/agents/{made.arn}/invitations", token=token)
     assert status == 200, (status, listed)
-    assert [(item["invitationId"], item["status"]) for item in listed["_embedded"]["invitations"]] == [
+    assert [(item["invitationId"], item["status"]) for item in listed] == [
         (invitation_id, "Pending")]
 
     # The agent sees the software among their connected applications, and takes its access away.
@@ -247,8 +252,8 @@ def test_the_api_pages_in_welsh(page: Page, sign_in: SignIn, base_url: str) -> N
 
     page.goto("/account/connected-applications")
     h1(page, "Rhaglenni cysylltiedig")
-    expect(page.get_by_role("table", name="Eich rhai chi").get_by_role("cell", name="Meddalwedd Cymraeg")
-           ).to_be_visible()
+    expect(page.get_by_role("table", name="Eich rhai chi").get_by_role("cell", name="Meddalwedd Cymraeg",
+                                                                                exact=True)).to_be_visible()
     scan(page, "Welsh: connected applications")
 
     page.goto("/api/reference")
