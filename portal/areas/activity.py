@@ -24,6 +24,7 @@ from portal.domain.people import with_firm
 from portal.domain.services import BY_KEY
 from portal.domain.sql import contains_pattern
 from portal.domain.times import aware
+from portal.i18n import N_
 from portal.web import pagination
 from portal.web.db import db_session
 from portal.web.forms import Form, check_length
@@ -66,7 +67,8 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "authorisation_request_expired": "A request for authorisation expired",
     "api_access_granted": "Gave software access to act for them",
     "api_access_revoked": "Took away software's access",
-    "api_refresh_token_reused": "Software's access ended because one of its old refresh tokens was used again",
+    # Marked for the catalogue ahead of the rest of this table (activity's Welsh is still to come).
+    "api_refresh_token_reused": N_("Software’s access ended because one of its old refresh tokens was used again"),
     "address_changed": "Changed the client's postal address",
     "contact_details_changed": "Changed the client's contact details",
     "scottish_taxpayer_changed": "Changed whether the client is a Scottish taxpayer",
