@@ -267,3 +267,12 @@ def test_the_consent_page_lets_its_form_lead_back_to_the_software_and_no_further
     assert "frame-ancestors 'none'" in policies[0]
     elsewhere = client.get("/account/connected-applications").headers.get_list("content-security-policy")
     assert len(elsewhere) == 1 and "form-action 'self';" in elsewhere[0]
+
+
+def test_the_consent_pages_extra_form_action_is_only_ever_an_origin() -> None:
+    from portal.areas.api_access import _origin
+
+    assert _origin("http://127.0.0.1:53117/callback") == "http://127.0.0.1:53117"
+    assert _origin("https://user:pw@ledgerly.example/cb?x=1") == "https://ledgerly.example"
+    assert _origin("http://[::1]:8080/cb") == "http://[::1]:8080"
+    assert _origin("javascript:alert(1)") is None and _origin("http://a b/") is None

@@ -68,10 +68,16 @@ async def authorize(request: Request) -> Response:
 
 
 def _origin(uri: str) -> str | None:
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in parts.netloc for c in " ;,'\"\\"):
+    """scheme://host[:port] of a registered redirect URI, as a CSP source (no user name, path or query)."""
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError:
         return None
-    return f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in ("http", "https") or not host or any(c in host for c in " ;,'\"\\*"):
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _scope_words() -> dict[str, str]:
