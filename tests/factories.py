@@ -20,12 +20,12 @@ from portal.domain.models import (
     FirmClient,
     Membership,
     Obligation,
-    OutboxEmail,
     Taxpayer,
     TaxpayerIdentifier,
     User,
     utcnow,
 )
+from portal.domain.outbox_models import OutboxEmail
 from portal.domain.services import BY_KEY
 from portal.mail.render import Rendered
 from portal.mail.render import render as render_email

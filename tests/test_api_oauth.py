@@ -13,7 +13,7 @@ from portal.domain.accounts import token_hash
 from portal.domain.api_models import ApiApplication, ApiToken
 from portal.domain.models import AuditEvent
 from tests.factories import World, csrf_from, sign_in
-from tests.oauth_dance import access_for, authorize_query, consent, exchange, pkce, register
+from tests.oauth_dance import Api, access_for, authorize_query, consent, exchange, pkce, register
 
 
 def one(engine: Engine, query: Any) -> Any:
@@ -175,3 +175,104 @@ def test_pages_accept_no_bearer_token(client: TestClient, world: World) -> None:
     _app, tokens = access_for(client, "agent@example.com")
     response = client.get("/clients", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+
+
+def _refresh(client: TestClient, app: Any, refresh_token: object) -> Any:
+    return client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                             "client_id": app.client_id, "client_secret": app.secret})
+
+
+def _grant_rows(engine: Engine, grant_id: str) -> list[ApiToken]:
+    with Session(engine) as session:
+        return list(session.execute(select(ApiToken).where(col(ApiToken.grant_id) == grant_id)
+                                    .order_by(col(ApiToken.id))).scalars())
+
+
+def test_a_reused_refresh_token_is_refused_and_revokes_its_whole_grant(client: TestClient, world: World,
+                                                                      engine: Engine) -> None:
+    """RFC 9700 §4.14.2: a used refresh token presented again means a copy is loose; every token of the grant
+    ends, the newest included, so whoever holds them must go back to the agent."""
+    app, tokens = access_for(client, "agent@example.com")
+    first = _refresh(client, app, tokens["refresh_token"])
+    assert first.status_code == 200, first.text
+    newest = first.json()
+    api = Api(client, str(newest["access_token"]), world.firm.arn)
+    assert api("GET", "/agents/{arn}/invitations").status_code in (200, 204)  # the rotated token works...
+
+    reused = _refresh(client, app, tokens["refresh_token"])
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+    assert reused.headers["cache-control"] == "no-store"
+
+    assert api("GET", "/agents/{arn}/invitations").status_code == 401  # the newest access token is dead
+    assert _refresh(client, app, newest["refresh_token"]).status_code == 400  # and so is its refresh token
+    grant_id = one(engine, select(ApiToken.grant_id).where(
+        col(ApiToken.access_token_hash) == token_hash(str(tokens["access_token"]))))
+    rows = _grant_rows(engine, grant_id)
+    assert len(rows) == 2
+    assert all(row.access_revoked_at is not None and row.refresh_revoked_at is not None for row in rows)
+    event = one(engine, select(AuditEvent).where(col(AuditEvent.action) == "api_refresh_token_reused"))
+    assert event.actor_user_id == world.agent.id and event.firm_id == world.firm.id
+    assert event.detail["application"] == "Ledgerly Desktop" and event.detail["tokens_revoked"] == 1
+
+
+def test_a_reuse_ends_only_its_own_grant(client: TestClient, world: World, engine: Engine) -> None:
+    """The same agent's other consent to the same software (a second computer) is another grant: it lives on."""
+    app, laptop = access_for(client, "agent@example.com")
+    _app, desktop = access_for(client, "agent@example.com", app=app)
+    assert _refresh(client, app, laptop["refresh_token"]).status_code == 200
+    assert _refresh(client, app, laptop["refresh_token"]).status_code == 400  # reused
+    assert Api(client, str(desktop["access_token"]), world.firm.arn)("GET", "/agents/{arn}/invitations"
+                                                                     ).status_code in (200, 204)
+    assert _refresh(client, app, desktop["refresh_token"]).status_code == 200
+
+
+def test_a_revoked_refresh_token_is_refused_without_a_reuse_alarm(client: TestClient, world: World,
+                                                                  engine: Engine) -> None:
+    """Revoked (RFC 7009) is not used: refused as before, and not audited as a reuse."""
+    app, tokens = access_for(client, "agent@example.com")
+    client.post("/oauth/revoke", data={"token": tokens["refresh_token"], "client_id": app.client_id,
+                                       "client_secret": app.secret})
+    assert _refresh(client, app, tokens["refresh_token"]).status_code == 400
+    with Session(engine) as session:
+        assert session.execute(select(AuditEvent).where(
+            col(AuditEvent.action) == "api_refresh_token_reused")).first() is None
+
+
+def test_another_applications_client_cannot_trip_the_reuse_alarm(client: TestClient, world: World,
+                                                                  engine: Engine) -> None:
+    """Presented by other software, a used refresh token is only unknown: it must not let that software end
+    someone else's grant."""
+    app, tokens = access_for(client, "agent@example.com")
+    assert _refresh(client, app, tokens["refresh_token"]).status_code == 200
+    sign_in(client, "agent@example.com")
+    other = register(client, name="Other Software")
+    client.cookies.clear()
+    assert _refresh(client, other, tokens["refresh_token"]).status_code == 400
+    with Session(engine) as session:
+        assert session.execute(select(AuditEvent).where(
+            col(AuditEvent.action) == "api_refresh_token_reused")).first() is None
+
+
+def test_the_consent_page_lets_its_form_lead_back_to_the_software_and_no_further(client: TestClient,
+                                                                                 world: World) -> None:
+    """Browsers hold the redirect that answers the consent form to the page's CSP form-action: the page names the
+    software's registered address (the one asked for), and every other page keeps form-action 'self' alone."""
+    sign_in(client, "agent@example.com")
+    app = register(client)
+    _verifier, challenge = pkce()
+    page = client.get("/oauth/authorize?" + authorize_query(app, challenge,
+                                                            redirect_uri="http://127.0.0.1:53117/callback"))
+    policies = page.headers.get_list("content-security-policy")
+    assert len(policies) == 1 and "form-action 'self' http://127.0.0.1:53117;" in policies[0]
+    assert "frame-ancestors 'none'" in policies[0]
+    elsewhere = client.get("/account/connected-applications").headers.get_list("content-security-policy")
+    assert len(elsewhere) == 1 and "form-action 'self';" in elsewhere[0]
+
+
+def test_the_consent_pages_extra_form_action_is_only_ever_an_origin() -> None:
+    from portal.areas.api_access import _origin
+
+    assert _origin("http://127.0.0.1:53117/callback") == "http://127.0.0.1:53117"
+    assert _origin("https://user:pw@ledgerly.example/cb?x=1") == "https://ledgerly.example"
+    assert _origin("http://[::1]:8080/cb") == "http://[::1]:8080"
+    assert _origin("javascript:alert(1)") is None and _origin("http://a b/") is None

@@ -27,11 +27,10 @@ from portal.domain.models import (
     AuthorisationRequest,
     Firm,
     Obligation,
-    OutboxAttempt,
-    OutboxEmail,
     User,
     utcnow,
 )
+from portal.domain.outbox_models import OutboxAttempt, OutboxEmail
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY
 from portal.domain.sql import unit_of_work

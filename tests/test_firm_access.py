@@ -326,7 +326,7 @@ def test_a_member_can_leave_their_firm(client: TestClient, world: World) -> None
 
 
 def _invitation_path(engine) -> str:  # type: ignore[no-untyped-def]
-    from portal.domain.models import OutboxEmail
+    from portal.domain.outbox_models import OutboxEmail
     with unit_of_work(engine) as db:
         row = db.execute(select(OutboxEmail).where(col(OutboxEmail.kind) == "team_invitation")
                          .order_by(col(OutboxEmail.id).desc())).scalars().first()
@@ -336,7 +336,7 @@ def _invitation_path(engine) -> str:  # type: ignore[no-untyped-def]
 
 def test_an_invited_colleague_signs_in_with_that_address_and_joins(client: TestClient, world: World, engine,
                                                                    settings) -> None:  # type: ignore[no-untyped-def]
-    from portal.domain.models import OutboxEmail
+    from portal.domain.outbox_models import OutboxEmail
     from portal.mail.render import render as render_email
     sign_in(client, "agent@example.com")
     token = csrf_from(client.get("/manage-account/team/invite").text)

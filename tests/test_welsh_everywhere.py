@@ -47,7 +47,8 @@ from portal.app import create_app
 from portal.devdata import demo
 from portal.domain import handshake
 from portal.domain.client_links import client_link
-from portal.domain.models import Authorisation, HelperLink, Membership, Obligation, OutboxEmail
+from portal.domain.models import Authorisation, HelperLink, Membership, Obligation
+from portal.domain.outbox_models import OutboxEmail
 from portal.domain.services import BY_KEY
 from portal.domain.sql import make_engine, unit_of_work
 from portal.i18n import CATALOGUES

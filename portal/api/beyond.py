@@ -6,9 +6,10 @@ Cursors are opaque to software but are keyset positions (the last row's id): pag
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, case, select
 from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -81,27 +82,31 @@ async def client_list(request: Request, db: Session, caller: Caller) -> Response
         if not keys:
             raise error(400, "SERVICE_NOT_SUPPORTED", "The service requested is not supported")
         conditions.append(col(Authorisation.service).in_(keys))
-    rows = db.execute(select(Authorisation, col(Taxpayer.name)).join(Taxpayer, col(Taxpayer.id) ==
-                                                                    Authorisation.taxpayer_id)
+    # Plain columns, not ORM objects, and each client's reference for the service in the same statement: a page of
+    # 500 is one query on the (firm_id, id) index of live authorisations (migration 0013), and nothing per row.
+    rows = db.execute(select(col(Authorisation.id), col(Authorisation.service), col(Authorisation.started_at),
+                             col(Taxpayer.name), _client_id(col(Authorisation.taxpayer_id),
+                                                            col(Authorisation.service)))
+                      .join(Taxpayer, col(Taxpayer.id) == Authorisation.taxpayer_id)
                       .where(*conditions).order_by(col(Authorisation.id)).limit(limit + 1)).all()
     page = rows[:limit]
-    ids = _client_ids(db, [a.taxpayer_id for a, _name in page])
-    items = [{"service": _service_name(a.service), **_agent_type(a.service), "clientName": name,
-              "clientIdType": "ni" if BY_KEY[a.service].identifier == "nino" else BY_KEY[a.service].identifier,
-              "clientId": ids.get((a.taxpayer_id, BY_KEY[a.service].identifier), ""),
-              "authorisedSince": aware(a.started_at).isoformat(timespec="seconds").replace("+00:00", "Z")}
-             for a, name in page]
-    next_cursor = encode_cursor("c", page[-1][0].id) if len(rows) > limit else None
+    items = [{"service": _service_name(service), **_agent_type(service), "clientName": name,
+              "clientIdType": _ID_TYPE[service], "clientId": client_id or "",
+              "authorisedSince": aware(started).isoformat(timespec="seconds").replace("+00:00", "Z")}
+             for _id, service, started, name, client_id in page]
+    next_cursor = encode_cursor("c", page[-1][0]) if len(rows) > limit else None
     return JSONResponse(shaped(ClientList, {"items": items, "next_cursor": next_cursor}) | {"next_cursor": next_cursor})
 
 
-def _client_ids(db: Session, taxpayer_ids: list[int]) -> dict[tuple[int, str], str]:
-    if not taxpayer_ids:
-        return {}
-    rows = db.execute(select(col(TaxpayerIdentifier.taxpayer_id), col(TaxpayerIdentifier.kind),
-                             col(TaxpayerIdentifier.value)).where(
-        col(TaxpayerIdentifier.taxpayer_id).in_(taxpayer_ids))).all()
-    return {(taxpayer_id, kind): value for taxpayer_id, kind, value in rows}
+_ID_TYPE = {key: "ni" if service.identifier == "nino" else service.identifier for key, service in BY_KEY.items()}
+
+
+def _client_id(taxpayer_id: Any, service: Any) -> Any:
+    """The client's reference of the kind the service is known by (the first, should a client have two)."""
+    kind = case({key: service.identifier for key, service in BY_KEY.items()}, value=service)
+    return (select(col(TaxpayerIdentifier.value))
+            .where(col(TaxpayerIdentifier.taxpayer_id) == taxpayer_id, col(TaxpayerIdentifier.kind) == kind)
+            .order_by(col(TaxpayerIdentifier.id)).limit(1).scalar_subquery())
 
 
 @endpoint("read:sent-invitations", responses={200: RelationshipEvents}, query=("after", "limit"), errors={
@@ -109,27 +114,29 @@ def _client_ids(db: Session, taxpayer_ids: list[int]) -> dict[tuple[int, str], s
 async def relationship_events(request: Request, db: Session, caller: Caller) -> Response:
     """What happened to the firm's requests and authorisations since the cursor, oldest first."""
     limit, after = _limit(request), decode_cursor("e", request.query_params.get("after"))
-    rows = db.execute(select(AuditEvent, col(Taxpayer.name)).join(Taxpayer, col(Taxpayer.id) ==
-                                                                  AuditEvent.taxpayer_id)
+    rows = db.execute(select(col(AuditEvent.id), col(AuditEvent.action), col(AuditEvent.at), col(AuditEvent.detail),
+                             col(Taxpayer.name))
+                      .join(Taxpayer, col(Taxpayer.id) == AuditEvent.taxpayer_id)
                       .where(col(AuditEvent.firm_id) == caller.viewer.firm_id, col(AuditEvent.id) > after,
                              col(AuditEvent.action).in_(list(FEED_ACTIONS)),
                              *_visible(caller, col(AuditEvent.taxpayer_id)))
                       .order_by(col(AuditEvent.id)).limit(limit)).all()
     arn = caller.viewer.arn or ""
-    events = [_event(event, name, arn) for event, name in rows]
-    cursor = encode_cursor("e", rows[-1][0].id) if rows else (request.query_params.get("after") or
-                                                            encode_cursor("e", 0))
+    events = [_event(event_id, action, at, detail, name, arn) for event_id, action, at, detail, name in rows]
+    cursor = encode_cursor("e", rows[-1][0]) if rows else (request.query_params.get("after") or
+                                                         encode_cursor("e", 0))
     return JSONResponse(shaped(RelationshipEvents, {"events": events, "next_cursor": cursor}))
 
 
-def _event(event: AuditEvent, client_name: str, arn: str) -> dict[str, Any]:
-    kind = FEED_ACTIONS[event.action]
-    detail = event.detail or {}
+def _event(event_id: int, action: str, at: datetime, detail: dict[str, Any] | None, client_name: str,
+           arn: str) -> dict[str, Any]:
+    kind = FEED_ACTIONS[action]
+    detail = detail or {}
     if kind == "authorisation_ended":
         kind = "authorisation_replaced" if detail.get("replaced") else (
             "authorisation_ended_by_agent" if detail.get("ended_by") == "agent" else "authorisation_ended_by_client")
-    body: dict[str, Any] = {"id": encode_cursor("e", event.id), "type": kind, "clientName": client_name,
-                            "at": aware(event.at).isoformat(timespec="seconds").replace("+00:00", "Z")}
+    body: dict[str, Any] = {"id": encode_cursor("e", event_id), "type": kind, "clientName": client_name,
+                            "at": aware(at).isoformat(timespec="seconds").replace("+00:00", "Z")}
     if (service := detail.get("service")) in BY_KEY:
         body |= {"service": _service_name(service), **_agent_type(service)}
     if isinstance(request_id := detail.get("request_id"), int):

@@ -22,19 +22,19 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.domain import api_access
+from portal.domain import api_access, audit
 from portal.domain.accounts import token_hash
 from portal.domain.api_models import ApiApplication, ApiAuthorizationCode, ApiToken
-from portal.domain.models import User, utcnow
+from portal.domain.models import Membership, User, utcnow
 from portal.domain.sql import rowcount
 from portal.domain.times import aware
-from portal.web.db import db_session
+from portal.web.db import db_session, keep_despite_refusal
 
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
@@ -184,6 +184,11 @@ class CodeAlreadyUsed(Exception):
     pass
 
 
+class RefreshTokenReused(Exception):
+    """A refresh token was presented again after it had been used: its grant has been ended (and audited) in
+    this transaction, which must be kept although the answer is a refusal."""
+
+
 class RefreshTokenGrant(_RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token is used once and replaced
@@ -193,15 +198,25 @@ class RefreshTokenGrant(_RefreshTokenGrant):  # type: ignore[misc]
         now = utcnow()
         row = db.execute(select(ApiToken).where(col(ApiToken.refresh_token_hash) == token_hash(refresh_token))
                          ).scalar_one_or_none()
-        if row is None or row.refresh_revoked_at is not None or aware(row.refresh_expires_at) <= now:
+        if row is None or row.application_id != self.request.client.row.id:
             return None
-        # Single use, decided by the database: of two refreshes racing with one token, one wins.
+        if row.refresh_used_at is not None:
+            # Used once already: either the software or a thief holds a copy, and the server cannot tell which.
+            # RFC 9700 §4.14.2: end every token of the grant, so whichever of them it is must ask the agent again.
+            end_grant_after_reuse(db, row)
+            raise RefreshTokenReused()
+        if row.refresh_revoked_at is not None or aware(row.refresh_expires_at) <= now:
+            return None
+        # Single use, decided by the database: of two refreshes racing with one token, one wins, and the other is a
+        # reuse like any other.
         result = db.execute(update(ApiToken)
-                            .where(col(ApiToken.id) == row.id, col(ApiToken.refresh_revoked_at).is_(None))
-                            .values(refresh_revoked_at=now, access_revoked_at=now)
+                            .where(col(ApiToken.id) == row.id, col(ApiToken.refresh_used_at).is_(None),
+                                   col(ApiToken.refresh_revoked_at).is_(None))
+                            .values(refresh_used_at=now, refresh_revoked_at=now, access_revoked_at=now)
                             .execution_options(synchronize_session=False))
         if rowcount(result) != 1:
-            return None
+            end_grant_after_reuse(db, row)
+            raise RefreshTokenReused()
         return Token(row, db)
 
     def authenticate_user(self, refresh_token: Token) -> User | None:
@@ -209,6 +224,25 @@ class RefreshTokenGrant(_RefreshTokenGrant):  # type: ignore[misc]
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         pass  # already revoked when it was accepted (authenticate_refresh_token)
+
+
+def end_grant_after_reuse(db: Session, row: ApiToken) -> int:
+    """Revokes every access and refresh token of the reused token's grant and audits it: how many tokens were
+    still live. Of the agent's other grants to the same software (another computer, say) nothing changes."""
+    now = utcnow()
+    grant = col(ApiToken.grant_id) == row.grant_id if row.grant_id else col(ApiToken.id) == row.id
+    live = or_(col(ApiToken.access_revoked_at).is_(None), col(ApiToken.refresh_revoked_at).is_(None))
+    ended = rowcount(db.execute(
+        update(ApiToken).where(grant, live)
+        .values(access_revoked_at=func.coalesce(col(ApiToken.access_revoked_at), now),
+                refresh_revoked_at=func.coalesce(col(ApiToken.refresh_revoked_at), now))
+        .execution_options(synchronize_session=False)))
+    application = db.get(ApiApplication, row.application_id)
+    firm_id = db.execute(select(col(Membership.firm_id)).where(col(Membership.user_id) == row.user_id)).scalar()
+    audit.record(db, "api_refresh_token_reused", authority="agent", actor_user_id=row.user_id, firm_id=firm_id,
+                 application=application.name if application else "", agent_user_id=row.user_id,
+                 grant=row.grant_id, tokens_revoked=ended)
+    return ended
 
 
 class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
@@ -254,7 +288,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         refresh = token.get("refresh_token")
-        self.db.add(ApiToken(
+        # A refresh continues the grant of the token it replaces; a code starts a new one.
+        previous: Token | None = getattr(request, "refresh_token", None)
+        grant_id = (previous.row.grant_id if previous is not None else None) or secrets.token_hex(16)
+        self.db.add(ApiToken(grant_id=grant_id,
             application_id=request.client.row.id, user_id=request.user.id, scope=token.get("scope", ""),
             access_token_hash=token_hash(token["access_token"]),
             refresh_token_hash=token_hash(refresh) if refresh else None, expires_in=int(token["expires_in"]),
@@ -310,6 +347,11 @@ async def token(request: Request) -> Response:
     except CodeAlreadyUsed:
         return JSONResponse({"error": "invalid_grant", "error_description": "The code has already been used."},
                             status_code=400, headers={"Cache-Control": "no-store"})
+    except RefreshTokenReused:
+        keep_despite_refusal(request)  # the grant's revocation and its audit event stand
+        return JSONResponse({"error": "invalid_grant", "error_description": "The refresh token has already been "
+                             "used: every token of this grant is revoked. Ask the agent to grant access again."},
+                            status_code=400, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
     return response
 
 

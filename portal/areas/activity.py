@@ -71,6 +71,7 @@ FIRM_ACTION_TEXT: dict[str, str] = {
     "authorisation_request_expired": N_("A request for authorisation expired"),
     "api_access_granted": N_("Gave software access to act for them"),
     "api_access_revoked": N_("Took away software's access"),
+    "api_refresh_token_reused": N_("Software’s access ended because one of its old refresh tokens was used again"),
     "address_changed": N_("Changed the client's postal address"),
     "contact_details_changed": N_("Changed the client's contact details"),
     "scottish_taxpayer_changed": N_("Changed whether the client is a Scottish taxpayer"),

@@ -4,6 +4,8 @@ The OAuth protocol is Authlib's (portal.api.oauth)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.oauth2 import OAuth2Error
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +20,7 @@ from portal.web.db import db_session
 from portal.web.forms import Form, read_form
 from portal.web.links import redirect_to
 from portal.web.rendering import render
+from portal.web.security import content_security_policy
 from portal.web.sessions import require_viewer
 
 AUTHORIZE_FIELDS = ("client_id", "response_type", "redirect_uri", "scope", "state", "code_challenge",
@@ -54,9 +57,27 @@ async def authorize(request: Request) -> Response:
             audit.record(db, "api_access_granted", authority="agent", actor_user_id=viewer.user_id,
                          firm_id=viewer.firm_id, application=client.row.name, scope=grant.request.scope or "")
         return response
-    return render(request, "api_access/consent.html", {
+    response = render(request, "api_access/consent.html", {
         "application": client.row, "scopes": [(s, gettext(api_access.SCOPES[s])) for s in api_access.scopes_in(
             grant.request.scope or "")], "query": request.url.query})
+    # The answer to this form is a redirect to the software's address (checked against its registration above);
+    # browsers hold that redirect to the page's form-action, so the page names that one origin as well.
+    if origin := _origin(grant.redirect_uri or client.get_default_redirect_uri() or ""):
+        response.headers["Content-Security-Policy"] = content_security_policy(form_action_also=origin)
+    return response
+
+
+def _origin(uri: str) -> str | None:
+    """scheme://host[:port] of a registered redirect URI, as a CSP source (no user name, path or query)."""
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or any(c in host for c in " ;,'\"\\*"):
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _scope_words() -> dict[str, str]:

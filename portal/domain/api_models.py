@@ -44,7 +44,10 @@ class ApiAuthorizationCode(SQLModel, table=True):
 
 class ApiToken(SQLModel, table=True):
     """An access token (4 hours) and its refresh token (single use: refreshing revokes this row's refresh token
-    and issues a new row). Both stored hashed. An agent's connected applications are their live rows."""
+    and issues a new row). Both stored hashed. An agent's connected applications are their live rows.
+
+    Every row a consent leads to, through any number of refreshes, shares one grant_id: a refresh token presented
+    again after it was used (refresh_used_at) ends the whole grant (RFC 9700 §4.14.2)."""
 
     __tablename__ = "api_token"
     __table_args__ = (Index("ix_api_token_user_application", "user_id", "application_id"),)
@@ -59,6 +62,8 @@ class ApiToken(SQLModel, table=True):
     refresh_expires_at: datetime
     access_revoked_at: datetime | None = None
     refresh_revoked_at: datetime | None = None
+    grant_id: str | None = Field(default=None, max_length=32, index=True)
+    refresh_used_at: datetime | None = None
 
 
 class ApiIdempotencyKey(SQLModel, table=True):

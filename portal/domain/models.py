@@ -1,4 +1,5 @@
-"""Every table but the sign-in, API and team ones (account_, api_, team_models.py). Change through migrations."""
+"""Every table but the sign-in, API, team and email outbox ones (account_, api_, team_, outbox_models.py). Change
+through migrations."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy import (
     Connection,
     Index,
     String,
-    Text,
     UniqueConstraint,
     delete,
     event,
@@ -194,6 +194,10 @@ class Authorisation(SQLModel, table=True):
         # the index alone (ended_at is in it so SQLite counts it as covering).
         Index("ix_authorisation_live_firm", "firm_id", "taxpayer_id", "regime", "ended_at",
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        # The API's client list walks a firm's live authorisations in id order, a page at a time (keyset): each
+        # page a seek here, whatever the other firms hold.
+        Index("ix_authorisation_live_firm_id", "firm_id", "id",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id")
@@ -310,6 +314,8 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_event_taxpayer_at", "taxpayer_id", "at"),
         Index("ix_audit_event_firm_at", "firm_id", "at"),
+        # The API's change feed: a firm's events after a cursor, in id order, without sorting them all each page.
+        Index("ix_audit_event_firm_id", "firm_id", "id"),
     )
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     at: datetime = Field(default_factory=utcnow)
@@ -329,43 +335,6 @@ class RateLimitEvent(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     key: str = Field(max_length=300)
     at: datetime = Field(default_factory=utcnow)
-
-
-class OutboxEmail(SQLModel, table=True):
-    """An email to send, written in the same transaction as the change that causes it (portal.domain.outbox):
-    a change that rolls back leaves none, and one that commits is never forgotten. Senders claim a row with a
-    compare-and-set UPDATE and a lease, so two senders never both hold it."""
-
-    __tablename__ = "outbox_email"
-    __table_args__ = (Index("ix_outbox_email_due", "status", "next_attempt_at"),)
-    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    # The Message-ID every attempt carries: a copy resent after a crash is recognisably the same email.
-    message_id: str = Field(max_length=120, unique=True)
-    kind: str = Field(max_length=40)  # the template under portal/templates/emails/
-    to_address: str = Field(max_length=254)
-    language: str = Field(max_length=2)
-    # What the template needs: names, dates (ISO) and paths (joined to the base URL when it is rendered).
-    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=10)  # pending, sent or failed (kept, listed, retryable)
-    attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
-    claim_token: str | None = Field(default=None, max_length=32)
-    lease_until: datetime | None = None
-    last_error: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-
-
-class OutboxAttempt(SQLModel, table=True):
-    """Every delivery attempt, with its outcome: what an operator reads when an email is late."""
-
-    __tablename__ = "outbox_attempt"
-    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
-    email_id: int = Field(foreign_key="outbox_email.id", index=True)
-    at: datetime = Field(default_factory=utcnow)
-    sender: str = Field(max_length=120)  # host and process that tried
-    outcome: str = Field(max_length=10)  # "sent", "retry" or "failed"
-    error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class ReminderSent(SQLModel, table=True):

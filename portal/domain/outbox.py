@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
-from portal.domain.models import OutboxAttempt, OutboxEmail, utcnow
+from portal.domain.models import utcnow
+from portal.domain.outbox_models import OutboxAttempt, OutboxEmail
 from portal.domain.sql import rowcount
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from portal.domain import outbox
-from portal.domain.models import OutboxEmail, utcnow
+from portal.domain.models import utcnow
+from portal.domain.outbox_models import OutboxEmail
 from portal.domain.sql import unit_of_work
 from portal.mail import render, transport
 from portal.settings import Settings

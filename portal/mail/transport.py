@@ -13,7 +13,7 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
-from portal.domain.models import OutboxEmail
+from portal.domain.outbox_models import OutboxEmail
 from portal.mail.render import Rendered
 from portal.settings import Settings
 

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import portal.domain.account_models  # noqa: F401  (registers every table on SQLModel.metadata)
 import portal.domain.api_models  # noqa: F401
 import portal.domain.models  # noqa: F401
+import portal.domain.outbox_models  # noqa: F401
 import portal.domain.team_models  # noqa: F401
 from portal.domain.sql import make_engine
 

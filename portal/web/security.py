@@ -24,6 +24,16 @@ CONTENT_SECURITY_POLICY = (
     f"default-src 'self'; script-src 'self' '{INLINE_SCRIPT_HASH}'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def content_security_policy(*, form_action_also: str | None = None) -> str:
+    """The policy, letting forms also lead to one more origin: the OAuth consent page's answer is a redirect to the
+    software's registered address, which browsers check against form-action too."""
+    if form_action_also is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {form_action_also}")
+
+
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -58,8 +68,10 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                own_policy = "content-security-policy" in headers  # a page that widened it (content_security_policy)
                 for name, value in self.headers:
-                    headers.raw.append((name, value))
+                    if not (own_policy and name == b"content-security-policy"):
+                        headers.raw.append((name, value))
                 # Pages hold personal tax data: no shared or back-forward copies of them.
                 if "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"
