@@ -16,7 +16,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,15 +26,14 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import LIVE, SignIn, h1, scan
 from portal.devdata import demo
-from portal.domain import identifiers
-from portal.domain.account_models import SecondFactor
+from portal.domain import identifiers, two_step
 from portal.domain.accounts import hash_password
-from portal.domain.models import Firm, Membership, Taxpayer, TaxpayerIdentifier, User, utcnow
+from portal.domain.models import Firm, Membership, Obligation, Taxpayer, TaxpayerIdentifier, User, utcnow
 from portal.domain.sql import unit_of_work
 from portal.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_software.py"
-# Only the cheap password hashing of the live server's "test" environment is wanted from these settings.
+# The live server's "test" settings: its cheap password hashing, and its secret key, which seals app keys.
 HASHING = Settings(database_url="sqlite://", secret_key="e2e-" + "k" * 60, environment="test")
 LOOPBACK_PAGE = "You can close this window and return to your software."
 
@@ -65,14 +64,16 @@ def make_firm() -> Made:
         db.flush()
         for person, role in zip(people, ("admin", "standard"), strict=True):
             db.add(Membership(firm_id=firm.id, user_id=person.id, role=role))
-            db.add(SecondFactor(user_id=person.id, kind="totp", label="Authenticator app",
-                                secret=demo.DEMO_TOTP_SECRET))
+            two_step.enrol_totp(db, HASHING, person.id, demo.DEMO_TOTP_SECRET)  # sealed, as the server keeps it
         taxpayer = Taxpayer(client_type="business", name=f"Api Client {unique} Ltd", postcode="LS1 4AP",
                             owner_user_id=client.id)
         db.add(taxpayer)
         db.flush()
         vrn = identifiers.make_vrn(serial)
         db.add(TaxpayerIdentifier(taxpayer_id=taxpayer.id, kind="vrn", value=vrn, registered_on=date(2019, 4, 1)))
+        due = date.today() - timedelta(days=5)  # a VAT period that has ended and is still open
+        db.add(Obligation(taxpayer_id=taxpayer.id, regime="VAT", kind="VAT return", period_key=f"VAT{due:%y%m%d}",
+                          period_start=due - timedelta(days=120), period_end=due - timedelta(days=30), due_date=due))
         return Made(firm.name, firm.arn, people[0].email, people[0].name, people[1].email, people[1].name, vrn)
 
 
@@ -88,16 +89,21 @@ class Software:
     """examples/agent_software.py asking for access, in a thread, as the desktop software would: it prints the
     consent address (here: hands it over) and waits on its loopback port for the browser to bring the code."""
 
-    def __init__(self, base_url: str, client_id: str, secret: str) -> None:
+    def __init__(self, base_url: str, client_id: str, secret: str, *, journey_for: Made | None = None) -> None:
         self.module = example()
         self.addresses: queue.Queue[str] = queue.Queue()
         self.outcome: dict[str, Any] = {}
-        self.thread = threading.Thread(target=self._run, args=(base_url, client_id, secret), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(base_url, client_id, secret, journey_for), daemon=True)
         self.thread.start()
 
-    def _run(self, base_url: str, client_id: str, secret: str) -> None:
+    def _run(self, base_url: str, client_id: str, secret: str, journey_for: Made | None) -> None:
         try:
-            self.outcome["tokens"] = self.module.get_tokens(base_url, client_id, secret, self.addresses.put)
+            if journey_for is None:  # only the OAuth dance
+                self.outcome["tokens"] = self.module.get_tokens(base_url, client_id, secret, self.addresses.put)
+            else:  # the example's whole run(), as `python examples/agent_software.py` does it
+                self.outcome["learnt"] = self.module.run(base_url, client_id, secret, journey_for.arn,
+                                                         journey_for.vrn, show=self.addresses.put,
+                                                         say=self.outcome.setdefault("said", []).append)
         except BaseException as refused:  # noqa: BLE001  (SystemExit when the agent does not allow it)
             self.outcome["refused"] = str(refused)
 
@@ -179,6 +185,33 @@ def test_the_example_software_gets_access_from_an_agent_in_the_browser(page: Pag
     scan(page, "connected applications: none")
     status, _, _ = call("GET", f"{base}/agents/{made.arn}/invitations", token=token)
     assert status == 401
+
+
+def test_the_example_script_runs_its_whole_journey_with_a_browser_giving_consent(page: Page, sign_in: SignIn,
+                                                                                 base_url: str) -> None:
+    """What the issue's "Done when" asks: the same script a vendor runs (its run()), pointed at the live server,
+    gets access through a browser, asks a client, has the request accepted through test support, checks the
+    relationship and sends a VAT return."""
+    made = make_firm()
+    sign_in(page, made.admin_email)
+    page.goto("/developer/applications")
+    client_id, secret = register_software(page, "Ledgerly Whole Run")
+    software = Software(base_url, client_id, secret, journey_for=made)
+    page.goto(software.consent_address())
+    h1(page, "Allow Ledgerly Whole Run to act for you")
+    page.get_by_role("button", name="Allow access").click()
+    expect(page.get_by_text(LOOPBACK_PAGE)).to_be_visible()
+    outcome = software.finish()
+    assert "refused" not in outcome, outcome
+    learnt = outcome["learnt"]
+    assert outcome["said"][0] == "Access granted." and outcome["said"][-1].startswith("VAT return for ")
+    assert learnt["receipt"]["formBundleNumber"] and learnt["period_key"].startswith("VAT")
+    # The agent sees what the software did, in the portal, as theirs "using" the software.
+    page.goto("/authorisation-requests")
+    expect(page.get_by_role("row").filter(has_text="Api Client").first).to_be_visible()
+    page.goto("/activity")
+    expect(page.get_by_text("Ledgerly Whole Run").first).to_be_visible()
+    scan(page, "the firm's activity after the example's run")
 
 
 def test_an_agent_refuses_and_the_software_hears_access_denied(page: Page, sign_in: SignIn, base_url: str) -> None:
