@@ -174,8 +174,8 @@ def test_e6_deauthorises_then_no_relationship(api: Api, engine: Engine, world: W
 
 def test_e6_is_2_0_only_and_1_0_serves_the_rest(api: Api) -> None:
     body = {"service": "MTD-IT", "clientType": "personal", "clientIdType": "ni", "clientId": "AB123456C"}
-    assert api("PUT", "/agents/{arn}/deauthorise-client", body, accept="application/vnd.hmrc.1.0+json"
-               ).status_code == 404
+    in_1_0 = api("PUT", "/agents/{arn}/deauthorise-client", body, accept="application/vnd.hmrc.1.0+json")
+    assert (in_1_0.status_code, in_1_0.json()["code"]) == (404, "MATCHING_RESOURCE_NOT_FOUND")
     assert api("GET", "/agents/{arn}/invitations", accept="application/vnd.hmrc.1.0+json").status_code == 204
 
 

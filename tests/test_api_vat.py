@@ -175,6 +175,15 @@ def test_test_support_rejects_as_the_client(api: Api, engine: Engine, world: fac
     assert api("GET", f"/agents/{{arn}}/invitations/{request_id}").json()["status"] == "Rejected"
 
 
+def test_test_support_cannot_answer_for_a_client_with_no_account(api: Api) -> None:
+    # Oscar Pennine (world.other_client) has no sign-in of his own: nobody the test client could answer as.
+    request_id = api("POST", "/agents/{arn}/invitations", ITSA).headers["location"].rsplit("/", 1)[1]
+    for method in ("PUT", "DELETE"):
+        answered = api(method, f"/agent-authorisation-test-support/known-facts/invitations/{request_id}")
+        assert (answered.status_code, answered.json()["code"]) == (409, "CLIENT_HAS_NO_ACCOUNT")
+    assert api("GET", f"/agents/{{arn}}/invitations/{request_id}").json()["status"] == "Pending"
+
+
 def test_test_support_is_not_served_in_production(settings: Settings, engine: Engine) -> None:
     from portal.app import create_app
     production = Settings(database_url="sqlite://", secret_key="p" * 40, environment="production")
