@@ -129,10 +129,12 @@ def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
         exists().where(_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _ob.c.taxpayer_id,
                        _auth.c.regime == _ob.c.regime, _auth.c.ended_at.is_(None)),
     ]
+    # A client's name narrows the rows to a few: asked client by client, the rule costs less than the sets.
+    as_sets = as_sets and name_words is None
     if restricted:
         conditions.append(in_no_group_or_mine(_ob.c.taxpayer_id, firm_id=bindparam("firm_id"),
                                               user_id=bindparam("user_id"), as_sets=as_sets))
-    conditions += list_filter_conditions(_ob.c.taxpayer_id, narrowed)
+    conditions += list_filter_conditions(_ob.c.taxpayer_id, narrowed, as_sets)
     if with_regime:
         conditions.append(_ob.c.regime == bindparam("regime"))
     if low:
