@@ -159,6 +159,7 @@ Shape = tuple[str, int, bool, bool, tuple[bool, str, bool]]
 
 _fc, _auth, _tp = table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
 _ob, _ident = table_of(Obligation), table_of(TaxpayerIdentifier)
+_own = _fc.alias("own")  # the page's rows of firm_client again, for their references
 
 
 def _matching(by: str, words: int, with_regime: bool, restricted: bool,
@@ -204,8 +205,10 @@ def _count_query(*shape: Any) -> Select[int]:
 def _page_query(*shape: Any) -> PreparedRead:
     # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
     # hundreds of clients would otherwise work them out for every match before sorting.
+    # Only columns of ix_firm_client_firm_sort, so a list that skips many clients (My clients, whose groups' clients
+    # may sort late) walks the index alone; the page's references are read for its 20 rows below.
     page = (
-        select(_fc.c.taxpayer_id, _fc.c.sort_name, _fc.c.client_reference)
+        select(_fc.c.taxpayer_id, _fc.c.sort_name)
         .where(*_matching(*shape))
         .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
         .limit(bindparam("limit"))
@@ -231,8 +234,9 @@ def _page_query(*shape: Any) -> PreparedRead:
     total = _count_query(*shape).scalar_subquery().label("total")
     # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.web.prepared).
     return PreparedRead(
-        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total, page.c.client_reference)
+        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total, _own.c.client_reference)
         .join(_tp, _tp.c.id == page.c.taxpayer_id)
+        .join(_own, (_own.c.firm_id == bindparam("firm_id")) & (_own.c.taxpayer_id == page.c.taxpayer_id))
         .order_by(page.c.sort_name, page.c.taxpayer_id)
     )
 

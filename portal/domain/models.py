@@ -198,6 +198,9 @@ class Authorisation(SQLModel, table=True):
         # page a seek here, whatever the other firms hold.
         Index("ix_authorisation_live_firm_id", "firm_id", "id",
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        # A tax-service access group's clients, read as a set (portal.domain.access.in_groups_of): one range a group.
+        Index("ix_authorisation_live_firm_regime", "firm_id", "regime", "taxpayer_id",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
     id: int = Field(default=None, primary_key=True)  # see ROW_IDS
     firm_id: int = Field(foreign_key="firm.id")
