@@ -22,6 +22,7 @@ from portal.web import journeys
 from portal.web.sessions import SignInRequired
 from tests import factories
 from tests.factories import PASSWORD, World, allow_code_again, csrf_from, second_step, sign_in, totp_code
+from tests.welsh import choose_welsh
 
 
 def _password(client: TestClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
@@ -387,7 +388,7 @@ def test_sign_up_reset_and_change_all_refuse_a_common_password(client: TestClien
 
 
 def test_the_refusal_is_in_welsh_on_a_welsh_page(client: TestClient) -> None:
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     common = "1qaz2wsx3edc"
     page = client.post("/sign-up", data={"name": "Person Newydd", "email": "newydd@example.com", "password": common,
                                          "confirm_password": common,

@@ -18,6 +18,7 @@ from portal.settings import Settings
 from tests import factories
 from tests.oauth_dance import Api, access_for
 from tests.test_api_agents import ITSA
+from tests.welsh import choose_welsh
 
 V1 = "application/vnd.hmrc.1.0+json"
 VRN = "101747696"
@@ -99,7 +100,7 @@ def test_submission_refusals(api: Api, change: dict[str, Any], status: int, code
 def test_the_api_answers_in_english_whatever_language_the_browser_chose(api: Api) -> None:
     too_big = nine_boxes(vatDueSales=10_000_000_000_000.0)  # refused with the nine-box rule's own message
     english = api("POST", f"/organisations/vat/{VRN}/returns", too_big, accept=V1).json()
-    api.client.cookies.set("language", "cy")
+    choose_welsh(api.client)
     chosen_welsh = api("POST", f"/organisations/vat/{VRN}/returns?lang=cy", too_big, accept=V1)
     assert chosen_welsh.json() == english and english["code"] == "INVALID_MONETARY_AMOUNT"
     assert "language=" not in chosen_welsh.headers.get("set-cookie", "")

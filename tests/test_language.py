@@ -3,7 +3,6 @@ off the site."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
@@ -14,14 +13,7 @@ from portal import i18n
 from portal.domain.models import User
 from portal.web.formatting import govuk_date, govuk_datetime, pounds
 from tests.factories import World, sign_in
-
-HTML_LANG = re.compile(r'<html lang="(\w+)"')
-
-
-def lang_of(html: str) -> str:
-    match = HTML_LANG.search(html)
-    assert match, "no <html lang>"
-    return match.group(1)
+from tests.welsh import lang_of
 
 
 def test_a_newcomer_reads_english_with_a_link_to_welsh(client: TestClient) -> None:

@@ -23,14 +23,14 @@ from portal.domain.models import Membership, UserSession
 from portal.settings import Settings
 from tests import factories
 from tests.factories import PASSWORD, World, csrf_from, sign_in
+from tests.welsh import choose_welsh
 
 OUR_SOURCES = ("portal/templates/auth/", "portal/areas/accounts/", "portal/domain/accounts.py")
 
 
 @pytest.fixture
 def welsh(client: TestClient) -> TestClient:
-    client.cookies.set("language", "cy")
-    return client
+    return choose_welsh(client)
 
 
 @cache

@@ -15,8 +15,7 @@ from portal.domain.sql import unit_of_work
 from portal.web.forms import Form, check_uk_address, read_date, too_long
 from tests import factories
 from tests.factories import World, csrf_from, sign_in
-
-HTML_LANG = re.compile(r'<html lang="(\w+)"')
+from tests.welsh import lang_of, title_of
 
 # GOV.UK component and layout text that must never be left in English on a Welsh page, as whole words.
 ENGLISH_CHROME = ("Skip to main content", "There is a problem", "Back", "Previous", "Next", "Error:", "Change",
@@ -33,16 +32,10 @@ def english_chrome_in(html: str) -> list[str]:
 
 
 def assert_welsh(html: str) -> None:
-    match = HTML_LANG.search(html)
-    assert match and match.group(1) == "cy", "not a Welsh page"
+    assert lang_of(html) == "cy", "not a Welsh page"
     assert english_chrome_in(html) == []
     assert "Neidio i’r prif gynnwys" in html
 
-
-def title_of(html: str) -> str:
-    match = re.search(r"<title>(.*?)</title>", html, re.S)
-    assert match
-    return match.group(1)
 
 
 # --- pages anyone can see ------------------------------------------------------------------------------------------
@@ -198,7 +191,7 @@ def test_pagination_in_welsh(client: TestClient, world: World, engine, settings)
     assert 'Nesaf<span class="govuk-visually-hidden"> (tudalen)</span>' in pagination
     assert 'aria-label="Tudalen 1"' in pagination and 'aria-label="Tudalen 3"' in pagination
     assert english_chrome_in(pagination) == [] and "Page " not in pagination
-    assert HTML_LANG.search(page.text).group(1) == "cy"  # type: ignore[union-attr]
+    assert lang_of(page.text) == "cy"
     # (the page's own words are the clients area's; the chrome around them is Welsh)
     assert "Skip to main content" not in page.text and "Neidio i’r prif gynnwys" in page.text
 

@@ -17,13 +17,14 @@ from portal import i18n
 from portal.domain import audit
 from portal.domain.sql import unit_of_work
 from tests.factories import World, csrf_from, sign_in
+from tests.welsh import choose_welsh
 
 HTMX = {"HX-Request": "true"}
 
 
 def _in_welsh(client: TestClient, email: str = "agent@example.com") -> None:
     sign_in(client, email)
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
 
 
 def _cells(page: str) -> list[list[str]]:

@@ -16,13 +16,10 @@ from portal.domain.models import User
 from portal.settings import Settings
 from tests.factories import World, csrf_from, emails_to, follow_emailed_link, last_email_to, sign_in
 from tests.test_helpers import _accept, _client, _invite, _person, _post, _user
+from tests.welsh import choose_welsh as _welsh
+from tests.welsh import title_of
 
 WELSH_PAGE = '<html lang="cy"'
-
-
-def _welsh(client: TestClient) -> TestClient:
-    client.cookies.set("language", "cy")
-    return client
 
 
 def _text(response) -> str:  # type: ignore[no-untyped-def]
@@ -30,9 +27,7 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
 
 
 def _title(response) -> str:  # type: ignore[no-untyped-def]
-    match = re.search(r"<title>([^<]*)</title>", _text(response))
-    assert match, "the page has no title"
-    return match.group(1)
+    return title_of(_text(response))
 
 
 def _errors(response) -> list[str]:  # type: ignore[no-untyped-def]

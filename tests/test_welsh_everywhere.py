@@ -59,6 +59,7 @@ from tests.conftest import _check_html_and_links
 from tests.factories import World, set_up_authenticator_app, sign_in
 from tests.links import route_of
 from tests.test_income_tax import _tax_year as income_tax_year
+from tests.welsh import choose_welsh
 
 TODAY = date.today()
 WELSH_PO = CATALOGUES / "cy" / "LC_MESSAGES" / "messages.po"
@@ -320,7 +321,7 @@ def test_every_page_a_person_reaches_is_in_welsh(demo_engine: Engine, settings: 
     data = data_values(demo_engine)
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         client.event_hooks["response"].append(_check_html_and_links(app))
-        client.cookies.set("language", "cy")
+        choose_welsh(client)
         sign_in(client, person.email, demo.DEMO_PASSWORD, demo.DEMO_TOTP_SECRET)
         result = walk(client, app, person, data)
         posted = post_empty(client, result.forms, data, result.problems)
@@ -419,7 +420,7 @@ NEW = "/authorisation-requests/new"
 
 def test_the_pages_behind_an_agents_answers_are_in_welsh(client: TestClient, world: World, engine: Engine) -> None:
     sign_in(client, world.agent.email)
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     journey = Journey(client, data_values(engine))
     # Asking a client for authorisation, every question, then the request sent, resent and cancelled.
     journey.page(NEW)
@@ -503,7 +504,7 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
 
     made = [ask()]
     sign_in(client, world.client_user.email)
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     journey = Journey(client, data_values(engine))
     link = client_link(world.other_firm, BY_KEY["HMRC-MTD-VAT"].url_part)
     journey.page(link)
@@ -553,7 +554,7 @@ def test_the_pages_behind_a_clients_answers_are_in_welsh(client: TestClient, wor
 
 @pytest.mark.parametrize("path", ["/sign-in", "/sign-up", "/password-reset"])
 def test_the_pages_before_signing_in_are_in_welsh(client: TestClient, engine: Engine, path: str) -> None:
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     journey = Journey(client, data_values(engine))
     for page in ("/", "/signed-out", "/timed-out", path):
         journey.page(page)
@@ -564,7 +565,7 @@ def test_the_pages_before_signing_in_are_in_welsh(client: TestClient, engine: En
 
 
 def test_a_password_reset_from_its_email_is_in_welsh(client: TestClient, world: World, engine: Engine) -> None:
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     journey = Journey(client, data_values(engine))
     journey.answer("/password-reset", email=world.client_user.email)
     journey.question(emailed_link(client, world.client_user.email))
@@ -577,7 +578,7 @@ def test_the_second_step_of_signing_in_is_in_welsh(client: TestClient, world: Wo
     with unit_of_work(engine) as db:  # a new member of the firm, with no second step set up yet
         newcomer = factories.user(db, settings, "newcomer@example.com", "Nia Newcomer")
         db.add(Membership(firm_id=world.firm.id, user_id=newcomer.id, role="standard"))
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     journey = Journey(client, data_values(engine))
     for email, second in (("agent@example.com", "/sign-in/second-step"),
                           ("newcomer@example.com", "/sign-in/set-up-2-step")):
@@ -598,7 +599,7 @@ def test_the_second_step_of_signing_in_is_in_welsh(client: TestClient, world: Wo
 
 def test_a_new_person_signs_up_registers_a_firm_and_links_a_tax_account_in_welsh(
         client: TestClient, world: World, engine: Engine) -> None:
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
     journey = Journey(client, data_values(engine))
     journey.answer("/sign-up?next=/register/firm-name", name="Nia Patel", email="nia@example.com",
                    password="a long enough password", confirm_password="a long enough password")

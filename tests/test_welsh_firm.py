@@ -14,25 +14,16 @@ from portal.domain.sql import unit_of_work
 from tests import factories
 from tests.factories import World, csrf_from, sign_in
 from tests.oauth_dance import access_for, authorize_query, pkce, register
+from tests.welsh import choose_welsh as _in_welsh
+from tests.welsh import title_of as _title
 
-TITLE = re.compile(r"<title>([^<]*)</title>")
 H1 = re.compile(r'<h1 class="govuk-[\w-]+">\s*(?:<label[^>]*>)?([^<]+)<')
-
-
-def _title(html: str) -> str:
-    match = TITLE.search(html)
-    assert match, "no <title>"
-    return match.group(1)
 
 
 def _h1(html: str) -> str:
     match = H1.search(html)
     assert match, "no <h1>"
     return match.group(1).strip()
-
-
-def _in_welsh(client: TestClient) -> None:
-    client.cookies.set("language", "cy")
 
 
 def test_manage_account_reads_in_welsh(client: TestClient, world: World) -> None:

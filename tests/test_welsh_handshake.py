@@ -13,12 +13,9 @@ from portal.domain.client_links import client_link
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer, User
 from portal.domain.services import BY_KEY
 from tests.factories import World, csrf_from, sign_in
+from tests.welsh import choose_welsh as _welsh
 
 NEW = "/authorisation-requests/new"
-
-
-def _welsh(client: TestClient) -> None:
-    client.cookies.set("language", "cy")
 
 
 def _ask(db: Session, firm: Firm, agent: User, taxpayer: Taxpayer, key: str) -> AuthorisationRequest:

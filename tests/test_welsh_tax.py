@@ -12,11 +12,12 @@ from portal.domain.sql import unit_of_work
 from tests.factories import World, csrf_from, sign_in
 from tests.test_income_tax import _jane_year, _post
 from tests.test_vat_returns import VALID, _fill, _return_url, _world_vat_obligation
+from tests.welsh import choose_welsh
 
 
 def _in_welsh(client: TestClient, email: str = "agent@example.com") -> None:
     sign_in(client, email)
-    client.cookies.set("language", "cy")
+    choose_welsh(client)
 
 
 def _welsh_page(response: httpx.Response) -> str:
