@@ -572,6 +572,9 @@ def test_stopping_acting_for_a_client_ends_access_at_once(client: TestClient, wo
              "/authorisation-requests/stopped")
     done = client.get("/authorisation-requests/stopped").text
     assert "You are no longer authorised" in done and "Granite Bakery Ltd" in done
+    # The page names the tax service, and its title and header still name the portal (the two names once clashed).
+    assert "<title>You are no longer authorised – Agent Online Self-Serve</title>" in done
+    assert 'class="govuk-service-navigation__link">Agent Online Self-Serve</a>' in done
     assert client.get(f"/clients/{client_id}").status_code == 404
     assert client.get(f"/clients/{client_id}/stop-acting").status_code == 404
     with Session(engine) as db:

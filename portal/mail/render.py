@@ -37,7 +37,7 @@ def _date(value: str) -> str:
 def _service(key: str) -> str:
     """A tax service's name in the language of the moment (the catalogue has the names, portal.domain.services)."""
     found = services.BY_KEY.get(key)
-    return i18n.gettext(found.name) if found is not None else key
+    return found.name if found is not None else key
 
 
 # What was sent, as "sent the ... for" names it: Submission.kind codes, lower case inside a sentence.
@@ -69,7 +69,7 @@ def environment(html: bool) -> jinja2.Environment:
 
 
 def render(kind: str, language: str, context: dict[str, Any], *, base_url: str) -> Rendered:
-    values = {**context, "service_name": i18n.lazy(SERVICE_NAME), "language": language,
+    values = {**context, "portal_name": i18n.lazy(SERVICE_NAME), "language": language,
               "base_url": base_url.rstrip("/")}
     with i18n.using(language):
         text_template = environment(False).get_template(f"emails/{kind}.html")

@@ -140,7 +140,9 @@ def make_templates(
                                   pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     # Templates ask the authority what to offer with the same Action names the handlers check.
     # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
-    env.globals.update(service_name=i18n.lazy(SERVICE_NAME), static_url=static.url, Action=Action, path_for=path_for)
+    # `portal_name`, not `service_name`: pages about a tax service pass that name in their own context, and a
+    # context value hides a global of the same name (the header and title then named the tax service).
+    env.globals.update(portal_name=i18n.lazy(SERVICE_NAME), static_url=static.url, Action=Action, path_for=path_for)
     env.path_for = path_for  # what compiled templates call (_CodeGenerator.visit_Call)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)

@@ -278,8 +278,8 @@ def answer_rows(answers: Answers) -> list[tuple[str, str, str]]:
     """(key, value, change step) for "Check your answers" and "We could not find your client"."""
     service = BY_KEY[answers.service]
     kind = identifiers.IdentifierKind(service.identifier)
-    rows = [(gettext("Client type"), gettext(CLIENT_TYPE_LABELS[ClientType(answers.client_type)]), "client-type"),
-            (gettext("Tax service"), gettext(service.name), "service"),
+    rows = [(gettext("Client type"), CLIENT_TYPE_LABELS[ClientType(answers.client_type)], "client-type"),
+            (gettext("Tax service"), service.name, "service"),
             (gettext(CLIENT_ID_QUESTIONS[kind].label), identifiers.format_for_display(kind, answers.identifier),
              "client-id")]
     if service.known_fact:
@@ -356,7 +356,7 @@ async def refused_page(request: Request) -> Response:
     template = request.url.path.rsplit("/", 1)[-1].replace("-", "_")
     return render(request, f"agent_requests/{template}.html", {
         "client_name": taxpayer.name if taxpayer else gettext("your client"),
-        "service_name": gettext(service.name) if service else gettext("this tax service")})
+        "service_name": service.name if service else gettext("this tax service")})
 
 
 def question(step: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:

@@ -38,7 +38,7 @@ def agent_authority(request: Request) -> tuple[Viewer, Authority, list[Authorisa
 
 async def stop_acting(request: Request) -> Response:
     _viewer, authority, held = agent_authority(request)
-    options = [(a.service, gettext(BY_KEY[a.service].name)) for a in held]
+    options = [(a.service, BY_KEY[a.service].name) for a in held]
     form = await posted(request, "service") or Form()
     if request.method == "POST":
         if form.get("service") in dict(options):
@@ -62,7 +62,9 @@ async def confirm_stop(request: Request) -> Response:
     if request.method == "POST":
         handshake.end_authorisation(db_session(request), authorisation, ended_by="agent",
                                          actor_user_id=viewer.user_id, authority="agent")
-        journeys.save(request, STOPPED, client_name=authority.taxpayer.name, service_name=service.name)
+        # The English name is kept, and translated where it is shown: the person may switch language before then.
+        # (Not `service_name`: that is the portal's own name, which every page's title and header show.)
+        journeys.save(request, STOPPED, client_name=authority.taxpayer.name, tax_service=service.english_name)
         return redirect_to(request, "stopped_acting")
     return render(request, "agent_requests/confirm_stop.html", {
         "client": authority.taxpayer, "service": service,

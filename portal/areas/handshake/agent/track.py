@@ -73,7 +73,7 @@ async def cancel_page(request: Request) -> Response:
                back=path_for(request, "track_requests"),
                # Translators: the client's name, then the tax service's name.
                hint=gettext("You asked %(client)s to authorise you for %(service)s.")
-               % {"client": context["client_name"], "service": gettext(context["service"].name)})
+               % {"client": context["client_name"], "service": context["service"].name})
 
 
 async def cancelled_page(request: Request) -> Response:

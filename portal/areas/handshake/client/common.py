@@ -94,7 +94,7 @@ URL_PART_NAMES = {part: regime_name(BY_KEY[keys[0]].regime) for part, keys in UR
 
 def service_name(key: str) -> str:
     """The service's name in the language of the moment."""
-    return gettext(regime_name("ITSA") if key in ROLES else BY_KEY[key].name)
+    return regime_name("ITSA") if key in ROLES else BY_KEY[key].name
 
 
 def role_name(key: str) -> str:
