@@ -16,13 +16,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from sqlalchemy import update
 from sqlmodel import Session, col
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request, cookie_parser
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
 from portal.domain.models import User
 from portal.settings import Settings
+from portal.web.security import cookies_of
 
 LANGUAGE_COOKIE = "language"
 QUERY_PARAMETER = "lang"
@@ -64,7 +65,7 @@ class LanguageMiddleware:
             await self.app(scope, receive, send)
             return
         asked = _from_query(scope)
-        cookie = i18n.supported(_cookie(scope))
+        cookie = i18n.supported(cookies_of(scope).get(LANGUAGE_COOKIE))
         # Not reset afterwards: Starlette's outermost error handler renders the 500 page after this returns, in the
         # same task, and should speak the same language. Each request runs in a task (and context) of its own.
         i18n.set_language(asked or cookie or i18n.DEFAULT_LANGUAGE)
@@ -85,13 +86,6 @@ def _from_query(scope: Scope) -> str | None:
     for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
         if key == QUERY_PARAMETER:
             return i18n.supported(value)
-    return None
-
-
-def _cookie(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"cookie":
-            return cookie_parser(value.decode("latin-1")).get(LANGUAGE_COOKIE)
     return None
 
 

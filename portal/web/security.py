@@ -116,7 +116,7 @@ class CSRFMiddleware:
 
     def _binding(self, scope: Scope) -> tuple[str, str | None]:
         """(what the token is bound to, a new visitor cookie to set if there was nothing to bind to)."""
-        cookies = _cookies(scope)
+        cookies = cookies_of(scope)
         raw_session = cookies.get(self.cookies.session)
         if raw_session:
             try:
@@ -168,7 +168,8 @@ class CSRFMiddleware:
         await self.app(scope, receive, send_with_cookie)
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
+def cookies_of(scope: Scope) -> dict[str, str]:
+    """The request's cookies, read in ASGI middleware before a Request exists."""
     for name, value in scope["headers"]:
         if name == b"cookie":
             return cookie_parser(value.decode("latin-1"))  # lenient: a malformed header is never a 500
