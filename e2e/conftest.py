@@ -20,7 +20,7 @@ from typing import Any
 import pyotp
 import pytest
 import uvicorn
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import update
 
 from e2e.axe import _violations, format_violations, scriptable
@@ -209,6 +209,26 @@ def sign_in(demo_accounts: demo.DemoAccounts) -> SignIn:
 
 def title(text: str) -> str:
     return f"{text} – {SERVICE_NAME}"
+
+
+def client_links(page: Page) -> Locator:
+    """The client names in the client list's table, each a link to that client's overview."""
+    return page.get_by_role("table").get_by_role("rowheader").get_by_role("link")
+
+
+CLIENT_URL = re.compile(r"/clients/(\d+)$")
+
+
+def open_client(page: Page, n: int) -> tuple[str, str]:
+    """Opens the n-th client of the list and waits for its overview, headed by its name: (name, client id)."""
+    chosen = client_links(page).nth(n)
+    name = chosen.inner_text().strip()
+    chosen.click()
+    expect(page).to_have_url(CLIENT_URL)
+    match = CLIENT_URL.search(page.url)
+    assert match
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    return name, match.group(1)
 
 
 def h1(page: Page, name: str | re.Pattern[str]) -> None:

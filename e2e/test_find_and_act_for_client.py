@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from e2e.conftest import SignIn, scan, title
+from e2e.conftest import SignIn, client_links, open_client, scan, title
 
 COUNT = re.compile(r"^Showing 1 to 20 of (\d+) clients$")
 
@@ -20,9 +20,6 @@ def search(page: Page, js: bool, text: str) -> None:
         box.fill(text)
         page.get_by_role("button", name="Search").click()
 
-
-def client_links(page: Page) -> Locator:
-    return page.get_by_role("table").get_by_role("rowheader").get_by_role("link")
 
 
 def test_find_and_act_for_a_client(page: Page, js: bool, sign_in: SignIn) -> None:
@@ -69,14 +66,8 @@ def test_find_and_act_for_a_client(page: Page, js: bool, sign_in: SignIn) -> Non
     scan(page, "Your clients, VAT, page 2")
 
     # Choose a client.
-    chosen = client_links(page).nth(2)
-    name = chosen.inner_text().strip()
-    client_url = re.compile(r"/clients/(\d+)$")
-    chosen.click()
-    expect(page).to_have_url(client_url)
-    client_id = client_url.search(page.url).group(1)
+    name, client_id = open_client(page, 2)
     heading = page.get_by_role("heading", level=1)
-    expect(heading).to_have_text(name)
     expect(page).to_have_title(title(f"Overview – {name}"))
     expect(page.get_by_text(f"You are acting for {name}")).to_be_visible()
     # "Change client" goes back to the list as the agent left it: VAT only, page 2.

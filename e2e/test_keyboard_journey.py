@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from e2e.conftest import SignIn, h1, scan
+from e2e.conftest import SignIn, client_links, h1, scan
 
 # Every demo name word starting with "m" (Mia, Morgan, Meadow, ...): more than one page of results.
 SEARCH = "m"
@@ -26,9 +26,6 @@ def tab_to(page: Page, target: Locator, limit: int = 60) -> int:
             return presses
     raise AssertionError(f"{limit} presses of Tab never reached {target}")
 
-
-def client_links(page: Page) -> Locator:
-    return page.get_by_role("table").get_by_role("rowheader").get_by_role("link")
 
 
 def test_keyboard_only_search_page_open_and_change_client(page: Page, js: bool, sign_in: SignIn) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from e2e.conftest import SERVICE_NAME, SignIn, scan, title
+from e2e.conftest import SERVICE_NAME, SignIn, client_links, open_client, scan, title
 from portal import i18n
 
 SEARCH_LABEL = "Chwilio yn ôl enw neu gyfeirnod treth"
@@ -34,9 +34,6 @@ def search(page: Page, js: bool, text: str) -> None:
         box.fill(text)
         page.get_by_role("button", name="Chwilio", exact=True).click()
 
-
-def client_links(page: Page) -> Locator:
-    return page.get_by_role("table").get_by_role("rowheader").get_by_role("link")
 
 
 def in_welsh(page: Page) -> None:
@@ -93,14 +90,8 @@ def switch_clients_in_welsh(page: Page, js: bool) -> None:
     scan(page, "Your clients, VAT, in Welsh")
 
     # Act for a client.
-    chosen = client_links(page).nth(2)
-    name = chosen.inner_text().strip()
-    client_url = re.compile(r"/clients/(\d+)$")
-    chosen.click()
-    expect(page).to_have_url(client_url)
-    client_id = client_url.search(page.url).group(1)
+    name, client_id = open_client(page, 2)
     heading = page.get_by_role("heading", level=1)
-    expect(heading).to_have_text(name)
     expect(page).to_have_title(welsh_title(f"Trosolwg – {name}"))
     expect(page.get_by_text(f"Rydych yn gweithredu ar ran {name}")).to_be_visible()
     expect(page.get_by_role("heading", name="Beth sy’n ddyledus", level=2)).to_be_visible()
