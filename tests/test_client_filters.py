@@ -235,3 +235,40 @@ def test_the_filters_sets_are_exactly_the_group_rules_membership(engine, world: 
                 assert per_client == as_sets, (kind, value)
         assert world.vat_client.id in ids(in_groups_of(fc.c.taxpayer_id, firm_id=world.firm.id, group_id=groups.vat))
         assert extra.id not in ids(in_groups_of(fc.c.taxpayer_id, firm_id=world.firm.id, group_id=groups.vat))
+
+
+def test_the_rule_client_by_client_and_as_sets_agree(engine, world: World, groups: Groups) -> None:  # type: ignore[no-untyped-def]
+    """`access.in_no_group_or_mine` in one pass per client (the gate, the client list) and as sets (What's due's
+    count on PostgreSQL) let the same clients through, for a person in a custom group, in a tax-service group, in
+    none, and for clients in no group, in both kinds, excluded from one, and in a group with nobody in it."""
+    from sqlalchemy import select
+
+    from portal.domain.access import in_no_group_or_mine
+    from portal.domain.models import FirmClient
+    from portal.domain.sql import table_of
+    fc = table_of(FirmClient)
+    with unit_of_work(engine) as db:
+        vat = firm_access.group_of(db, firm_id=world.firm.id, group_id=groups.vat)
+        leeds = firm_access.group_of(db, firm_id=world.firm.id, group_id=groups.leeds)
+        assert vat is not None and leeds is not None
+        firm_access.add_member(db, vat, user_id=world.agent.id, actor_user_id=world.agent.id)
+        excluded, both = (factories.taxpayer(db, name, "business") for name in ("Excluded Ltd", "Both Ltd"))
+        for taxpayer in (excluded, both):
+            factories.authorise(db, world.firm, taxpayer, "HMRC-MTD-VAT")
+        db.flush()
+        firm_access.remove_clients(db, vat, actor_user_id=world.agent.id, taxpayer_ids=[excluded.id])
+        firm_access.add_clients(db, leeds, actor_user_id=world.agent.id, taxpayer_ids=[both.id])
+        empty = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=world.agent.id, name="Empty")
+        firm_access.add_clients(db, empty, actor_user_id=world.agent.id, taxpayer_ids=[groups.loner])
+    with unit_of_work(engine) as db:
+        def visible(user_id: int, as_sets: bool) -> set[int]:
+            rule = in_no_group_or_mine(fc.c.taxpayer_id, firm_id=world.firm.id, user_id=user_id, as_sets=as_sets)
+            return set(db.execute(select(fc.c.taxpayer_id).where(fc.c.firm_id == world.firm.id, rule)).scalars())
+        seen = {}
+        for user_id in (world.agent.id, world.staff.id, world.other_agent.id):
+            seen[user_id] = visible(user_id, as_sets=False)
+            assert seen[user_id] == visible(user_id, as_sets=True), user_id
+    # And the rule itself: the staff member (Leeds) sees Leeds's clients and the excluded one (in no group now),
+    # not the VAT group's or the loner's (in a group with nobody in it); the agent (VAT) sees the VAT group's.
+    assert seen[world.staff.id] == {world.vat_client.id, both.id, excluded.id, world.itsa_client.id}
+    assert both.id in seen[world.agent.id] and groups.loner not in seen[world.agent.id]

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select, union_all
+from sqlalchemy import Connection, bindparam, exists, select
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.domain import firm_access, identifiers, list_filters
-from portal.domain.access import IDENTIFIER_REGIMES, in_no_group_or_mine, restricted_by_groups
-from portal.domain.list_filters import (
-    ListFilter,
-    client_reference_matches,
-    implies_the_rule,
-    list_filter_conditions,
-    reference_params,
-)
+from portal.domain import client_search, firm_access, identifiers, list_filters
+from portal.domain.access import IDENTIFIER_REGIMES
+from portal.domain.client_search import ClientSearch, count_query, page_and_total
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer, TaxpayerIdentifier
-from portal.domain.names import name_matches, name_params, search_words
 from portal.domain.obligations import ObligationStatus, obligation_status
 from portal.domain.people import Authority, Viewer
 from portal.domain.services import BY_KEY, CLIENT_TYPE_LABELS, REGIME_NAMES, regime_name
@@ -118,103 +111,15 @@ class ObligationRow:
         return obligation_status(due_date=self.due_date, fulfilled_on=self.fulfilled_on)
 
 
-@dataclass(frozen=True)
-class ClientSearch:
-    text: str = ""
-    regime: str = ""
-    narrowed: ListFilter = ListFilter()  # "My clients", or an administrator's group or member
-
-    @cached_property
-    def reference_kind(self) -> identifiers.IdentifierKind | None:
-        return identifiers.detect_kind(self.text) if self.text else None
-
-    @cached_property
-    def words(self) -> list[str]:
-        return search_words(self.text)
-
-    def shape(self, viewer: Viewer) -> Shape:
-        by = "reference" if self.reference_kind else ("name" if self.text else "all")
-        return (by, len(self.words) if by == "name" else 0, bool(self.regime), restricted_by_groups(viewer),
-                self.narrowed.shape())
-
-    def capped(self, viewer: Viewer) -> bool:
-        """Counted only so far (RESTRICTED_COUNT_CAP): the group rule or a filter by group is worked out per client."""
-        return restricted_by_groups(viewer) or self.narrowed.any
-
-    def params(self, viewer: Viewer) -> dict[str, object]:
-        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime,
-                                     **self.narrowed.params()}
-        if kind := self.reference_kind:
-            params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
-        elif self.text:
-            params |= name_params(self.words)
-        if self.text:  # the firm's own client reference, whatever else the text is
-            params |= reference_params(self.text)
-        return params
-
-
-# Which prebuilt query: by reference, name or all; name words; by regime; restricted by groups; the list filter.
-Shape = tuple[str, int, bool, bool, tuple[bool, str, bool]]
-
-
 _fc, _auth, _tp = table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
 _ob, _ident = table_of(Obligation), table_of(TaxpayerIdentifier)
 _own = _fc.alias("own")  # the page's rows of firm_client again, for their references
 
 
-def _matching(by: str, words: int, with_regime: bool, restricted: bool,
-              narrowed: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
-    conditions = [_fc.c.firm_id == bindparam("firm_id")]
-    if restricted and not implies_the_rule(narrowed):
-        conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
-                                              user_id=bindparam("user_id")))
-    conditions += list_filter_conditions(_fc.c.taxpayer_id, narrowed)
-    # What was typed is a tax reference or words of a name; it may also be (the start of) the firm's own reference.
-    # Both as one set of ids, so the database looks up the few matches rather than test every client.
-    if by == "reference":
-        typed = select(_ident.c.taxpayer_id).where(_ident.c.kind == bindparam("kind"),
-                                                   _ident.c.value == bindparam("value")).correlate(None)
-        conditions.append(_fc.c.taxpayer_id.in_(union_all(typed, client_reference_matches())))
-    elif by == "name":
-        named = name_matches(words)
-        conditions.append(_fc.c.taxpayer_id.in_(union_all(named, client_reference_matches())))
-    if with_regime:
-        conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
-            _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),
-            _auth.c.ended_at.is_(None))))
-    return conditions
-
-
-# The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
-# With access groups, whether a standard user may see a client is worked out client by client (the group rule
-# in portal.domain.access): fine for a page of 20, far too slow to count 100,000. Their count stops here, and the
-# list says "more than 1,000 clients" (searching narrows it, as on What's due).
-RESTRICTED_COUNT_CAP = 1_000
-
-
-@cache
-def _count_query(*shape: Any) -> Select[int]:
-    restricted, narrowed = shape[3], shape[4]
-    if restricted or any(narrowed):
-        matching = select(_fc.c.taxpayer_id).where(*_matching(*shape))
-        return select(func.count()).select_from(matching.limit(RESTRICTED_COUNT_CAP + 1).subquery())
-    return select(func.count()).select_from(_fc).where(*_matching(*shape))
-
-
 @cache
 def _page_query(*shape: Any) -> PreparedRead:
-    # The page is chosen first, and only its 20 rows get the per-client columns below: a search matching
-    # hundreds of clients would otherwise work them out for every match before sorting.
-    # Only columns of ix_firm_client_firm_sort, so a list that skips many clients (My clients, whose groups' clients
-    # may sort late) walks the index alone; the page's references are read for its 20 rows below.
-    page = (
-        select(_fc.c.taxpayer_id, _fc.c.sort_name)
-        .where(*_matching(*shape))
-        .order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-        .subquery("page")
-    )
+    page, total = page_and_total(*shape)
+    # The page's references are read for its 20 rows below.
     live = (_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == page.c.taxpayer_id,
             _auth.c.ended_at.is_(None))
     regimes = select(comma_list(_auth.c.regime)).where(*live).scalar_subquery()
@@ -231,10 +136,10 @@ def _page_query(*shape: Any) -> PreparedRead:
     )
     # Every row also carries the number of matches: the database counts once (an uncorrelated subquery) and
     # the page needs one round trip, not two.
-    total = _count_query(*shape).scalar_subquery().label("total")
     # The agent's home page runs it on every visit and keystroke: on the driver directly (portal.web.prepared).
     return PreparedRead(
-        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total, _own.c.client_reference)
+        select(page.c.taxpayer_id, _tp.c.name, _tp.c.client_type, regimes, next_due, total.label("total"),
+               _own.c.client_reference)
         .join(_tp, _tp.c.id == page.c.taxpayer_id)
         .join(_own, (_own.c.firm_id == bindparam("firm_id")) & (_own.c.taxpayer_id == page.c.taxpayer_id))
         .order_by(page.c.sort_name, page.c.taxpayer_id)
@@ -242,13 +147,16 @@ def _page_query(*shape: Any) -> PreparedRead:
 
 
 def count_clients(db: Connection, viewer: Viewer, search: ClientSearch) -> int:
-    return db.execute(_count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
+    return db.execute(count_query(*search.shape(viewer)), search.params(viewer)).scalar_one()
 
 
 def search_clients(
     db: Connection, viewer: Viewer, search: ClientSearch, wanted: int
 ) -> tuple[list[ClientRow], pagination.Page]:
     """Page `wanted` of the clients matching the search, and where it falls; past the last page, the last page."""
+    cap = client_search.RESTRICTED_COUNT_CAP if search.capped(viewer) else None
+    if cap is not None:  # pages beyond the cap are not offered (and the capped query holds no rows past it)
+        wanted = min(wanted, cap // PAGE_SIZE)
     rows = _fetch_page(db, viewer, search, pagination.Page(wanted, PAGE_SIZE, 0))
     if rows:
         total = rows[0].total
@@ -256,10 +164,9 @@ def search_clients(
         total = count_clients(db, viewer, search) if wanted > 1 else 0
         if total:
             rows = _fetch_page(db, viewer, search, pagination.clamp(wanted, size=PAGE_SIZE, total=total))
-    capped = search.capped(viewer)
-    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, RESTRICTED_COUNT_CAP) if capped else total)
-    if capped and total > RESTRICTED_COUNT_CAP:
-        page = pagination.Page(page.number, page.size, RESTRICTED_COUNT_CAP, more=True)
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=total if cap is None else min(total, cap))
+    if cap is not None and total > cap:
+        page = pagination.Page(page.number, page.size, cap, more=True)
     today = date.today()
     return [ClientRow.from_row(taxpayer_id, name, client_type, regimes, due, today, reference)
             for taxpayer_id, name, client_type, regimes, due, _total, reference in rows], page

@@ -169,7 +169,8 @@ def _sets(db: Session) -> bool:
 @cache
 def _count_query(shape: Shape, as_sets: bool = False) -> Select[int]:
     """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
-    walk over hundreds of thousands of rows on every page view."""
+    walk over hundreds of thousands of rows on every page view. In no order: the database walks whichever index
+    finds them soonest."""
     matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape,
                                                                                                    as_sets=as_sets))
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
@@ -180,6 +181,27 @@ def _page_query(shape: Shape, deep: bool = False) -> Select[Any]:
     return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
             .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape, as_sets=deep))
             .order_by(*_ORDER).limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@cache
+def _far_page_query(shape: Shape, as_sets: bool) -> Select[Any]:
+    """A page far in, each row with the number of matches up to `cap`, from one walk: the first `cap` matches in
+    the list's order (MATERIALIZED: kept, not re-run) give the count and the page, as every page offered lies
+    within them. Counted and paged apart, a page far in walked the same obligations twice and worked the group rule
+    out twice (PostgreSQL, 100,000 clients, a restricted user's page 50: 53 ms, 44 ms so). Not for the first pages:
+    the count alone finds its matches sooner in no order than in the list's (its walk is 2 ms of 20 there)."""
+    first = (select(_ob.c.id, _ob.c.taxpayer_id, _ob.c.regime, _ob.c.kind, _ob.c.period_start, _ob.c.period_end,
+                    _ob.c.due_date).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
+             .where(*_matching(*shape, as_sets=as_sets)).order_by(*_ORDER).limit(bindparam("cap"))
+             .cte("first_matches").prefix_with("MATERIALIZED"))
+    total = select(func.count()).select_from(first).scalar_subquery().label("total")
+    # The page is cut before the clients' names are joined: joined first, PostgreSQL hashed every taxpayer.
+    page = (select(first).order_by(first.c.due_date, first.c.taxpayer_id, first.c.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery("page"))
+    return (select(page.c.id, page.c.taxpayer_id, _tp.c.name, page.c.regime, page.c.kind, page.c.period_start,
+                   page.c.period_end, page.c.due_date, total)
+            .join(_tp, _tp.c.id == page.c.taxpayer_id)
+            .order_by(page.c.due_date, page.c.taxpayer_id, page.c.id))
 
 
 @cache
@@ -198,6 +220,24 @@ def _after_query(shape: Shape) -> Select[Any]:
 def count_due(db: Session, viewer: Viewer, filters: Filters, today: date, cap: int) -> int:
     return db.connection().execute(_count_query(filters.shape(viewer, today), _sets(db)),
                                    filters.params(viewer, today) | {"cap": cap}).scalar_one()
+
+
+def due_page(db: Session, viewer: Viewer, filters: Filters, today: date, wanted: int) -> tuple[list[DueRow], int]:
+    """Page `wanted` of the outstanding obligations (past the last page, the last page), and how many match, counted
+    no further than COUNT_CAP + 1."""
+    number = min(wanted, COUNT_CAP // PAGE_SIZE)  # pages beyond the cap are not offered
+    shape, params = filters.shape(viewer, today), filters.params(viewer, today)
+    if (number - 1) * PAGE_SIZE >= DEEP_OFFSET:
+        rows = list(db.connection().execute(_far_page_query(shape, _sets(db)), params | {
+            "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE}))
+        if rows:
+            return [DueRow(*row[:-1]) for row in rows], rows[0].total
+        # nothing there: the page is past the end (an old link, a typed URL); counted, it is clamped below
+    total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
+    if not total:  # the page would walk every row the count did, to find none
+        return [], 0
+    page = pagination.clamp(number, size=PAGE_SIZE, total=min(total, COUNT_CAP))
+    return list_due(db, viewer, filters, today, page, few=total <= COUNT_CAP), total
 
 
 def list_due(db: Session, viewer: Viewer, filters: Filters, today: date, page: pagination.Page,
@@ -325,9 +365,9 @@ async def whats_due(request: Request) -> Response:
     db, today = db_session(request), date.today()
     options = filter_options(db, viewer)
     form, filters = read_filters(request, viewer, options)
-    total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
-    page = pagination.clamp(pagination.page_number(request.query_params.get("page")), size=PAGE_SIZE,
-                            total=min(total, COUNT_CAP))
+    wanted = pagination.page_number(request.query_params.get("page"))
+    rows, total = due_page(db, viewer, filters, today, wanted)
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, COUNT_CAP))
 
     base = path_for(request, "whats_due")
 
@@ -335,7 +375,7 @@ async def whats_due(request: Request) -> Response:
         return _href(base, filters, number)
 
     context = {
-        "form": form, "rows": list_due(db, viewer, filters, today, page, few=total <= COUNT_CAP), "page": page,
+        "form": form, "rows": rows, "page": page,
         "today": today,
         "more": total > COUNT_CAP,
         "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,

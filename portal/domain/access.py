@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, not_, or_, select, union_all
 from sqlmodel import Session, col
 
 from portal.domain.models import Authorisation, HelperLink, Taxpayer, TaxpayerIdentifier
@@ -55,18 +55,18 @@ def _groups(firm_id: object, group_id: object, user_id: object) -> Select[int]:
     return groups.correlate(None)  # uncorrelated: a query that reads access_group itself keeps its own
 
 
-def in_a_group(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: object = None,
-               user_id: object = None) -> ColumnElement[bool]:
-    """The client is in one of the firm's groups (only `group_id`, if given; only groups `user_id` belongs to, if
-    given). A custom group holds its access_group_client rows; a tax-service group holds every client the firm
-    acts for in its regime, less its exclusions: worked out here, so it follows clients as they come and go.
-    Values or bind parameters alike (for prebuilt queries)."""
-    custom = select(col(AccessGroupClient.group_id)).where(
+def _groups_holding(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: object = None,
+                    user_id: object = None) -> tuple[Select[int], Select[int]]:
+    """The firm's groups holding the client (only `group_id`; only groups `user_id` belongs to), as two selects of
+    group ids: custom groups, from their access_group_client rows; tax-service groups, which hold every client the
+    firm acts for in their regime, less their exclusions: worked out here, so they follow clients as they come and
+    go. Values or bind parameters alike (for prebuilt queries)."""
+    custom: Select[int] = select(col(AccessGroupClient.group_id).label("group_id")).where(
         col(AccessGroupClient.taxpayer_id) == taxpayer_id,
         col(AccessGroupClient.group_id).in_(_groups(firm_id, group_id, user_id)))
     # Driven from the client's own few authorisations (ix_authorisation_taxpayer), then the firm's group for
     # that regime: a handful of index lookups per client, however many clients the firm has.
-    by_service = select(col(AccessGroup.id)).select_from(_group_auth).join(
+    by_service: Select[int] = select(col(AccessGroup.id).label("group_id")).select_from(_group_auth).join(
         AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
                           col(AccessGroup.regime) == _group_auth.c.regime)
     ).where(
@@ -79,6 +79,14 @@ def in_a_group(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: ob
     if user_id is not None:
         by_service = by_service.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroup.id
                                      ).where(col(AccessGroupMember.user_id) == user_id)
+    return custom, by_service
+
+
+def in_a_group(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: object = None,
+               user_id: object = None) -> ColumnElement[bool]:
+    """The client is in one of the firm's groups (only `group_id`, if given; only groups `user_id` belongs to, if
+    given), asked client by client (`_groups_holding`)."""
+    custom, by_service = _groups_holding(taxpayer_id, firm_id=firm_id, group_id=group_id, user_id=user_id)
     return or_(exists(custom), exists(by_service))
 
 
@@ -108,11 +116,30 @@ def in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, use
                         as_sets: bool = False) -> ColumnElement[bool]:
     """The group rule as SQL; firm_id and user_id may be values or bind parameters (for prebuilt queries).
 
-    Client by client (`in_a_group`): for the gate and for lists that stop after a page. As sets (`in_groups_of`,
-    the same membership, tests/test_client_filters.py): for a query that walks thousands of rows, such as What's
-    due's capped count, where a few index lookups per row cost more than reading the groups' clients once."""
-    member = in_groups_of if as_sets else in_a_group
-    return or_(not_(member(taxpayer_id, firm_id=firm_id)), member(taxpayer_id, firm_id=firm_id, user_id=user_id))
+    Client by client, in one pass over the client's groups: for the gate and for lists that stop after a page or a
+    capped count. As sets (`in_groups_of`, the same membership; the two agree, tests/test_client_filters.py): for a
+    query that walks thousands of rows on PostgreSQL, such as What's due's capped count, where a few index lookups
+    per row cost more than reading the groups' clients once."""
+    if as_sets:
+        return or_(not_(in_groups_of(taxpayer_id, firm_id=firm_id)),
+                   in_groups_of(taxpayer_id, firm_id=firm_id, user_id=user_id))
+    return _in_no_group_or_mine(taxpayer_id, firm_id=firm_id, user_id=user_id)
+
+
+def _in_no_group_or_mine(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: object) -> ColumnElement[bool]:
+    """The rule client by client, in one pass over the groups holding the client: none, or one with this person in
+    it. Asked as "in any group?" and then "in one of mine?", the same rows were read twice and PostgreSQL hashed
+    every custom group's clients for each question (a restricted user's client list at 100,000 clients: 14 ms, 7 ms
+    so)."""
+    custom, by_service = _groups_holding(taxpayer_id, firm_id=firm_id)
+    # In FROM, a subquery is not correlated by itself: each names the tables it reads, the rest is the caller's.
+    holding = union_all(custom.correlate_except(table_of(AccessGroupClient)),
+                        by_service.correlate_except(_group_auth, table_of(AccessGroup))).subquery("holding")
+    mine = exists(select(col(AccessGroupMember.group_id)).where(
+        col(AccessGroupMember.group_id) == holding.c.group_id, col(AccessGroupMember.user_id) == user_id))
+    # In no group: no rows, MAX is NULL and the client is visible; else visible if any of its groups has them.
+    shared = select(func.max(case((mine, 1), else_=0))).select_from(holding).scalar_subquery()
+    return func.coalesce(shared, 1) == 1
 
 
 # Every client page asks the gate, so its queries are built once and reuse their compiled SQL.
