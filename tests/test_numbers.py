@@ -127,3 +127,13 @@ def test_unicode_limits_and_cursors_are_bad_requests(api: Api) -> None:
     answer = api("GET", f"/agents/{{arn}}/relationships?cursor={cursor}")
     assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_CURSOR")
     assert api("GET", "/agents/{arn}/relationships?limit=" + "9" * 5000).json()["code"] == "INVALID_LIMIT"
+
+
+@pytest.mark.parametrize("typed", ["٣٠", "£٣٠.00", "３０"])
+def test_a_vat_box_in_digits_of_another_script_is_refused_not_read_as_pounds(typed: str) -> None:
+    """'٣٠' (Arabic-Indic) or full-width '３０' matched the regular expression's \\d and went to HMRC as £30."""
+    from portal.domain import vat
+    with pytest.raises(vat.BoxError):
+        vat.parse_pence(typed, "box1")
+    with pytest.raises(vat.BoxError):
+        vat.parse_pounds(typed, "box6")
