@@ -19,6 +19,7 @@ from portal.domain.access import authority_for
 from portal.domain.client_links import client_link
 from portal.domain.handshake import LookUp, Refusal, Refused, Status
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
+from portal.domain.numbers import ID_DIGITS, whole_number
 from portal.domain.services import BY_KEY, TaxService
 from portal.domain.times import aware
 from portal.settings import Settings
@@ -199,7 +200,8 @@ async def list_invitations(request: Request, db: Session, caller: Caller) -> Res
 
 
 def _invitation(db: Session, caller: Caller, raw_id: str) -> AuthorisationRequest:
-    row = db.get(AuthorisationRequest, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+    number = whole_number(raw_id, max_digits=ID_DIGITS)
+    row = None if number is None else db.get(AuthorisationRequest, number)
     if row is None or row.firm_id != caller.viewer.firm_id:
         raise error(404, "INVITATION_NOT_FOUND", "The authorisation request cannot be found")
     return row

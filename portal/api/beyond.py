@@ -20,6 +20,7 @@ from portal.api.http import Caller, endpoint, error
 from portal.api.schemas import ClientList, RelationshipEvents, shaped
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
 from portal.domain.models import AuditEvent, Authorisation, Taxpayer, TaxpayerIdentifier
+from portal.domain.numbers import whole_number
 from portal.domain.services import BY_KEY
 from portal.domain.times import aware
 
@@ -38,8 +39,9 @@ def decode_cursor(kind: str, raw: str | None) -> int:
         return 0
     try:
         found_kind, _, position = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode().partition(":")
-        if found_kind == kind and position.isdigit() and len(position) < 12:
-            return int(position)
+        number = whole_number(position, max_digits=11)
+        if found_kind == kind and number is not None:
+            return number
     except (ValueError, UnicodeDecodeError):
         pass
     raise error(400, "INVALID_CURSOR", "The cursor is not one this API gave")
@@ -47,9 +49,10 @@ def decode_cursor(kind: str, raw: str | None) -> int:
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = whole_number(raw)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise error(400, "INVALID_LIMIT", f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return limit
 
 
 def _visible(caller: Caller, taxpayer_id: Any) -> list[ColumnElement[bool]]:

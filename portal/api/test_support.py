@@ -17,6 +17,7 @@ from portal.api.schemas import KnownFact, shaped
 from portal.domain import handshake, identifiers
 from portal.domain.handshake import Refused
 from portal.domain.models import AuthorisationRequest, Taxpayer, TaxpayerIdentifier
+from portal.domain.numbers import ID_DIGITS, whole_number
 
 PREFIX = "/agent-authorisation-test-support"
 
@@ -52,7 +53,8 @@ async def itsa_known_fact(request: Request, db: Session, caller: Caller) -> Resp
 
 
 def _request(db: Session, raw_id: str) -> tuple[AuthorisationRequest, int]:
-    row = db.get(AuthorisationRequest, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+    number = whole_number(raw_id, max_digits=ID_DIGITS)
+    row = None if number is None else db.get(AuthorisationRequest, number)
     if row is None:
         raise error(404, "INVITATION_NOT_FOUND", "The authorisation request cannot be found")
     taxpayer = db.get(Taxpayer, row.taxpayer_id)

@@ -23,6 +23,7 @@ from portal.domain.access import in_no_group_or_mine, restricted_by_groups
 from portal.domain.list_filters import FilterOptions, ListFilter, filter_options, list_filter, list_filter_conditions
 from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
 from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain.numbers import is_whole_number
 from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES
 from portal.domain.sql import table_of
@@ -287,7 +288,7 @@ def _days(form: Form) -> int | None:
     raw = form.get("within").replace(",", "")
     if not raw:
         return None
-    if not raw.isascii() or not raw.isdigit():
+    if not is_whole_number(raw):
         form.error("within", gettext("Number of days must be a whole number, like 30"))
         return None
     if not 1 <= int(raw) <= MAX_DAYS:

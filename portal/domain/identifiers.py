@@ -6,6 +6,7 @@ import re
 import string
 from enum import StrEnum
 
+from portal.domain.numbers import is_whole_number
 from portal.domain.services import Labels
 from portal.i18n import N_, gettext
 
@@ -90,15 +91,11 @@ def _compact(raw: str) -> str:
     return "".join(c.upper() if c.isascii() else c for c in "".join(raw.split()))
 
 
-def _is_ascii_digits(value: str) -> bool:
-    return value.isascii() and value.isdigit()
-
-
 def _drop_utr_k(value: str) -> str:
     # domain.md §3.3: SA UTRs may be written with a K prefix or suffix. Only drop it when digits remain,
     # so normalising twice never eats a second K.
     for candidate in (value[1:] if value.startswith("K") else None, value[:-1] if value.endswith("K") else None):
-        if candidate is not None and _is_ascii_digits(candidate):
+        if candidate is not None and is_whole_number(candidate):
             return candidate
     return value
 
@@ -140,7 +137,7 @@ def arn_check_letter(ten_chars_after_first: str) -> str:
 
 
 def utr_check_digit(nine_digits: str) -> str:
-    if len(nine_digits) != 9 or not _is_ascii_digits(nine_digits):
+    if len(nine_digits) != 9 or not is_whole_number(nine_digits):
         raise ValueError("a UTR check digit needs exactly 9 digits")
     total = sum(weight * int(digit) for weight, digit in zip(_UTR_WEIGHTS, nine_digits, strict=True))
     return _UTR_CHECK_DIGITS[total % 11]

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from portal.domain.access import in_a_group, in_groups_of
 from portal.domain.firm_access import NO_GROUP, Person, firm_members
 from portal.domain.models import FirmClient, reference_key
+from portal.domain.numbers import whole_number
 from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES
 from portal.domain.sql import table_of
@@ -45,7 +46,7 @@ class ListFilter:
         return self.mine, ("none" if self.group == NO_GROUP else "id" if self.group else ""), self.member is not None
 
     def params(self) -> dict[str, object]:
-        return {"filter_group_id": int(self.group) if self.group.isdigit() else None,
+        return {"filter_group_id": whole_number(self.group),
                 "filter_member_id": self.member}
 
     def query(self) -> dict[str, str]:
@@ -122,9 +123,9 @@ def list_filter(viewer: Viewer, options: FilterOptions, *, show: str = "", group
     mine = offers_my_clients(viewer) and show == SHOW_MINE
     if not offers_admin_filters(viewer):
         return ListFilter(mine=mine)
-    chosen_group = group if group == NO_GROUP or (group.isdigit() and int(group) in
-                                                  {group_id for group_id, _ in options.groups}) else ""
-    chosen_member = int(member) if member.isdigit() and int(member) in {p.user_id for p in options.members} else None
+    chosen_group = group if group == NO_GROUP or whole_number(group) in {gid for gid, _ in options.groups} else ""
+    member_id = whole_number(member)
+    chosen_member = member_id if member_id in {p.user_id for p in options.members} else None
     return ListFilter(group=chosen_group, member=chosen_member)
 
 

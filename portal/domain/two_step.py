@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from portal.domain import ratelimits, sealing
 from portal.domain.account_models import RecoveryCode, SecondFactor
 from portal.domain.models import Membership, User, utcnow
+from portal.domain.numbers import is_whole_number
 from portal.domain.sql import rowcount
 from portal.i18n import gettext
 from portal.settings import Settings
@@ -94,7 +95,7 @@ def normalise_code(typed: str) -> str:
 
 def is_code_shaped(typed: str) -> bool:
     code = normalise_code(typed)
-    return len(code) == TOTP_DIGITS and code.isascii() and code.isdigit()
+    return len(code) == TOTP_DIGITS and is_whole_number(code)
 
 
 def totp_step(secret: str, code: str, *, at: float | None = None) -> int | None:

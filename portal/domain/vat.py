@@ -39,7 +39,7 @@ MAX_PENCE = 999_999_999_999_999  # £9,999,999,999,999.99 (boxes 1 to 4)
 MAX_NET_PENCE = 9_999_999_999_999  # £99,999,999,999.99 (box 5)
 MAX_POUNDS = 9_999_999_999_999  # £9,999,999,999,999 (boxes 6 to 9)
 
-_AMOUNT = re.compile(r"(?P<sign>-?)£?(?P<sign2>-?)(?P<pounds>\d*)(?:\.(?P<pence>\d*))?")
+_AMOUNT = re.compile(r"(?P<sign>-?)£?(?P<sign2>-?)(?P<pounds>[0-9]*)(?:\.(?P<pence>[0-9]*))?")
 _MAX_DIGITS = 20  # longer than any allowed amount: refused as too large without building a huge int
 
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from portal.domain import identifiers, taxpayers
 from portal.domain.accounts import MAX_EMAIL_LENGTH
 from portal.domain.models import Taxpayer
+from portal.domain.numbers import is_whole_number
 from portal.i18n import N_, gettext
 
 MAX_FIELD_LENGTH = 1000
@@ -90,7 +91,7 @@ def read_date(form: Form, name: str, label: str) -> date | None:
     if missing:
         form.error(name, _sentence_case(gettext(_MISSING_PARTS[missing]) % values))
         return None
-    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+    if not all(is_whole_number(value) for value in parts.values()) or len(parts["year"]) != 4:
         form.error(name, _sentence_case(gettext("%(label)s must be a real date") % values))
         return None
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portal.domain.numbers import whole_number
+
 
 @dataclass(frozen=True)
 class Page:
@@ -32,9 +34,8 @@ class Page:
 
 def page_number(raw: str | None) -> int:
     """A page number from the query string; anything that is not a positive whole number means page 1."""
-    if raw and raw.isdigit() and len(raw) <= 7:
-        return max(1, int(raw))
-    return 1
+    number = whole_number(raw, max_digits=7)
+    return 1 if number is None else max(1, number)
 
 
 def clamp(number: int, *, size: int, total: int) -> Page:

@@ -18,6 +18,7 @@ from portal.areas.clients import services_label
 from portal.domain import firm_access
 from portal.domain.firm_access import NO_GROUP, ClientChoice, Refusal, Refused
 from portal.domain.models import Firm
+from portal.domain.numbers import ID_DIGITS, is_whole_number, whole_number
 from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES
 from portal.domain.team_models import AccessGroup
@@ -138,10 +139,10 @@ async def group_members(request: Request) -> Response:
     form = await read_form(request, "add", "remove")
     db = db_session(request)
     try:
-        if form.get("add").isdigit():
-            firm_access.add_member(db, group, user_id=int(form.get("add")), actor_user_id=viewer.user_id)
-        elif form.get("remove").isdigit():
-            firm_access.remove_member(db, group, user_id=int(form.get("remove")), actor_user_id=viewer.user_id)
+        if (added := whole_number(form.get("add"), max_digits=ID_DIGITS)) is not None:
+            firm_access.add_member(db, group, user_id=added, actor_user_id=viewer.user_id)
+        elif (removed := whole_number(form.get("remove"), max_digits=ID_DIGITS)) is not None:
+            firm_access.remove_member(db, group, user_id=removed, actor_user_id=viewer.user_id)
     except Refused:
         raise HTTPException(status_code=404) from None  # someone outside the firm: as if they did not exist
     return redirect_to(request, "firm_group", group_id=group.id)
@@ -182,6 +183,12 @@ def _regime_options() -> list[tuple[str, str]]:
     return [(regime, gettext(name)) for regime, name in REGIME_NAMES.items()]
 
 
+def _ids(values: list[Any]) -> set[int]:
+    """The client ids a form sent (ticks, or the ones on the page); anything else is left out."""
+    numbers = (whole_number(v, max_digits=ID_DIGITS) for v in values if isinstance(v, str))
+    return {number for number in numbers if number is not None}
+
+
 def _filters(choice: ClientChoice) -> dict[str, str]:
     return {"q": choice.text, "service": choice.regime, "group": choice.group}
 
@@ -212,8 +219,8 @@ async def change_group_clients(request: Request) -> Response:
     data = await request.form(max_files=0, max_fields=200)
     _form, choice = _choice_form(data, group.firm_id, firm_access.groups(db, group.firm_id))
     key = _selection_key(group.id)
-    on_page = {int(v) for v in data.getlist("shown") if isinstance(v, str) and v.isdigit()}
-    ticked = {int(v) for v in data.getlist("selected") if isinstance(v, str) and v.isdigit()} & on_page
+    on_page = _ids(data.getlist("shown"))
+    ticked = _ids(data.getlist("selected")) & on_page
     selection = (set(journeys.answers(request, key).get("ids", [])) - on_page) | ticked
     selection = set(sorted(selection)[:firm_access.MAX_SELECTION])
     action = str(data.get("action", ""))
@@ -236,7 +243,7 @@ async def change_group_clients(request: Request) -> Response:
         selection = set()
     else:  # a page button, or the search: keep the ticks and go there
         goto = str(data.get("goto", ""))
-        query["page"] = goto if goto.isdigit() and goto != "1" else ""
+        query["page"] = goto if is_whole_number(goto) and goto != "1" else ""
     journeys.save(request, key, ids=sorted(selection))
     return redirect_to(request, "firm_group_clients", group_id=group.id, query=query)
 

@@ -13,6 +13,7 @@ from datetime import date
 
 from portal.domain import identifiers
 from portal.domain.identifiers import IdentifierKind
+from portal.domain.numbers import is_whole_number
 from portal.domain.services import KnownFact, TaxService
 from portal.i18n import N_, gettext
 from portal.web.formatting import govuk_date
@@ -170,7 +171,7 @@ def _read_date(form: Form, messages: DateMessages) -> date | None:
         form.error("date", gettext(messages.incomplete))
         return None
     day, month, year = parts
-    if not all(value.isdigit() for value in parts) or len(year) != 4:
+    if not all(is_whole_number(value) for value in parts) or len(year) != 4:
         form.error("date", gettext(messages.real))
         return None
     try:
