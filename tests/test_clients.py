@@ -126,6 +126,27 @@ def test_acting_for_a_client_shows_who_and_their_obligations(client: TestClient,
     assert "VAT return" not in page.text  # the firm is not authorised for Jane's VAT
 
 
+def test_change_client_goes_back_to_the_search_until_the_person_signs_out(client: TestClient, world: World) -> None:
+    sign_in(client, "agent@example.com")
+    client.get("/clients?q=jane")
+    assert 'href="/clients?q=jane">Change client</a>' in client.get(f"/clients/{world.itsa_client.id}").text
+    # Signed out: the search goes too, so the next person at this computer does not find it behind "Change client".
+    page = client.get("/clients")
+    signed_out = client.post("/sign-out", data={"csrf_token": factories.csrf_from(page.text)})
+    assert any(header.startswith("portal_clients_view=;") and "Max-Age=0" in header
+               for header in signed_out.headers.get_list("set-cookie"))
+    sign_in(client, "staff@example.com")
+    assert 'href="/clients">Change client</a>' in client.get(f"/clients/{world.vat_client.id}").text
+
+
+def test_signing_in_forgets_a_search_left_by_someone_who_did_not_sign_out(client: TestClient, world: World) -> None:
+    sign_in(client, "agent@example.com")
+    client.get("/clients?q=jane")
+    client.cookies.delete("portal_session")  # they closed the tab; the browser kept its cookies
+    sign_in(client, "staff@example.com")
+    assert 'href="/clients">Change client</a>' in client.get(f"/clients/{world.vat_client.id}").text
+
+
 def test_htmx_client_switch_swaps_the_content_and_carries_the_title(client: TestClient, world: World) -> None:
     sign_in(client, "agent@example.com")
     partial = client.get(f"/clients/{world.vat_client.id}", headers={"HX-Request": "true"})

@@ -32,6 +32,7 @@ from portal.web.gate import require_authority
 from portal.web.links import path_for, redirect_to
 from portal.web.prepared import PreparedRead
 from portal.web.rendering import render
+from portal.web.security import CookieNames
 from portal.web.sessions import require_viewer
 
 PAGE_SIZE = 20
@@ -252,18 +253,11 @@ async def index(request: Request) -> Response:
 # "Change client" returns to the list as the agent left it (search, filter, page): the list's query, in a cookie
 # for the pages under /clients only, for this browser session. partials/acting_for.html reads it. (urlencode
 # leaves nothing a cookie value may not hold.)
-CLIENTS_VIEW_COOKIE = "portal_clients_view"
-
-
 def remember_view(request: Request, response: Response, query: str) -> None:
-    if request.cookies.get(CLIENTS_VIEW_COOKIE, "") == query:
+    cookies = CookieNames(request.app.state.settings)
+    if request.cookies.get(cookies.clients_view, "") == query:
         return
-    parts = [f"{CLIENTS_VIEW_COOKIE}={query}", "Path=/clients", "HttpOnly", "SameSite=Lax"]
-    if not query:
-        parts.append("Max-Age=0")
-    if request.app.state.settings.secure_cookies:
-        parts.append("Secure")
-    response.headers.append("set-cookie", "; ".join(parts))
+    response.headers.append("set-cookie", cookies.clients_view_header(query))
 
 
 def _firm_reference(db: Session, viewer: Viewer, authority: Authority) -> str | None:

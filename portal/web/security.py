@@ -85,15 +85,22 @@ class CookieNames:
         prefix = "__Host-" if settings.secure_cookies else ""
         self.session = f"{prefix}portal_session"
         self.anonymous = f"{prefix}portal_visitor"
+        # The client list's last search, for "Change client" (portal.areas.clients): a person's, so it goes when
+        # they sign out or someone signs in. Scoped to /clients, so __Host- (which needs Path=/) cannot be used.
+        self.clients_view = "portal_clients_view"
         self.secure = settings.secure_cookies
 
-    def header(self, name: str, value: str, *, max_age: int | None = None) -> str:
-        parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    def header(self, name: str, value: str, *, max_age: int | None = None, path: str = "/") -> str:
+        parts = [f"{name}={value}", f"Path={path}", "HttpOnly", "SameSite=Lax"]
         if max_age is not None:
             parts.append(f"Max-Age={max_age}")
         if self.secure:
             parts.append("Secure")
         return "; ".join(parts)
+
+    def clients_view_header(self, query: str) -> str:
+        """Remember the client list's search (its query string); "" forgets it."""
+        return self.header(self.clients_view, query, path="/clients", max_age=None if query else 0)
 
 
 class CSRFMiddleware:

@@ -98,6 +98,9 @@ class Sessions:
                 audit.record(db, "sessions_ended_over_limit", authority="self", actor_user_id=user.id,
                              count=len(ended))
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, self.signer.dumps(token)))
+        # Anyone's last search of clients left in this browser (a shared computer) is forgotten: the cookie is
+        # sent to /clients only, so the sign-in cannot see whether there is one.
+        response.headers.append("set-cookie", self.cookies.clients_view_header(""))
         remember_at_sign_in(db, request, user, response, self.settings)  # the language follows the person
         return record
 
@@ -131,6 +134,7 @@ class Sessions:
             record.ended_at = utcnow()
             record.journeys = {}  # half-finished answers (and any invitation link) go with the session
         response.headers.append("set-cookie", self.cookies.header(self.cookies.session, "", max_age=0))
+        response.headers.append("set-cookie", self.cookies.clients_view_header(""))  # their last search of clients
 
     def load(self, request: Request) -> Viewer | None:
         # The CSRF middleware has already checked the cookie's signature and hashed its token.
