@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal import i18n
-from portal.domain import outbox
+from portal.domain import email_links, outbox
 from portal.domain.models import User
 
 
@@ -30,7 +30,8 @@ def sign_up_confirmation(db: Session, *, to: str, name: str, path: str) -> None:
 
 
 def sign_up_with_existing_address(db: Session, *, user: User) -> None:
-    _to_user(db, user, "sign_up_existing", sign_in_path="/sign-in", reset_path="/password-reset")
+    _to_user(db, user, "sign_up_existing", sign_in_path=email_links.link("sign_in"),
+             reset_path=email_links.link("password_reset_request"))
 
 
 def firm_contact_confirmation(db: Session, *, to: str, firm_name: str, asked_by: str, path: str) -> None:
@@ -51,7 +52,7 @@ def password_reset(db: Session, *, user: User, path: str) -> None:
 
 
 def sign_in_link(db: Session, *, user: User, path: str) -> None:
-    _to_user(db, user, "sign_in_link", secret_path=path, reset_path="/password-reset")
+    _to_user(db, user, "sign_in_link", secret_path=path, reset_path=email_links.link("password_reset_request"))
 
 
 # What changed, as a code the template turns into a sentence in the recipient's language.
@@ -66,9 +67,9 @@ OTHERS_SIGNED_OUT = "others-signed-out"
 
 
 def security_changed(db: Session, *, user: User, what: str, **details: Any) -> None:
-    _to_user(db, user, "security_changed", what=what, security_path="/account/security",
-             reset_path="/password-reset", **details)
+    _to_user(db, user, "security_changed", what=what, security_path=email_links.link("security"),
+             reset_path=email_links.link("password_reset_request"), **details)
 
 
 def two_step_reset_by_admin(db: Session, *, user: User, admin_name: str) -> None:
-    _to_user(db, user, "two_step_reset", admin_name=admin_name, sign_in_path="/sign-in")
+    _to_user(db, user, "two_step_reset", admin_name=admin_name, sign_in_path=email_links.link("sign_in"))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from portal import i18n
-from portal.domain import audit, outbox
+from portal.domain import audit, email_links, outbox
 from portal.domain.models import (
     Authorisation,
     AuthorisationRequest,
@@ -30,10 +30,6 @@ from portal.domain.models import (
     Taxpayer,
     User,
 )
-
-RESPONSE_PREFIX = "/authorisation-response"  # the client's pages for one request (portal.areas.handshake.client)
-TRACK_PATH = "/authorisation-requests"
-MANAGE_AGENTS_PATH = "/manage-your-tax-agents"
 
 
 @dataclass(frozen=True)
@@ -89,8 +85,10 @@ def _request_facts(db: Session, request: AuthorisationRequest) -> tuple[Firm, Ta
     return firm, taxpayer, {
         "firm_name": firm.name, "client_name": taxpayer.name, "service": request.service,
         "expires_on": request.expires_on.isoformat(), "request_id": request.id,
-        "track_path": TRACK_PATH, "client_path": f"/clients/{taxpayer.id}",
-        "respond_path": f"{RESPONSE_PREFIX}/{request.id}/consent", "manage_path": MANAGE_AGENTS_PATH,
+        "track_path": email_links.link("track_requests"),
+        "client_path": email_links.link("client_overview", client_id=taxpayer.id),
+        "respond_path": email_links.link("authorisation_consent", request_id=request.id),
+        "manage_path": email_links.link("manage_tax_agents"),
     }
 
 
@@ -140,7 +138,7 @@ def authorisation_removed_by_client(db: Session, authorisation: Authorisation, *
     firm, taxpayer = db.get(Firm, authorisation.firm_id), db.get(Taxpayer, authorisation.taxpayer_id)
     assert firm is not None and taxpayer is not None
     context = {"firm_name": firm.name, "client_name": taxpayer.name, "service": authorisation.service,
-               "manage_path": MANAGE_AGENTS_PATH, "track_path": TRACK_PATH}
+               "manage_path": email_links.link("manage_tax_agents"), "track_path": email_links.link("track_requests")}
     _send(db, "authorisation_removed", agent_recipients(db, firm, _requester(db, authorisation)), context)
     if (client := _user(db, client_user_id)) is not None:
         _send(db, "client_removed", [_as_recipient(client)], context)
@@ -151,7 +149,7 @@ def agent_replaced(db: Session, authorisation: Authorisation, *, new_firm_id: in
                                 db.get(Firm, new_firm_id))
     assert firm is not None and taxpayer is not None and new_firm is not None
     context = {"firm_name": firm.name, "client_name": taxpayer.name, "service": authorisation.service,
-               "track_path": TRACK_PATH}
+               "track_path": email_links.link("track_requests")}
     _send(db, "agent_replaced", agent_recipients(db, firm, _requester(db, authorisation)), context)
 
 
@@ -192,7 +190,7 @@ def return_submitted(db: Session, submission: Submission, *, period_end: date) -
         "actor_name": _actor_name(db, submission.firm_id, submission.submitted_by_user_id),
         "client_name": taxpayer.name, "kind": submission.kind, "regime": submission.regime,
         "period_end": period_end.isoformat(), "reference": submission.reference,
-        "activity_path": f"/clients/{taxpayer.id}/activity"})
+        "activity_path": email_links.link("client_activity", client_id=taxpayer.id)})
 
 
 def details_changed(db: Session, taxpayer: Taxpayer, *, part: str, actor_user_id: int, firm_id: int | None) -> None:
@@ -201,7 +199,8 @@ def details_changed(db: Session, taxpayer: Taxpayer, *, part: str, actor_user_id
         return
     _send(db, "details_changed_on_your_behalf", [client], {
         "actor_name": _actor_name(db, firm_id, actor_user_id), "client_name": taxpayer.name, "part": part,
-        "details_path": f"/clients/{taxpayer.id}/details", "activity_path": f"/clients/{taxpayer.id}/activity"})
+        "details_path": email_links.link("client_details", client_id=taxpayer.id),
+        "activity_path": email_links.link("client_activity", client_id=taxpayer.id)})
 
 
 # Trusted helpers ---------------------------------------------------------------------------------------------
@@ -213,7 +212,7 @@ def helper_invited(db: Session, link: HelperLink, *, token: str) -> None:
     recipient = _address_recipient(db, link.invited_email)
     _send(db, "helper_invitation", [recipient], {
         "person_name": taxpayer.name, "invited_email": link.invited_email,
-        "secret_path": f"/trusted-helpers/accept/{token}"})
+        "secret_path": email_links.link("helper_accept", token=token)})
 
 
 def team_invitation(db: Session, *, email: str, firm_name: str, inviter_name: str, role: str, token: str,
@@ -221,7 +220,7 @@ def team_invitation(db: Session, *, email: str, firm_name: str, inviter_name: st
     """An invitation to join a firm, to the invited address only: the secret link appears in no other email."""
     _send(db, "team_invitation", [_address_recipient(db, email)], {
         "firm_name": firm_name, "inviter_name": inviter_name, "invited_email": email, "role": role,
-        "expires_on": expires_at.date().isoformat(), "secret_path": f"/join/{token}"})
+        "expires_on": expires_at.date().isoformat(), "secret_path": email_links.link("join_firm", token=token)})
 
 
 def helper_ended(db: Session, link: HelperLink, *, ended_by: str) -> None:
@@ -230,7 +229,8 @@ def helper_ended(db: Session, link: HelperLink, *, ended_by: str) -> None:
     helper = _user(db, link.helper_user_id)
     assert taxpayer is not None
     context = {"person_name": taxpayer.name, "helper_name": helper.name if helper else link.invited_email,
-               "ended_by": ended_by, "people_path": "/trusted-helpers", "helping_path": "/helping"}
+               "ended_by": ended_by, "people_path": email_links.link("trusted_helpers"),
+               "helping_path": email_links.link("helping")}
     if helper is not None:
         _send(db, "helper_ended", [_as_recipient(helper)], {**context, "audience": "helper"})
     if (person := client_recipient(db, taxpayer)) is not None:
