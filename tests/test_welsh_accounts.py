@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from functools import cache
 
+import pyotp
 import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select, update
@@ -17,13 +18,13 @@ from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from portal import i18n
-from portal.domain import accounts
+from portal.domain import accounts, two_step
 from portal.domain.account_models import SecondFactor
 from portal.domain.models import Membership, UserSession
 from portal.settings import Settings
 from tests import factories
 from tests.factories import PASSWORD, World, csrf_from, sign_in
-from tests.welsh import choose_welsh
+from tests.welsh import choose_welsh, lang_of, title_of
 
 OUR_SOURCES = ("portal/templates/auth/", "portal/areas/accounts/", "portal/domain/accounts.py")
 
@@ -312,3 +313,59 @@ def test_too_many_wrong_codes_lock_the_second_step_in_welsh(welsh: TestClient, w
         welsh.post(asked.headers["location"], data={"code": "000000", "csrf_token": csrf_from(page.text)})
     locked = _welsh_page(welsh.get(asked.headers["location"]), "Ni allwch fewngofnodi ar hyn o bryd")
     assert "Er eich diogelwch, arhoswch 2 awr, yna rhowch gynnig arall arni." in locked
+
+
+# --- the emailed sign-in link, and removing a way to get codes ---------------------------------------------------
+
+
+def test_the_emailed_sign_in_link_in_welsh(welsh: TestClient, world: World) -> None:
+    for _ in range(6):
+        _post_sign_in(welsh, "agent@example.com", "guess")
+    _post_sign_in(welsh, "agent@example.com", PASSWORD)  # the right password, locked: a link is emailed
+    path = factories.EMAILED_LINK.findall(factories.last_email_to(welsh, "agent@example.com").text)[0]
+    page = _welsh_page(welsh.get(path), "Gorffen mewngofnodi")
+    assert lang_of(page) == "cy" and title_of(page).startswith("Gorffen mewngofnodi –")
+    assert '<h1 class="govuk-heading-l">Gorffen mewngofnodi</h1>' in page and "Finish signing in" not in page
+    assert "Gwnaethoch ddilyn y ddolen a anfonwyd atoch drwy e-bost." in page
+    assert ">Parhau</button>" in page
+    followed = welsh.post(path, data={"csrf_token": csrf_from(page)})
+    assert followed.headers["location"] == "/sign-in/second-step"
+    _welsh_page(welsh.get(followed.headers["location"]), "Nodwch y cod 6 digid o’ch ap dilysu")
+    used = welsh.get(path)  # it works once
+    assert used.status_code == 404
+    _welsh_page(used, "Mae’r ddolen hon wedi dod i ben neu wedi cael ei defnyddio eisoes")
+
+
+def test_removing_a_way_to_get_codes_in_welsh(welsh: TestClient, world: World, engine: Engine,
+                                              settings: Settings) -> None:
+    sign_in(welsh, "agent@example.com")
+    with Session(engine) as db:  # a second way, so the first may go
+        factor_id = two_step.enrol_totp(db, settings, world.agent.id, pyotp.random_base32()).id
+        db.commit()
+    path = f"/account/security/methods/{factor_id}/remove"
+    page = _welsh_page(welsh.get(path), "A ydych yn siŵr eich bod am dynnu hwn?")
+    assert lang_of(page) == "cy" and title_of(page).startswith("A ydych yn siŵr eich bod am dynnu hwn? –")
+    assert '<h1 class="govuk-heading-l">A ydych yn siŵr eich bod am dynnu hwn?</h1>' in page
+    assert "Are you sure you want to remove this?" not in page
+    assert ">Tynnu</button>" in page and ">Canslo</a>" in page
+    assert "Dyma’ch unig ffordd o gael codau diogelwch" not in page  # not the last way
+    removed = welsh.post(path, data={"csrf_token": csrf_from(page)})
+    assert removed.headers["location"] == "/account/security?changed=method"
+    page = _welsh_page(welsh.get(removed.headers["location"]), "Rydych wedi newid sut rydych yn cael codau diogelwch")
+    assert ">Llwyddiant</h2>" in page
+    assert "Gwnaethoch dynnu ffordd o gael codau diogelwch ar gyfer dilysu dau gam." in factories.last_email_to(
+        welsh, "agent@example.com").text
+
+
+def test_removing_the_only_way_warns_in_welsh_where_2_step_is_not_required(
+    welsh: TestClient, world: World, engine: Engine, settings: Settings
+) -> None:
+    secret = pyotp.random_base32()
+    with Session(engine) as db:
+        factor_id = two_step.enrol_totp(db, settings, world.client_user.id, secret).id
+        db.commit()
+    sign_in(welsh, "jane@example.com", secret=secret)
+    page = _welsh_page(welsh.get(f"/account/security/methods/{factor_id}/remove"),
+                       "A ydych yn siŵr eich bod am dynnu hwn?")
+    assert ("Dyma’ch unig ffordd o gael codau diogelwch: hebddo, byddwch yn mewngofnodi gyda’ch cyfrinair yn unig, "
+            "a bydd eich codau adfer yn stopio gweithio.") in page
