@@ -59,8 +59,8 @@ def make_engine(url: str) -> Engine:
         # No JIT: the portal's queries are short, and PostgreSQL compiles any whose estimated cost passes
         # jit_above_cost, which a list walked until a page is full can reach on its estimate alone: measured, a
         # 9 ms client list spent 220 ms compiling itself (issue 13's bench, 100,000 clients).
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5,
-                             connect_args={"options": "-c jit=off"})
+        options = " ".join(filter(None, [str(parsed.query.get("options", "")), "-c jit=off"]))  # keep the URL's own
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5, connect_args={"options": options})
     database = parsed.database or ":memory:"  # a URL that names no file means SQLite's in-memory database
     in_memory = database == ":memory:"
     if not in_memory:
