@@ -16,8 +16,8 @@ from datetime import date, timedelta
 import pytest
 from starlette.testclient import TestClient
 
-from portal.areas import clients, worklist
-from portal.domain import client_search, firm_access
+from portal.areas import clients
+from portal.domain import client_search, firm_access, whats_due
 from portal.domain.sql import unit_of_work
 from tests import factories
 from tests.factories import World, sign_in
@@ -34,8 +34,8 @@ def _names(html: str) -> list[str]:
 def low_caps(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Caps of 40 (two pages of 20) and What's due's far-page path from the third page on."""
     monkeypatch.setattr(client_search, "RESTRICTED_COUNT_CAP", 40)
-    monkeypatch.setattr(worklist, "COUNT_CAP", 40)
-    monkeypatch.setattr(worklist, "DEEP_OFFSET", 20)
+    monkeypatch.setattr(whats_due, "COUNT_CAP", 40)
+    monkeypatch.setattr(whats_due, "DEEP_OFFSET", 20)
     built = (clients._page_query, client_search.count_query)  # built with the cap in them: rebuilt before and after
     for cache in built:
         cache.cache_clear()
@@ -104,7 +104,7 @@ def test_a_restricted_users_whats_due_pages_far_in_follow_the_list(
 
 def test_whats_due_far_pages_past_the_end_show_the_last_page(
         client: TestClient, restricted_world: World, low_caps: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(worklist, "COUNT_CAP", 100)  # five pages offered, the third on the far-page path
+    monkeypatch.setattr(whats_due, "COUNT_CAP", 100)  # five pages offered, the third on the far-page path
     sign_in(client, "staff@example.com")
     everything = [_names(client.get(f"/whats-due?page={number}").text) for number in (1, 2, 3)]
     assert [len(page) for page in everything] == [20, 20, 12]  # 52 in all

@@ -6,27 +6,20 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import cache
-from typing import Any
+from datetime import date
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, tuple_
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from portal.areas.clients import obligation_kind, regime_name, regime_names
-from portal.domain.access import in_no_group_or_mine, restricted_by_groups
-from portal.domain.list_filters import FilterOptions, ListFilter, filter_options, list_filter, list_filter_conditions
-from portal.domain.models import Authorisation, FirmClient, Obligation, Taxpayer
-from portal.domain.names import name_conditions, name_params, search_words
+from portal.domain import whats_due as due_list
+from portal.domain.list_filters import FilterOptions, filter_options, list_filter
 from portal.domain.numbers import is_whole_number
 from portal.domain.people import Viewer
 from portal.domain.services import REGIME_NAMES
-from portal.domain.sql import table_of
+from portal.domain.whats_due import PAGE_SIZE, DueRow, Filters, due_page, iter_due
 from portal.i18n import N_, gettext, pgettext
 from portal.web import pagination
 from portal.web.db import db_session
@@ -35,10 +28,6 @@ from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
 from portal.web.sessions import require_viewer
 
-PAGE_SIZE = 20
-# Pages beyond this many rows are not offered: filter the list, or download it all as CSV.
-COUNT_CAP = 2_000
-CSV_BATCH = 2_000
 MAX_NAME_LENGTH = 100
 MAX_DAYS = 366
 STATUSES = ("", "overdue", "due")  # the status filter's values: all outstanding, overdue, not yet due
@@ -51,218 +40,6 @@ def status_options() -> list[tuple[str, str]]:
     """The status filter's choices, in the language of the moment."""
     # Translators: "Due" is a status (not yet overdue), as on the status tags.
     return [("", gettext("All outstanding")), ("overdue", gettext("Overdue")), ("due", pgettext("status", "Due"))]
-
-_ob, _fc, _auth, _tp = table_of(Obligation), table_of(FirmClient), table_of(Authorisation), table_of(Taxpayer)
-
-# Which prebuilt query a filter needs: (by regime, from a date, to a date, how many name words or None,
-# restricted to the viewer's access groups, an administrator's group or member filter).
-Shape = tuple[bool, bool, bool, int | None, bool, tuple[bool, str, bool]]
-
-
-@dataclass(frozen=True)
-class Filters:
-    regime: str = ""
-    status: str = ""  # "", "overdue" or "due"
-    within_days: int | None = None
-    name: str = ""
-    narrowed: ListFilter = ListFilter()  # an administrator's access group or team member
-
-    def bounds(self, today: date) -> tuple[date | None, date | None]:
-        """The due dates to include, inclusive at both ends (None: no limit)."""
-        low = today if self.status == "due" else None
-        high = today - timedelta(days=1) if self.status == "overdue" else None
-        if self.within_days is not None:
-            limit = today + timedelta(days=self.within_days)
-            high = min(high, limit) if high else limit
-        return low, high
-
-    def shape(self, viewer: Viewer, today: date) -> Shape:
-        low, high = self.bounds(today)
-        name_words = len(search_words(self.name)) if self.name else None
-        return (bool(self.regime), low is not None, high is not None, name_words, restricted_by_groups(viewer),
-                self.narrowed.shape())
-
-    def params(self, viewer: Viewer, today: date) -> dict[str, object]:
-        low, high = self.bounds(today)
-        return {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime, "low": low,
-                "high": high, **name_params(search_words(self.name)), **self.narrowed.params()}
-
-    def query_string(self) -> dict[str, str]:
-        values = {"service": self.regime, "status": self.status,
-                  "within": "" if self.within_days is None else str(self.within_days), "client": self.name}
-        return {key: value for key, value in values.items() if value} | self.narrowed.query()
-
-    @property
-    def any(self) -> bool:
-        return bool(self.query_string())
-
-
-@dataclass(frozen=True, slots=True)
-class DueRow:
-    obligation_id: int
-    taxpayer_id: int
-    client: str
-    regime: str
-    kind: str
-    period_start: date
-    period_end: date
-    due_date: date
-    client_reference: str | None = None  # the firm's own name or code for the client
-
-    def overdue(self, today: date) -> bool:
-        return self.due_date < today
-
-    @property
-    def service(self) -> str:
-        return regime_name(self.regime)
-
-
-# --- queries: built once per shape of filter and reused, so SQLAlchemy's compiled-SQL cache serves them ---------
-
-
-def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
-              restricted: bool, narrowed: tuple[bool, str, bool], as_sets: bool = False) -> list[ColumnElement[bool]]:
-    conditions = [
-        _fc.c.firm_id == bindparam("firm_id"),
-        _fc.c.taxpayer_id == _ob.c.taxpayer_id,
-        _ob.c.fulfilled_on.is_(None),
-        # Only the regimes the firm is authorised for: a VAT agent never sees the client's Income Tax.
-        exists().where(_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _ob.c.taxpayer_id,
-                       _auth.c.regime == _ob.c.regime, _auth.c.ended_at.is_(None)),
-    ]
-    # A client's name narrows the rows to a few: asked client by client, the rule costs less than the sets.
-    as_sets = as_sets and name_words is None
-    if restricted:
-        conditions.append(in_no_group_or_mine(_ob.c.taxpayer_id, firm_id=bindparam("firm_id"),
-                                              user_id=bindparam("user_id"), as_sets=as_sets))
-    conditions += list_filter_conditions(_ob.c.taxpayer_id, narrowed, as_sets)
-    if with_regime:
-        conditions.append(_ob.c.regime == bindparam("regime"))
-    if low:
-        conditions.append(_ob.c.due_date >= bindparam("low"))
-    if high:
-        conditions.append(_ob.c.due_date <= bindparam("high"))
-    if name_words is not None:  # as a set of clients: the planner finds the few named ones first
-        conditions += name_conditions(_ob.c.taxpayer_id, name_words)
-    return conditions
-
-
-_COLUMNS = (_ob.c.id, _ob.c.taxpayer_id, _tp.c.name, _ob.c.regime, _ob.c.kind, _ob.c.period_start,
-            _ob.c.period_end, _ob.c.due_date)
-# Soonest first, then by client. Not by client name: deadlines are statutory, so tens of thousands of a big
-# firm's obligations share one due date, and ordering those by a name held on another table means sorting
-# them all for every page. (due_date, taxpayer_id, id) comes straight off ix_obligation_open_due.
-_ORDER = (_ob.c.due_date, _ob.c.taxpayer_id, _ob.c.id)
-
-
-# A page far in, a page of few matches, or the count (up to COUNT_CAP + 1 rows) walks thousands of obligations. On
-# PostgreSQL the group rule is then worked out as sets, once per query (`access.in_no_group_or_mine(as_sets=True)`,
-# hashed): its few index lookups per row, each a subplan, cost more there. A first page of plenty stops after a few
-# hundred rows, where asking client by client is cheaper than reading the groups' clients. SQLite asks client by
-# client throughout: its lookups are cheap, and its sets (temporary indexes) are not.
-DEEP_OFFSET = 200
-
-
-def _sets(db: Session) -> bool:
-    return db.connection().dialect.name == "postgresql"
-
-
-@cache
-def _count_query(shape: Shape, as_sets: bool = False) -> Select[int]:
-    """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
-    walk over hundreds of thousands of rows on every page view. In no order: the database walks whichever index
-    finds them soonest."""
-    matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape,
-                                                                                                   as_sets=as_sets))
-    return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
-
-
-@cache
-def _page_query(shape: Shape, deep: bool = False) -> Select[Any]:
-    return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
-            .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape, as_sets=deep))
-            .order_by(*_ORDER).limit(bindparam("limit")).offset(bindparam("offset")))
-
-
-@cache
-def _far_page_query(shape: Shape, as_sets: bool) -> Select[Any]:
-    """A page far in, each row with the number of matches up to `cap`, from one walk: the first `cap` matches in
-    the list's order (MATERIALIZED: kept, not re-run) give the count and the page, as every page offered lies
-    within them. Counted and paged apart, a page far in walked the same obligations twice and worked the group rule
-    out twice (PostgreSQL, 100,000 clients, a restricted user's page 50: 53 ms, 44 ms so). Not for the first pages:
-    the count alone finds its matches sooner in no order than in the list's (its walk is 2 ms of 20 there)."""
-    first = (select(_ob.c.id, _ob.c.taxpayer_id, _ob.c.regime, _ob.c.kind, _ob.c.period_start, _ob.c.period_end,
-                    _ob.c.due_date).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
-             .where(*_matching(*shape, as_sets=as_sets)).order_by(*_ORDER).limit(bindparam("cap"))
-             .cte("first_matches").prefix_with("MATERIALIZED"))
-    total = select(func.count()).select_from(first).scalar_subquery().label("total")
-    # The page is cut before the clients' names are joined: joined first, PostgreSQL hashed every taxpayer.
-    page = (select(first).order_by(first.c.due_date, first.c.taxpayer_id, first.c.id)
-            .limit(bindparam("limit")).offset(bindparam("offset")).subquery("page"))
-    return (select(page.c.id, page.c.taxpayer_id, _tp.c.name, page.c.regime, page.c.kind, page.c.period_start,
-                   page.c.period_end, page.c.due_date, total)
-            .join(_tp, _tp.c.id == page.c.taxpayer_id)
-            .order_by(page.c.due_date, page.c.taxpayer_id, page.c.id))
-
-
-@cache
-def _after_query(shape: Shape) -> Select[Any]:
-    """The next batch after a row, by keyset: the cost of a batch does not grow with how far in it is."""
-    after = tuple_(bindparam("after_due"), bindparam("after_taxpayer"), bindparam("after_id"))
-    # The CSV's rows carry the firm's client reference too; the page's do not: reading firm_client's rows (not
-    # just its index) made the database plan the page query far worse.
-    return (select(*_COLUMNS, _fc.c.client_reference).select_from(_ob)
-            .join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
-            .join(_tp, _tp.c.id == _ob.c.taxpayer_id)
-            .where(*_matching(*shape), _ob.c.due_date >= bindparam("after_due"), tuple_(*_ORDER) > after)
-            .order_by(*_ORDER).limit(bindparam("limit")))
-
-
-def count_due(db: Session, viewer: Viewer, filters: Filters, today: date, cap: int) -> int:
-    return db.connection().execute(_count_query(filters.shape(viewer, today), _sets(db)),
-                                   filters.params(viewer, today) | {"cap": cap}).scalar_one()
-
-
-def due_page(db: Session, viewer: Viewer, filters: Filters, today: date, wanted: int) -> tuple[list[DueRow], int]:
-    """Page `wanted` of the outstanding obligations (past the last page, the last page), and how many match, counted
-    no further than COUNT_CAP + 1."""
-    number = min(wanted, COUNT_CAP // PAGE_SIZE)  # pages beyond the cap are not offered
-    shape, params = filters.shape(viewer, today), filters.params(viewer, today)
-    if (number - 1) * PAGE_SIZE >= DEEP_OFFSET:
-        rows = list(db.connection().execute(_far_page_query(shape, _sets(db)), params | {
-            "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE}))
-        if rows:
-            return [DueRow(*row[:-1]) for row in rows], rows[0].total
-        # nothing there: the page is past the end (an old link, a typed URL); counted, it is clamped below
-    total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
-    if not total:  # the page would walk every row the count did, to find none
-        return [], 0
-    page = pagination.clamp(number, size=PAGE_SIZE, total=min(total, COUNT_CAP))
-    return list_due(db, viewer, filters, today, page, few=total <= COUNT_CAP), total
-
-
-def list_due(db: Session, viewer: Viewer, filters: Filters, today: date, page: pagination.Page,
-             few: bool = False) -> list[DueRow]:
-    """`few`: the count stopped short of its cap, so the matches may be thinly spread and the page walk far."""
-    deep = _sets(db) and (few or page.offset >= DEEP_OFFSET)
-    rows = db.connection().execute(_page_query(filters.shape(viewer, today), deep),
-                                   filters.params(viewer, today) | {"limit": page.size, "offset": page.offset})
-    return [DueRow(*row) for row in rows]
-
-
-def iter_due(engine: Engine, viewer: Viewer, filters: Filters, today: date, batch: int = CSV_BATCH) -> Iterator[DueRow]:
-    """Every matching row, a batch at a time, each batch on a connection of its own so a slow download does
-    not hold a connection (or a snapshot) for its whole length."""
-    query, params = _after_query(filters.shape(viewer, today)), filters.params(viewer, today)
-    after: dict[str, object] = {"after_due": date.min, "after_taxpayer": 0, "after_id": 0, "limit": batch}
-    while True:
-        with engine.connect() as connection:
-            rows = [DueRow(*row) for row in connection.execute(query, params | after)]
-        yield from rows
-        if len(rows) < batch:
-            return
-        last = rows[-1]
-        after = after | {"after_due": last.due_date, "after_taxpayer": last.taxpayer_id, "after_id": last.obligation_id}
 
 
 # --- the filter form ---------------------------------------------------------------------------------------------
@@ -368,7 +145,7 @@ async def whats_due(request: Request) -> Response:
     form, filters = read_filters(request, viewer, options)
     wanted = pagination.page_number(request.query_params.get("page"))
     rows, total = due_page(db, viewer, filters, today, wanted)
-    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, COUNT_CAP))
+    page = pagination.clamp(wanted, size=PAGE_SIZE, total=min(total, due_list.COUNT_CAP))
 
     base = path_for(request, "whats_due")
 
@@ -378,7 +155,7 @@ async def whats_due(request: Request) -> Response:
     context = {
         "form": form, "rows": rows, "page": page,
         "today": today,
-        "more": total > COUNT_CAP,
+        "more": total > due_list.COUNT_CAP,
         "page_links": pagination.links(page, href), "href": href, "filtered": filters.any,
         "csv_href": _href(path_for(request, "whats_due_csv"), filters), "services": regime_names(),
         "statuses": status_options(), "regime_name": regime_name, "obligation_kind": obligation_kind,
