@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from portal.domain.access import MAX_ID
+from portal.domain.numbers import MAX_ID
 from portal.web.convertors import IdConvertor
 from tests.factories import World, sign_in
 

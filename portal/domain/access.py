@@ -25,7 +25,6 @@ from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGrou
 HELPER_REGIMES: Mapping[str, frozenset[Action]] = {"IRV": frozenset({Action.VIEW})}
 HELPER_CAN_CHANGE_DETAILS = True
 
-MAX_ID = 2**31 - 1  # the largest key an integer column holds; portal.web.convertors maps larger path ids to 0
 IDENTIFIER_REGIMES = {"nino": ("ITSA", "IRV"), "vrn": ("VAT",), "cgt": ("CGT",), "ppt": ("PPT",),
                       "cbc": ("CBC",), "plr": ("PLR",), "urn": ("TRS",)}
 
@@ -55,30 +54,37 @@ def _groups(firm_id: object, group_id: object, user_id: object) -> Select[int]:
     return groups.correlate(None)  # uncorrelated: a query that reads access_group itself keeps its own
 
 
+def _service_memberships(column: ColumnElement[int], *, firm_id: object, group_id: object,
+                         user_id: object) -> Select[int]:
+    """`column` of every (client, tax-service group) pair of the firm (only `group_id`; only groups `user_id`
+    belongs to): a tax-service group holds every client the firm acts for in its regime (a live authorisation),
+    less its exclusions. Worked out here, never copied, so it follows clients as they come and go."""
+    memberships: Select[int] = select(column).select_from(_group_auth).join(
+        AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
+                          col(AccessGroup.regime) == _group_auth.c.regime)
+    ).where(_group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
+            not_(exists(select(_exclusion.c.group_id).where(
+                _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == _group_auth.c.taxpayer_id))))
+    if group_id is not None:
+        memberships = memberships.where(col(AccessGroup.id) == group_id)
+    if user_id is not None:
+        memberships = memberships.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroup.id
+                                       ).where(col(AccessGroupMember.user_id) == user_id)
+    return memberships
+
+
 def _groups_holding(taxpayer_id: ColumnElement[int], *, firm_id: object, group_id: object = None,
                     user_id: object = None) -> tuple[Select[int], Select[int]]:
     """The firm's groups holding the client (only `group_id`; only groups `user_id` belongs to), as two selects of
-    group ids: custom groups, from their access_group_client rows; tax-service groups, which hold every client the
-    firm acts for in their regime, less their exclusions: worked out here, so they follow clients as they come and
-    go. Values or bind parameters alike (for prebuilt queries)."""
+    group ids: custom groups, from their access_group_client rows; tax-service groups (`_service_memberships`).
+    Values or bind parameters alike (for prebuilt queries)."""
     custom: Select[int] = select(col(AccessGroupClient.group_id).label("group_id")).where(
         col(AccessGroupClient.taxpayer_id) == taxpayer_id,
         col(AccessGroupClient.group_id).in_(_groups(firm_id, group_id, user_id)))
     # Driven from the client's own few authorisations (ix_authorisation_taxpayer), then the firm's group for
     # that regime: a handful of index lookups per client, however many clients the firm has.
-    by_service: Select[int] = select(col(AccessGroup.id).label("group_id")).select_from(_group_auth).join(
-        AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
-                          col(AccessGroup.regime) == _group_auth.c.regime)
-    ).where(
-        _group_auth.c.taxpayer_id == taxpayer_id, _group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
-        not_(exists(select(_exclusion.c.group_id).where(
-            _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == taxpayer_id
-        ).correlate_except(_exclusion))))
-    if group_id is not None:
-        by_service = by_service.where(col(AccessGroup.id) == group_id)
-    if user_id is not None:
-        by_service = by_service.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroup.id
-                                     ).where(col(AccessGroupMember.user_id) == user_id)
+    by_service = _service_memberships(col(AccessGroup.id).label("group_id"), firm_id=firm_id, group_id=group_id,
+                                      user_id=user_id).where(_group_auth.c.taxpayer_id == taxpayer_id)
     return custom, by_service
 
 
@@ -98,17 +104,7 @@ def in_groups_of(taxpayer_id: ColumnElement[int], *, firm_id: object, user_id: o
     hundreds of milliseconds to find a page (and the capped count) among the few in the groups."""
     custom = select(col(AccessGroupClient.taxpayer_id)).where(
         col(AccessGroupClient.group_id).in_(_groups(firm_id, group_id, user_id)))
-    by_service = select(_group_auth.c.taxpayer_id).select_from(_group_auth).join(
-        AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
-                          col(AccessGroup.regime) == _group_auth.c.regime)
-    ).where(_group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
-            not_(exists(select(_exclusion.c.group_id).where(
-                _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == _group_auth.c.taxpayer_id))))
-    if group_id is not None:
-        by_service = by_service.where(col(AccessGroup.id) == group_id)
-    if user_id is not None:
-        by_service = by_service.join(AccessGroupMember, col(AccessGroupMember.group_id) == AccessGroup.id
-                                     ).where(col(AccessGroupMember.user_id) == user_id)
+    by_service = _service_memberships(_group_auth.c.taxpayer_id, firm_id=firm_id, group_id=group_id, user_id=user_id)
     return or_(taxpayer_id.in_(custom), taxpayer_id.in_(by_service))
 
 

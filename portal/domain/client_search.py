@@ -46,8 +46,7 @@ class ClientSearch:
                 self.narrowed.shape())
 
     def capped(self, viewer: Viewer) -> bool:
-        """Counted only so far (RESTRICTED_COUNT_CAP): the group rule or a filter by group is worked out per client."""
-        return restricted_by_groups(viewer) or self.narrowed.any
+        return is_capped(self.shape(viewer))
 
     def params(self, viewer: Viewer) -> dict[str, object]:
         params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime,
@@ -98,10 +97,16 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool,
 RESTRICTED_COUNT_CAP = 1_000
 
 
+def is_capped(shape: Shape) -> bool:
+    """Counted only so far (RESTRICTED_COUNT_CAP): the group rule, or a filter by group or member, is worked out per
+    client."""
+    restricted, narrowed = shape[3], shape[4]
+    return restricted or any(narrowed)
+
+
 @cache
 def count_query(*shape: Any) -> Select[int]:
-    restricted, narrowed = shape[3], shape[4]
-    if restricted or any(narrowed):
+    if is_capped(shape):
         matching = select(_fc.c.taxpayer_id).where(*_matching(*shape))
         return select(func.count()).select_from(matching.limit(RESTRICTED_COUNT_CAP + 1).subquery())
     return select(func.count()).select_from(_fc).where(*_matching(*shape))
@@ -113,9 +118,8 @@ def page_and_total(*shape: Any) -> tuple[Any, ColumnElement[int]]:
     The page is chosen first, and only its 20 rows get the per-client columns: a search matching hundreds of
     clients would otherwise work them out for every match before sorting. Only columns of ix_firm_client_firm_sort,
     so a list that skips many clients (My clients, whose groups' clients may sort late) walks the index alone."""
-    restricted, narrowed = shape[3], shape[4]
     matches = select(_fc.c.taxpayer_id, _fc.c.sort_name).where(*_matching(*shape))
-    if not (restricted or any(narrowed)):  # an exact count is one index range: counted on its own
+    if not is_capped(shape):  # an exact count is one index range: counted on its own
         page = matches.order_by(_fc.c.sort_name, _fc.c.taxpayer_id)
         total = count_query(*shape).scalar_subquery()
     else:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-ID_DIGITS = 9  # a database id: more digits may not fit an INTEGER column (a database error, not "not found")
+MAX_ID = 2**31 - 1  # the largest key an INTEGER column holds (portal.web.convertors maps larger path ids to 0)
+# A database id typed or sent as text: up to this many digits always fits (more may be a database error, a 500,
+# rather than "not found").
+ID_DIGITS = len(str(MAX_ID)) - 1
 
 
 def is_whole_number(text: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.convertors import Convertor, register_url_convertor
 
-from portal.domain.access import MAX_ID
+from portal.domain.numbers import MAX_ID
 
 NO_ROW = 0
 

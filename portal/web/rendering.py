@@ -20,6 +20,7 @@ from portal.domain.services import Action
 from portal.settings import SERVICE_NAME
 from portal.web import formatting
 from portal.web.links import PathFinder
+from portal.web.security import CLIENTS_VIEW_COOKIE
 from portal.web.static import StaticAssets
 
 PACKAGE = Path(__file__).resolve().parent.parent  # portal/: templates/ and partials/ live there
@@ -142,7 +143,8 @@ def make_templates(
     # path_for(name, **params): a link built from a route name (portal.web.links), never a literal path.
     # `portal_name`, not `service_name`: pages about a tax service pass that name in their own context, and a
     # context value hides a global of the same name (the header and title then named the tax service).
-    env.globals.update(portal_name=i18n.lazy(SERVICE_NAME), static_url=static.url, Action=Action, path_for=path_for)
+    env.globals.update(portal_name=i18n.lazy(SERVICE_NAME), static_url=static.url, Action=Action, path_for=path_for,
+                       clients_view_cookie=CLIENTS_VIEW_COOKIE)
     env.path_for = path_for  # what compiled templates call (_CodeGenerator.visit_Call)
     env.filters.update(formatting.FILTERS)
     return Jinja2Templates(env=env, context_processors=context_processors)

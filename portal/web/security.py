@@ -80,6 +80,10 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# The client list's last search, for "Change client" (read by the acting-for banner's template too).
+CLIENTS_VIEW_COOKIE = "portal_clients_view"
+
+
 class CookieNames:
     def __init__(self, settings: Settings) -> None:
         prefix = "__Host-" if settings.secure_cookies else ""
@@ -87,7 +91,7 @@ class CookieNames:
         self.anonymous = f"{prefix}portal_visitor"
         # The client list's last search, for "Change client" (portal.areas.clients): a person's, so it goes when
         # they sign out or someone signs in. Scoped to /clients, so __Host- (which needs Path=/) cannot be used.
-        self.clients_view = "portal_clients_view"
+        self.clients_view = CLIENTS_VIEW_COOKIE
         self.secure = settings.secure_cookies
 
     def header(self, name: str, value: str, *, max_age: int | None = None, path: str = "/") -> str:
