@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Middleware(LanguageMiddleware, settings=settings),  # outside CSRF, so its refusal page speaks it too
         Middleware(CompressionMiddleware),
         Middleware(CSRFMiddleware, settings=settings, on_refused=errors.error_page),
-        Middleware(UnitOfWorkMiddleware, engine=engine),
+        # Tests make a GET that writes without saying so fail every time, not only under load (see will_write).
+        Middleware(UnitOfWorkMiddleware, engine=engine, refuse_unannounced_writes=settings.environment == "test"),
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=errors.HANDLERS, lifespan=lifespan)
     app.state.settings = settings

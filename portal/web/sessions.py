@@ -19,7 +19,7 @@ from portal.domain.people import Viewer
 from portal.domain.sql import table_of
 from portal.domain.times import aware
 from portal.settings import Settings
-from portal.web.db import connection
+from portal.web.db import connection, write_on_its_own
 from portal.web.i18n import remember_at_sign_in
 from portal.web.prepared import PreparedRead
 from portal.web.security import SESSION_TOKEN_HASH, CookieNames
@@ -124,8 +124,8 @@ class Sessions:
         viewer = current_viewer(request)
         if viewer is None:
             return False
-        connection(request).execute(update(UserSession).where(col(UserSession.id) == viewer.session_id)
-                                    .values(last_seen_at=utcnow()))
+        write_on_its_own(request, update(UserSession).where(col(UserSession.id) == viewer.session_id)
+                         .values(last_seen_at=utcnow()))
         return True
 
     def end(self, db: Session, viewer: Viewer, response: Response) -> None:
@@ -147,18 +147,19 @@ class Sessions:
             return None
         now = utcnow()
         created_at, last_seen_at = aware(row.created_at), aware(row.last_seen_at)
+        # The session's own bookkeeping is written on its own, after this request's transaction: a page that
+        # only reads must not turn its read into a write (see portal.web.db.will_write).
+        this_session = update(UserSession).where(col(UserSession.id) == row.session_id)
         if self._expired(created_at, last_seen_at, now):
-            db.execute(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
+            write_on_its_own(request, this_session.values(ended_at=now))
             request.state._state[TIMED_OUT] = True
             return None
+        if now - last_seen_at > LAST_SEEN_RESOLUTION:
+            write_on_its_own(request, this_session.values(last_seen_at=now))
+            last_seen_at = now
         if not row.second_step_done:
             request.state._state[HALF_SESSION] = HalfSession(row.session_id, row.user_id, row.name, row.email)
-            if now - last_seen_at > LAST_SEEN_RESOLUTION:
-                db.execute(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
             return None
-        if now - last_seen_at > LAST_SEEN_RESOLUTION:
-            db.execute(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
-            last_seen_at = now
         request.state._state[SEEN_AT] = last_seen_at
         return Viewer(row.user_id, row.name, row.email, row.session_id, row.firm_id, row.firm_name, row.arn,
                       row.role, bool(row.access_groups_enabled))

@@ -64,6 +64,7 @@ def _context(request: Request, half: HalfSession, form: Form) -> dict[str, Any]:
 
 
 async def second_step(request: Request) -> Response:
+    will_write(request)  # even a GET saves a passkey challenge: take SQLite's write lock at BEGIN, not mid-way
     half = _half(request)
     if half is None:
         return redirect_to(request, "sign_in", query={"next": next_of(request) or ""})

@@ -20,7 +20,7 @@ from portal.domain import account_emails, accounts, audit, passkeys, two_step
 from portal.domain.models import Membership, User, utcnow
 from portal.domain.people import Viewer
 from portal.i18n import gettext
-from portal.web.db import db_session
+from portal.web.db import db_session, will_write
 from portal.web.forms import Form, read_form
 from portal.web.links import path_for, redirect_to
 from portal.web.rendering import render
@@ -150,6 +150,7 @@ def _may_change(request: Request, viewer: Viewer) -> Response | None:
 
 
 async def add_authenticator_app(request: Request) -> Response:
+    will_write(request)  # even a GET saves the new secret: take SQLite's write lock at BEGIN, not mid-way
     viewer = require_viewer(request)
     if (refusal := _may_change(request, viewer)) is not None:
         return refusal
@@ -187,6 +188,7 @@ def _method_added(request: Request, viewer: Viewer, what: str, kind: str) -> Res
 
 
 async def add_passkey(request: Request) -> Response:
+    will_write(request)  # even a GET saves the passkey challenge: take SQLite's write lock at BEGIN, not mid-way
     viewer = require_viewer(request)
     if (refusal := _may_change(request, viewer)) is not None:
         return refusal
