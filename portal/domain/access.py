@@ -54,17 +54,26 @@ def _groups(firm_id: object, group_id: object, user_id: object) -> Select[int]:
     return groups.correlate(None)  # uncorrelated: a query that reads access_group itself keeps its own
 
 
-def _service_memberships(column: ColumnElement[int], *, firm_id: object, group_id: object,
-                         user_id: object) -> Select[int]:
+def _service_memberships(column: ColumnElement[int], *, firm_id: object, group_id: object, user_id: object,
+                         client: ColumnElement[int] | None = None) -> Select[int]:
     """`column` of every (client, tax-service group) pair of the firm (only `group_id`; only groups `user_id`
-    belongs to): a tax-service group holds every client the firm acts for in its regime (a live authorisation),
-    less its exclusions. Worked out here, never copied, so it follows clients as they come and go."""
+    belongs to; only `client`'s, for the rule client by client): a tax-service group holds every client the firm
+    acts for in its regime (a live authorisation), less its exclusions. Worked out here, never copied, so it
+    follows clients as they come and go."""
+    # Client by client, the exclusion is looked up for the outer query's client, which PostgreSQL reads as a
+    # value: matched on the authorisation's client (equal through the join), it planned an anti-join per client
+    # and an administrator's "in no group" list took 23 ms, not 11 (100,000 clients).
+    excluded = select(_exclusion.c.group_id).where(
+        _exclusion.c.group_id == AccessGroup.id,
+        _exclusion.c.taxpayer_id == (_group_auth.c.taxpayer_id if client is None else client))
+    if client is not None:
+        excluded = excluded.correlate_except(_exclusion)
     memberships: Select[int] = select(column).select_from(_group_auth).join(
         AccessGroup, and_(col(AccessGroup.firm_id) == _group_auth.c.firm_id,
                           col(AccessGroup.regime) == _group_auth.c.regime)
-    ).where(_group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None),
-            not_(exists(select(_exclusion.c.group_id).where(
-                _exclusion.c.group_id == AccessGroup.id, _exclusion.c.taxpayer_id == _group_auth.c.taxpayer_id))))
+    ).where(_group_auth.c.firm_id == firm_id, _group_auth.c.ended_at.is_(None), not_(exists(excluded)))
+    if client is not None:
+        memberships = memberships.where(_group_auth.c.taxpayer_id == client)
     if group_id is not None:
         memberships = memberships.where(col(AccessGroup.id) == group_id)
     if user_id is not None:
@@ -84,7 +93,7 @@ def _groups_holding(taxpayer_id: ColumnElement[int], *, firm_id: object, group_i
     # Driven from the client's own few authorisations (ix_authorisation_taxpayer), then the firm's group for
     # that regime: a handful of index lookups per client, however many clients the firm has.
     by_service = _service_memberships(col(AccessGroup.id).label("group_id"), firm_id=firm_id, group_id=group_id,
-                                      user_id=user_id).where(_group_auth.c.taxpayer_id == taxpayer_id)
+                                      user_id=user_id, client=taxpayer_id)
     return custom, by_service
 
 
