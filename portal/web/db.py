@@ -93,8 +93,9 @@ class _Engines:
     def __init__(self, engine: Engine, *, refuse_unannounced_writes: bool) -> None:
         self.own = engine
         self.writing = engine.execution_options(sqlite_begin="IMMEDIATE")
-        self.reading = engine.execution_options()  # its own events: the refusal below must not reach `writing`
+        self.reading = engine
         if refuse_unannounced_writes:
+            self.reading = engine.execution_options()  # an engine of its own, whose events `writing` does not share
             event.listen(self.reading, "before_cursor_execute", _refuse_write)
 
 
