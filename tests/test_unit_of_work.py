@@ -4,8 +4,8 @@ while it was reading.
 On SQLite a transaction that began by reading cannot start writing once another write has committed since its
 read: SQLite answers "database is locked" at once, without waiting its turn. So a request that writes takes the
 write lock when it begins (will_write), and a page that only reads leaves its session's bookkeeping to a
-transaction of its own (write_on_its_own). The tests below commit a write from another thread just after the
-request writes, after it has read, as the email worker did in CI when it failed a browser test this way.
+transaction of its own (write_on_its_own). The tests below commit a write from another thread just before the
+request's first write, after it has read, as the email worker did in CI when it failed a browser test this way.
 """
 
 from __future__ import annotations
