@@ -67,7 +67,7 @@ def filter_ids(engine: Any, email: str) -> dict[str, int]:
     from portal.domain.models import User
     from portal.domain.team_models import AccessGroup
     with engine.begin() as connection:
-        group = connection.execute(select(col(AccessGroup.id)).where(col(AccessGroup.name) == "Bench group")).scalar()
+        group = connection.execute(select(col(AccessGroup.id)).where(col(AccessGroup.name) == GROUP_NAME)).scalar()
         member = connection.execute(select(col(User.id)).where(col(User.email) == STAFF_EMAIL)).scalar()
     if email not in ("", scale.AGENT_EMAIL) or group is None or member is None:
         return {}
@@ -105,6 +105,7 @@ def rss_kb() -> int:
 
 
 STAFF_EMAIL = "scale-staff@example.com"
+GROUP_NAME = "Bench group"  # the custom group the restricted user is in
 GROUP_CLIENTS = 10_000
 
 
@@ -131,7 +132,7 @@ def ensure_restricted_user(url: str) -> dict[str, float]:
             db.flush()
             db.add(Membership(firm_id=firm_id, user_id=staff.id, role="standard"))
             firm_access.set_access_groups(db, firm_id=firm_id, actor_user_id=admin.id, enabled=True)
-            group = firm_access.create_group(db, firm_id=firm_id, actor_user_id=admin.id, name="Bench group")
+            group = firm_access.create_group(db, firm_id=firm_id, actor_user_id=admin.id, name=GROUP_NAME)
             firm_access.add_member(db, group, user_id=staff.id, actor_user_id=admin.id)
             # "Add all N matching" is the one action that adds thousands: timed on the tax-service filter that
             # matches nearest 10,000 clients.
