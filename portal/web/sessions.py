@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlmodel import Session, col
 from starlette.requests import Request
 from starlette.responses import Response
@@ -124,8 +124,7 @@ class Sessions:
         viewer = current_viewer(request)
         if viewer is None:
             return False
-        write_on_its_own(request, update(UserSession).where(col(UserSession.id) == viewer.session_id)
-                         .values(last_seen_at=utcnow()))
+        write_on_its_own(request, _this_session(viewer.session_id).values(last_seen_at=utcnow()))
         return True
 
     def end(self, db: Session, viewer: Viewer, response: Response) -> None:
@@ -149,13 +148,12 @@ class Sessions:
         created_at, last_seen_at = aware(row.created_at), aware(row.last_seen_at)
         # The session's own bookkeeping is written on its own, after this request's transaction: a page that
         # only reads must not turn its read into a write (see portal.web.db.will_write).
-        this_session = update(UserSession).where(col(UserSession.id) == row.session_id)
         if self._expired(created_at, last_seen_at, now):
-            write_on_its_own(request, this_session.values(ended_at=now))
+            write_on_its_own(request, _this_session(row.session_id).values(ended_at=now))
             request.state._state[TIMED_OUT] = True
             return None
         if now - last_seen_at > LAST_SEEN_RESOLUTION:
-            write_on_its_own(request, this_session.values(last_seen_at=now))
+            write_on_its_own(request, _this_session(row.session_id).values(last_seen_at=now))
             last_seen_at = now
         if not row.second_step_done:
             request.state._state[HALF_SESSION] = HalfSession(row.session_id, row.user_id, row.name, row.email)
@@ -169,6 +167,11 @@ class Sessions:
         absolute = timedelta(seconds=self.settings.session_absolute_seconds)
         return now - last_seen_at > idle or now - created_at > absolute
 
+
+
+def _this_session(session_id: int) -> Update:
+    """An UPDATE of one session's row, built only when a page has something to write there."""
+    return update(UserSession).where(col(UserSession.id) == session_id)
 
 
 def current_viewer(request: Request) -> Viewer | None:
