@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from portal.areas.clients import obligation_kind, regime_name, regime_names
-from portal.domain import whats_due as due_list
+from portal.domain import whats_due as due_list  # COUNT_CAP read through it, so tests may lower the cap
 from portal.domain.list_filters import FilterOptions, filter_options, list_filter
 from portal.domain.numbers import is_whole_number
 from portal.domain.people import Viewer

@@ -194,38 +194,26 @@ def _after_query(shape: Shape) -> Select[Any]:
             .order_by(*_ORDER).limit(bindparam("limit")))
 
 
-def count_due(db: Session, viewer: Viewer, filters: Filters, today: date, cap: int) -> int:
-    return db.connection().execute(_count_query(filters.shape(viewer, today), _sets(db)),
-                                   filters.params(viewer, today) | {"cap": cap}).scalar_one()
-
-
 def due_page(db: Session, viewer: Viewer, filters: Filters, today: date, wanted: int) -> tuple[list[DueRow], int]:
     """Page `wanted` of the outstanding obligations (past the last page, the last page), and how many match, counted
     no further than COUNT_CAP + 1."""
     number = min(wanted, COUNT_CAP // PAGE_SIZE)  # pages beyond the cap are not offered
-    shape, params = filters.shape(viewer, today), filters.params(viewer, today)
+    shape, params, sets = filters.shape(viewer, today), filters.params(viewer, today), _sets(db)
     if (number - 1) * PAGE_SIZE >= DEEP_OFFSET:
-        rows = list(db.connection().execute(_far_page_query(shape, _sets(db)), params | {
+        rows = list(db.connection().execute(_far_page_query(shape, sets), params | {
             "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE}))
         if rows:
             return [DueRow(*row[:-1]) for row in rows], rows[0].total
         # nothing there: the page is past the end (an old link, a typed URL); counted, it is clamped below
-    total = count_due(db, viewer, filters, today, COUNT_CAP + 1)
+    total = db.connection().execute(_count_query(shape, sets), params | {"cap": COUNT_CAP + 1}).scalar_one()
     if not total:  # the page would walk every row the count did, to find none
         return [], 0
     last = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
     offset = (min(number, last) - 1) * PAGE_SIZE
-    return list_due(db, viewer, filters, today, offset=offset, few=total <= COUNT_CAP), total
-
-
-def list_due(db: Session, viewer: Viewer, filters: Filters, today: date, *, offset: int,
-             few: bool = False) -> list[DueRow]:
-    """A page of PAGE_SIZE from `offset`. `few`: the count stopped short of its cap, so the matches may be thinly
-    spread and the page walk far."""
-    deep = _sets(db) and (few or offset >= DEEP_OFFSET)
-    rows = db.connection().execute(_page_query(filters.shape(viewer, today), deep),
-                                   filters.params(viewer, today) | {"limit": PAGE_SIZE, "offset": offset})
-    return [DueRow(*row) for row in rows]
+    # The count stopped short of its cap: the matches may be thinly spread and the page walk far.
+    deep = sets and (total <= COUNT_CAP or offset >= DEEP_OFFSET)
+    page = db.connection().execute(_page_query(shape, deep), params | {"limit": PAGE_SIZE, "offset": offset})
+    return [DueRow(*row) for row in page], total
 
 
 def iter_due(engine: Engine, viewer: Viewer, filters: Filters, today: date, batch: int = CSV_BATCH) -> Iterator[DueRow]:
