@@ -22,7 +22,7 @@ from portal.domain import audit, identifiers
 from portal.domain.access import in_a_group
 from portal.domain.models import Authorisation, Firm, FirmClient, Membership, Taxpayer, TaxpayerIdentifier, User
 from portal.domain.names import name_conditions, name_params, search_words
-from portal.domain.numbers import is_whole_number
+from portal.domain.numbers import whole_number
 from portal.domain.sql import comma_list, contains_pattern, rowcount, table_of
 from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGroupExclusion, AccessGroupMember
 
@@ -233,8 +233,8 @@ class ClientChoice:
                 col(Authorisation.ended_at).is_(None))))
         if self.group == NO_GROUP:
             conditions.append(not_(in_a_group(taxpayer_id, firm_id=self.firm_id)))
-        elif is_whole_number(self.group):
-            conditions.append(in_a_group(taxpayer_id, firm_id=self.firm_id, group_id=int(self.group)))
+        elif (group_id := whole_number(self.group)) is not None:
+            conditions.append(in_a_group(taxpayer_id, firm_id=self.firm_id, group_id=group_id))
         return conditions, params
 
 
