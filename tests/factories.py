@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
-from portal.domain import identifiers, two_step
+from portal.domain import group_sets, identifiers, two_step
 from portal.domain.account_models import SecondFactor
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
@@ -27,6 +27,7 @@ from portal.domain.models import (
 )
 from portal.domain.outbox_models import OutboxEmail
 from portal.domain.services import BY_KEY
+from portal.domain.team_models import AccessGroup, AccessGroupClient
 from portal.mail.render import Rendered
 from portal.mail.render import render as render_email
 from portal.settings import Settings
@@ -81,6 +82,7 @@ def authorise(db: Session, agent_firm: Firm, client: Taxpayer, *service_keys: st
     if db.get(FirmClient, (agent_firm.id, client.id)) is None:
         db.add(FirmClient(firm_id=agent_firm.id, taxpayer_id=client.id, sort_name=client.name.lower()))
     db.flush()
+    group_sets.refresh(db, agent_firm.id, [client.id])  # as handshake.accept_request does
 
 
 def obligation(db: Session, client: Taxpayer, regime: str, due: date, *, kind: str = "Return",
@@ -204,3 +206,10 @@ def follow_emailed_link(client: TestClient, address: str, **fields: str):  # typ
     page = client.get(path)
     assert page.status_code == 200, page.text
     return client.post(path, data={**fields, "csrf_token": csrf_from(page.text)})
+
+
+def in_group(db: Session, group: AccessGroup, client: Taxpayer) -> None:
+    """A custom group's row, and the client's kept set of groups brought up to date (as firm_access does)."""
+    db.add(AccessGroupClient(group_id=group.id, taxpayer_id=client.id))
+    db.flush()
+    group_sets.refresh(db, group.firm_id, [client.id])

@@ -15,7 +15,7 @@ from portal.domain import handshake
 from portal.domain.models import AuditEvent, Authorisation, Membership, TaxpayerIdentifier
 from portal.domain.services import BY_KEY
 from portal.domain.sql import unit_of_work
-from portal.domain.team_models import AccessGroup, AccessGroupClient
+from portal.domain.team_models import AccessGroup
 from tests import factories
 from tests.factories import World
 from tests.oauth_dance import ALL_SCOPES, V2, Api, access_for
@@ -240,7 +240,7 @@ def test_access_groups_apply_to_a_token_as_to_the_pages(client: TestClient, worl
         group = AccessGroup(firm_id=firm.id, name="Partners only")
         db.add(group)
         db.flush()
-        db.add(AccessGroupClient(group_id=group.id, taxpayer_id=world.itsa_client.id))
+        factories.in_group(db, group, world.itsa_client)
     _app, tokens = access_for(client, "staff@example.com", scope=ALL_SCOPES)
     staff = Api(client, str(tokens["access_token"]), world.firm.arn)
     check = {"service": "MTD-IT", "clientIdType": "ni", "clientId": "AB123456C", "knownFact": "LS1 4DY"}

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from portal.domain import handshake
 from portal.domain.models import AuthorisationRequest, Firm, Taxpayer
 from portal.domain.sql import unit_of_work
-from portal.domain.team_models import AccessGroup, AccessGroupClient
+from portal.domain.team_models import AccessGroup
 from tests import factories
 from tests.oauth_dance import Api, access_for
 from tests.test_api_agents import ITSA
@@ -49,7 +49,7 @@ def test_access_groups_apply_to_the_client_list(client: TestClient, engine: Engi
         group = AccessGroup(firm_id=firm.id, name="Partners")
         db.add(group)
         db.flush()
-        db.add(AccessGroupClient(group_id=group.id, taxpayer_id=world.itsa_client.id))
+        factories.in_group(db, group, world.itsa_client)
     _app, tokens = access_for(client, "staff@example.com")
     staff = Api(client, str(tokens["access_token"]), world.firm.arn)
     names = [i["clientName"] for i in staff("GET", "/agents/{arn}/relationships").json()["items"]]

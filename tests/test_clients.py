@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from portal.domain.models import Firm
 from portal.domain.sql import unit_of_work
-from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGroupMember
+from portal.domain.team_models import AccessGroup, AccessGroupMember
 from tests import factories
 from tests.factories import World, sign_in
 
@@ -184,7 +184,7 @@ def _put_in_group(engine, world: World, *, staff_in_group: bool) -> None:  # typ
         group = AccessGroup(firm_id=world.firm.id, name="VAT team")
         db.add(group)
         db.flush()
-        db.add(AccessGroupClient(group_id=group.id, taxpayer_id=world.vat_client.id))
+        factories.in_group(db, group, world.vat_client)
         if staff_in_group:
             db.add(AccessGroupMember(group_id=group.id, user_id=world.staff.id))
 

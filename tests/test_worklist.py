@@ -14,7 +14,7 @@ from portal.areas import worklist
 from portal.domain.models import Firm
 from portal.domain.people import Viewer
 from portal.domain.sql import unit_of_work
-from portal.domain.team_models import AccessGroup, AccessGroupClient, AccessGroupMember
+from portal.domain.team_models import AccessGroup, AccessGroupMember
 from tests import factories
 
 TODAY = date.today()
@@ -71,7 +71,7 @@ def test_a_staff_member_restricted_by_access_groups_sees_only_their_clients(clie
         db.add_all([mine, theirs])
         db.flush()
         db.add(AccessGroupMember(group_id=mine.id, user_id=world.staff.id))
-        db.add(AccessGroupClient(group_id=theirs.id, taxpayer_id=world.vat_client.id))
+        factories.in_group(db, theirs, world.vat_client)
         ungrouped = factories.taxpayer(db, "Ungrouped Ltd")
         factories.authorise(db, harbour, ungrouped, "HMRC-MTD-VAT")
         factories.obligation(db, ungrouped, "VAT", TODAY + timedelta(days=2), kind="VAT return")

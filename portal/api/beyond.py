@@ -18,7 +18,7 @@ from starlette.routing import Route
 from portal.api.agents import API_NAME, invitation_path
 from portal.api.http import Caller, endpoint, error
 from portal.api.schemas import ClientList, RelationshipEvents, shaped
-from portal.domain.access import in_no_group_or_mine, restricted_by_groups
+from portal.domain.access import restricted_by_groups, visible_client
 from portal.domain.models import AuditEvent, Authorisation, Taxpayer, TaxpayerIdentifier
 from portal.domain.numbers import whole_number
 from portal.domain.services import BY_KEY
@@ -57,7 +57,7 @@ def _limit(request: Request) -> int:
 
 def _visible(caller: Caller, taxpayer_id: Any) -> list[ColumnElement[bool]]:
     if restricted_by_groups(caller.viewer):
-        return [in_no_group_or_mine(taxpayer_id, firm_id=caller.viewer.firm_id, user_id=caller.viewer.user_id)]
+        return [visible_client(taxpayer_id, firm_id=caller.viewer.firm_id, user_id=caller.viewer.user_id)]
     return []
 
 

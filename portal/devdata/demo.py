@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from portal.devdata.calendar import at
 from portal.devdata.records import Submitter, TaxRecords
-from portal.domain import firm_access, identifiers, two_step
+from portal.domain import firm_access, group_sets, identifiers, two_step
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -287,6 +287,8 @@ def seed(db: Session, settings: Settings, *, today: date | None = None, clients:
         _new_client(db, settings, gen, new)
     _request_history(db, gen, firm, today)
     db.flush()
+    for seeded in (firm, other):  # clients authorised here, not through the handshake: their kept groups and regimes
+        group_sets.refresh_firm(db, seeded.id)
     return accounts
 
 

@@ -28,7 +28,7 @@ from portal.devdata.demo import (
     STREETS,
     TOWNS,
 )
-from portal.domain import identifiers
+from portal.domain import group_sets, identifiers
 from portal.domain.accounts import hash_password
 from portal.domain.models import (
     Authorisation,
@@ -219,7 +219,7 @@ def _insert_batch(connection: Connection, rows: _Rows, firm_id: int, first_seria
         reference = client_reference(first_serial + n)  # the firm's own code for the client
         clients.append({"firm_id": firm_id, "taxpayer_id": taxpayer_id, "sort_name": name.lower(),
                         "client_reference": reference, "client_reference_key": reference_key(reference),
-                        "created_at": started})
+                        "created_at": started, "regime_bits": group_sets.regime_bits(regimes)})
         authorisations += [{"firm_id": firm_id, "taxpayer_id": taxpayer_id, "service": key,
                             "regime": BY_KEY[key].regime, "request_id": None, "started_at": started,
                             "ended_at": None, "ended_by": None} for key in keys]

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, union_all
 
 from portal.domain import identifiers
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
+from portal.domain.group_sets import regime_bit
 from portal.domain.list_filters import (
     ListFilter,
     client_reference_matches,
@@ -20,7 +21,7 @@ from portal.domain.list_filters import (
     list_filter_conditions,
     reference_params,
 )
-from portal.domain.models import Authorisation, FirmClient, TaxpayerIdentifier
+from portal.domain.models import FirmClient, TaxpayerIdentifier
 from portal.domain.names import name_matches, name_params, search_words
 from portal.domain.people import Viewer
 from portal.domain.sql import table_of
@@ -49,8 +50,8 @@ class ClientSearch:
         return is_capped(self.shape(viewer))
 
     def params(self, viewer: Viewer) -> dict[str, object]:
-        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id, "regime": self.regime,
-                                     **self.narrowed.params()}
+        params: dict[str, object] = {"firm_id": viewer.firm_id, "user_id": viewer.user_id,
+                                     "regime_bit": regime_bit(self.regime), **self.narrowed.params()}
         if kind := self.reference_kind:
             params |= {"kind": str(kind), "value": identifiers.normalise(kind, self.text)}
         elif self.text:
@@ -64,16 +65,16 @@ class ClientSearch:
 Shape = tuple[str, int, bool, bool, tuple[bool, str, bool]]
 
 
-_fc, _auth, _ident = table_of(FirmClient), table_of(Authorisation), table_of(TaxpayerIdentifier)
+_fc, _ident = table_of(FirmClient), table_of(TaxpayerIdentifier)
 
 
 def _matching(by: str, words: int, with_regime: bool, restricted: bool,
               narrowed: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
     conditions = [_fc.c.firm_id == bindparam("firm_id")]
     if restricted and not implies_the_rule(narrowed):
-        conditions.append(in_no_group_or_mine(_fc.c.taxpayer_id, firm_id=bindparam("firm_id"),
+        conditions.append(in_no_group_or_mine(_fc.c.group_set_id, firm_id=bindparam("firm_id"),
                                               user_id=bindparam("user_id")))
-    conditions += list_filter_conditions(_fc.c.taxpayer_id, narrowed)
+    conditions += list_filter_conditions(_fc.c.group_set_id, narrowed)
     # What was typed is a tax reference or words of a name; it may also be (the start of) the firm's own reference.
     # Both as one set of ids, so the database looks up the few matches rather than test every client.
     if by == "reference":
@@ -83,10 +84,8 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool,
     elif by == "name":
         named = name_matches(words)
         conditions.append(_fc.c.taxpayer_id.in_(union_all(named, client_reference_matches())))
-    if with_regime:
-        conditions.append(_fc.c.taxpayer_id.in_(select(_auth.c.taxpayer_id).where(
-            _auth.c.firm_id == bindparam("firm_id"), _auth.c.regime == bindparam("regime"),
-            _auth.c.ended_at.is_(None))))
+    if with_regime:  # the kept bits of the regimes the firm holds (portal.domain.group_sets): a column, not a lookup
+        conditions.append(_fc.c.regime_bits.op("&")(bindparam("regime_bit")) != 0)
     return conditions
 
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select
 from sqlmodel import Session, col
 
-from portal.domain import audit, identifiers
+from portal.domain import audit, group_sets, identifiers
 from portal.domain.access import in_a_group
 from portal.domain.models import Authorisation, Firm, FirmClient, Membership, Taxpayer, TaxpayerIdentifier, User
 from portal.domain.names import name_conditions, name_params, search_words
@@ -125,9 +125,11 @@ def create_tax_service_group(db: Session, *, firm_id: int, actor_user_id: int, r
     """Every client the firm acts for in `regime`, now and later, less those excluded (remove_clients)."""
     if regime not in tax_service_group_regimes(db, firm_id):
         raise Refused(Refusal.SERVICE_TAKEN)
+    group_sets.lock_firms(db, [firm_id])
     group = AccessGroup(firm_id=firm_id, name=_checked_name(db, firm_id, name), regime=regime)
     db.add(group)
     db.flush()
+    group_sets.refresh(db, firm_id, group_sets.clients_of_regime(db, firm_id, regime))
     audit.record(db, "access_group_created", authority="agent", actor_user_id=actor_user_id, firm_id=firm_id,
                  group=group.name, regime=regime)
     return group
@@ -143,12 +145,14 @@ def rename_group(db: Session, group: AccessGroup, *, actor_user_id: int, name: s
 
 def delete_group(db: Session, group: AccessGroup, *, actor_user_id: int) -> None:
     """Its clients become visible to everyone again, unless they are in another group (domain.md §4.3)."""
+    held = group_sets.forget_group(db, group)
     for table in (table_of(AccessGroupClient), table_of(AccessGroupMember), table_of(AccessGroupExclusion)):
         db.execute(delete(table).where(table.c.group_id == group.id))
     audit.record(db, "access_group_deleted", authority="agent", actor_user_id=actor_user_id, firm_id=group.firm_id,
                  group=group.name)
     db.delete(group)
     db.flush()
+    group_sets.refresh(db, group.firm_id, held)
 
 
 # --- team members in a group ---------------------------------------------------------------------------------------
@@ -212,6 +216,7 @@ class ClientChoice:
 
     def conditions(self) -> tuple[list[ColumnElement[bool]], dict[str, object]]:
         taxpayer_id = cast(ColumnElement[int], col(FirmClient.taxpayer_id))
+        group_set_id = cast(ColumnElement[int | None], col(FirmClient.group_set_id))
         conditions: list[ColumnElement[bool]] = [col(FirmClient.firm_id) == self.firm_id]
         params: dict[str, object] = {}
         if self.text:
@@ -227,14 +232,12 @@ class ClientChoice:
                 by_name = name_conditions(taxpayer_id, len(words))
                 params |= name_params(words)
                 conditions.append(and_(*by_name) | by_reference)
-        if self.regime:
-            conditions.append(taxpayer_id.in_(select(col(Authorisation.taxpayer_id)).where(
-                col(Authorisation.firm_id) == self.firm_id, col(Authorisation.regime) == self.regime,
-                col(Authorisation.ended_at).is_(None))))
+        if self.regime:  # the regimes and groups kept on the client's row (portal.domain.group_sets)
+            conditions.append(col(FirmClient.regime_bits).op("&")(group_sets.regime_bit(self.regime)) != 0)
         if self.group == NO_GROUP:
-            conditions.append(not_(in_a_group(taxpayer_id, firm_id=self.firm_id)))
+            conditions.append(not_(in_a_group(group_set_id, firm_id=self.firm_id)))
         elif (group_id := whole_number(self.group)) is not None:
-            conditions.append(in_a_group(taxpayer_id, firm_id=self.firm_id, group_id=group_id))
+            conditions.append(in_a_group(group_set_id, firm_id=self.firm_id, group_id=group_id))
         return conditions, params
 
 
@@ -275,45 +278,45 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
     """Adds the given clients (only the firm's own) or every client matching, in one statement; returns how many
     were added (those already in the group are not counted twice)."""
     conditions, params = _which(group, taxpayer_ids, matching)
+    group_sets.lock_firms(db, [group.firm_id])
     if group.regime is not None:  # a tax-service group: adding a client back is ending its exclusion
         exclusions = table_of(AccessGroupExclusion)
-        result = db.execute(delete(exclusions).where(
+        ended = db.execute(delete(exclusions).where(
             exclusions.c.group_id == group.id,
-            exclusions.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions))), params)
-        return _recorded(db, group, "access_group_clients_added", rowcount(result), actor_user_id)
+            exclusions.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions)))
+            .returning(exclusions.c.taxpayer_id), params).scalars().all()
+        group_sets.refresh(db, group.firm_id, ended)
+        return _recorded(db, group, "access_group_clients_added", len(ended), actor_user_id)
     chosen = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions).where(~exists(
         select(col(AccessGroupClient.taxpayer_id)).where(col(AccessGroupClient.group_id) == group.id,
                                                         col(AccessGroupClient.taxpayer_id) == FirmClient.taxpayer_id)))
     # RETURNING counts the rows: psycopg reports no rowcount (-1) for an INSERT ... SELECT run this way.
     inserted = insert(table_of(AccessGroupClient)).from_select(["group_id", "taxpayer_id"], chosen)
-    added = len(db.execute(inserted.returning(table_of(AccessGroupClient).c.taxpayer_id), params).all())
-    if added:
-        audit.record(db, "access_group_clients_added", authority="agent", actor_user_id=actor_user_id,
-                     firm_id=group.firm_id, group=group.name, count=added)
-    return added
+    added = db.execute(inserted.returning(table_of(AccessGroupClient).c.taxpayer_id), params).scalars().all()
+    group_sets.refresh(db, group.firm_id, added)
+    return _recorded(db, group, "access_group_clients_added", len(added), actor_user_id)
 
 
 def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer_ids: list[int] | None = None,
                    matching: ClientChoice | None = None) -> int:
     conditions, params = _which(group, taxpayer_ids, matching)
+    group_sets.lock_firms(db, [group.firm_id])
     if group.regime is not None:  # a tax-service group: removing a client is excluding it (new clients still join)
-        in_group = in_a_group(cast(ColumnElement[int], col(FirmClient.taxpayer_id)), firm_id=group.firm_id,
+        in_group = in_a_group(cast(ColumnElement[int | None], col(FirmClient.group_set_id)), firm_id=group.firm_id,
                               group_id=group.id)
         excluded = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions, in_group)
         exclusions = table_of(AccessGroupExclusion)
         inserted = insert(exclusions).from_select(["group_id", "taxpayer_id"], excluded)
-        count = len(db.execute(inserted.returning(exclusions.c.taxpayer_id), params).all())  # as in add_clients
-        return _recorded(db, group, "access_group_clients_removed", count, actor_user_id)
-    # Core tables: bulk changes the session need not mirror (no group row it holds changes).
-    clients = table_of(AccessGroupClient)
-    result = db.execute(delete(clients).where(
-        clients.c.group_id == group.id,
-        clients.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions))), params)
-    removed: int = rowcount(result)
-    if removed:
-        audit.record(db, "access_group_clients_removed", authority="agent", actor_user_id=actor_user_id,
-                     firm_id=group.firm_id, group=group.name, count=removed)
-    return removed
+        removed = db.execute(inserted.returning(exclusions.c.taxpayer_id), params).scalars().all()  # as add_clients
+    else:
+        # Core tables: bulk changes the session need not mirror (no group row it holds changes).
+        clients = table_of(AccessGroupClient)
+        removed = db.execute(delete(clients).where(
+            clients.c.group_id == group.id,
+            clients.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions)))
+            .returning(clients.c.taxpayer_id), params).scalars().all()
+    group_sets.refresh(db, group.firm_id, removed)
+    return _recorded(db, group, "access_group_clients_removed", len(removed), actor_user_id)
 
 
 def _recorded(db: Session, group: AccessGroup, action: str, count: int, actor_user_id: int) -> int:

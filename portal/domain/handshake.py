@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from portal.domain import audit, identifiers, notifications, ratelimits
+from portal.domain import audit, group_sets, identifiers, notifications, ratelimits
 from portal.domain.models import (
     Authorisation,
     AuthorisationRequest,
@@ -243,10 +243,13 @@ def lock_client(db: Session, taxpayer_id: int) -> None:
 
 def accept_request(db: Session, *, user_id: int, request: AuthorisationRequest, today: date) -> Authorisation:
     lock_client(db, request.taxpayer_id)
+    replacing = agents_replaced_by(db, request)
+    # Every firm whose kept client sets this changes, before the first write (group_sets.lock_firms says why).
+    group_sets.lock_firms(db, [request.firm_id, *(replaced.firm_id for replaced, _ in replacing)])
     if not _transition(db, request.id, to=Status.ACCEPTED, today=today, responded_at=utcnow(),
                        responded_by_user_id=user_id):
         raise Refused(Refusal.NOT_PENDING)
-    for replaced, _firm_name in agents_replaced_by(db, request):
+    for replaced, _firm_name in replacing:
         end_authorisation(db, replaced, ended_by="client", actor_user_id=user_id, authority="self",
                           replaced_by_firm_id=request.firm_id)
     service = BY_KEY[request.service]
@@ -258,6 +261,7 @@ def accept_request(db: Session, *, user_id: int, request: AuthorisationRequest, 
         assert taxpayer is not None
         db.add(FirmClient(firm_id=request.firm_id, taxpayer_id=taxpayer.id, sort_name=taxpayer.name.lower()))
     db.flush()
+    group_sets.refresh(db, request.firm_id, [request.taxpayer_id])  # its regimes, and any tax-service group
     audit.record(db, "authorisation_request_accepted", authority="self", actor_user_id=user_id,
                  firm_id=request.firm_id, taxpayer_id=request.taxpayer_id, service=service.key, request_id=request.id)
     notifications.request_answered(db, request, accepted=True, client_user_id=user_id)
@@ -268,6 +272,7 @@ def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: st
                       authority: str, replaced_by_firm_id: int | None = None) -> None:
     """Ends a live authorisation. `ended_by` is recorded as domain.md §2.5 says: replacement counts as the
     client's doing. `replaced_by_firm_id`: the firm whose accepted request ended it (its email differs)."""
+    group_sets.lock_firms(db, [authorisation.firm_id])
     result = db.execute(
         update(Authorisation).where(col(Authorisation.id) == authorisation.id, col(Authorisation.ended_at).is_(None))
         .values(ended_at=utcnow(), ended_by=ended_by).execution_options(synchronize_session=False)
@@ -284,6 +289,8 @@ def end_authorisation(db: Session, authorisation: Authorisation, *, ended_by: st
     if not still_held:  # off the firm's client list at once: the gate and the list agree
         db.execute(delete(FirmClient).where(col(FirmClient.firm_id) == authorisation.firm_id,
                                             col(FirmClient.taxpayer_id) == authorisation.taxpayer_id))
+    else:  # one tax service fewer, and out of its tax-service group
+        group_sets.refresh(db, authorisation.firm_id, [authorisation.taxpayer_id])
     audit.record(db, "authorisation_ended", authority=authority, actor_user_id=actor_user_id,
                  firm_id=authorisation.firm_id, taxpayer_id=authorisation.taxpayer_id,
                  service=authorisation.service, ended_by=ended_by,

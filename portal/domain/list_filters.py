@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, not_, select
 from sqlmodel import Session, col
 
-from portal.domain.access import in_a_group, in_groups_of
+from portal.domain.access import in_a_group
 from portal.domain.firm_access import NO_GROUP, Person, firm_members
 from portal.domain.models import FirmClient, reference_key
 from portal.domain.numbers import whole_number
@@ -60,23 +60,22 @@ class ListFilter:
         return bool(self.query())
 
 
-def list_filter_conditions(taxpayer_id: ColumnElement[int], shape: tuple[bool, str, bool],
-                           as_sets: bool = False) -> list[ColumnElement[bool]]:
-    """The filter as SQL on bind parameters firm_id, user_id, filter_group_id and filter_member_id (prebuilt per
-    shape). Every condition is the group rule's own membership (`in_a_group`, or the same as sets: `in_groups_of`),
-    so a filter and the gate never disagree about who is in a group. `as_sets`: "in no group" as a set too, for a
-    query that walks thousands of rows (What's due's capped count), as `access.in_no_group_or_mine` does."""
+def list_filter_conditions(group_set_id: ColumnElement[int | None],
+                           shape: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
+    """The filter as SQL on the firm client's kept set of groups and bind parameters firm_id, user_id,
+    filter_group_id and filter_member_id (prebuilt per shape). Every condition is the group rule's own membership
+    (`access.in_a_group`), so a filter and the gate never disagree about who is in a group."""
     mine, group, by_member = shape
     firm_id: BindParameter[int] = bindparam("firm_id")
     conditions: list[ColumnElement[bool]] = []
     if mine:
-        conditions.append(in_groups_of(taxpayer_id, firm_id=firm_id, user_id=bindparam("user_id")))
-    if group == "none":  # most of a firm's clients, often: asked client by client, a page is found at once
-        conditions.append(not_((in_groups_of if as_sets else in_a_group)(taxpayer_id, firm_id=firm_id)))
+        conditions.append(in_a_group(group_set_id, firm_id=firm_id, user_id=bindparam("user_id")))
+    if group == "none":
+        conditions.append(not_(in_a_group(group_set_id, firm_id=firm_id)))
     elif group == "id":
-        conditions.append(in_groups_of(taxpayer_id, firm_id=firm_id, group_id=bindparam("filter_group_id")))
+        conditions.append(in_a_group(group_set_id, firm_id=firm_id, group_id=bindparam("filter_group_id")))
     if by_member:
-        conditions.append(in_groups_of(taxpayer_id, firm_id=firm_id, user_id=bindparam("filter_member_id")))
+        conditions.append(in_a_group(group_set_id, firm_id=firm_id, user_id=bindparam("filter_member_id")))
     return conditions
 
 

@@ -150,7 +150,10 @@ class FirmClient(SQLModel, table=True):
     """A taxpayer on a firm's client list: present while the firm holds at least one authorisation."""
 
     __tablename__ = "firm_client"
-    __table_args__ = (Index("ix_firm_client_firm_sort", "firm_id", "sort_name", "taxpayer_id"),
+    # The list's order, with the kept columns every list filters on (group_set_id, regime_bits): a list that skips
+    # many clients walks this index alone, never the rows (0016).
+    __table_args__ = (Index("ix_firm_client_firm_sort", "firm_id", "sort_name", "taxpayer_id", "group_set_id",
+                            "regime_bits"),
                       # Partial, so only a reference search uses it (not a plain firm_id lookup: see 0014).
                       Index("ix_firm_client_reference", "firm_id", "client_reference_key",
                             sqlite_where=text("client_reference_key IS NOT NULL"),
@@ -164,6 +167,11 @@ class FirmClient(SQLModel, table=True):
     client_reference_key: str | None = Field(default=None, sa_column=Column(
         String(80).with_variant(String(80, collation="C"), "postgresql"), nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+    # Kept by portal.domain.group_sets wherever what they say can change, never set anywhere else: the client's
+    # access groups (an access_group_set; None: in no group) and the regimes the firm holds a live authorisation
+    # for (group_sets.REGIME_BITS, or-ed). Lists and the gate read them instead of working groups out per client.
+    group_set_id: int | None = Field(default=None, foreign_key="access_group_set.id")
+    regime_bits: int = Field(default=0)
 
 
 class Authorisation(SQLModel, table=True):
@@ -198,7 +206,7 @@ class Authorisation(SQLModel, table=True):
         # page a seek here, whatever the other firms hold.
         Index("ix_authorisation_live_firm_id", "firm_id", "id",
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
-        # A tax-service access group's clients, read as a set (portal.domain.access.in_groups_of): one range a group.
+        # A tax-service access group's clients, one range a group (portal.domain.group_sets, keeping client sets).
         Index("ix_authorisation_live_firm_regime", "firm_id", "regime", "taxpayer_id",
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )

@@ -15,8 +15,8 @@ class AccessGroup(SQLModel, table=True):
     firm_id: int = Field(foreign_key="firm.id", index=True)
     name: str = Field(max_length=50)
     # A tax-service group (domain.md §4.3) names a regime: its clients are every client the firm acts for in
-    # that regime, less the exclusions, worked out by the query (portal.domain.access), never copied, so they
-    # are up to date as clients come and go. None: a custom group, whose clients are access_group_client rows.
+    # that regime, less the exclusions (portal.domain.group_sets works them out, and keeps each client's set up to
+    # date as clients come and go). None: a custom group, whose clients are access_group_client rows.
     regime: str | None = Field(default=None, max_length=10)
 
 
@@ -56,3 +56,19 @@ class AccessGroupExclusion(SQLModel, table=True):
     __tablename__ = "access_group_exclusion"
     group_id: int = Field(foreign_key="access_group.id", primary_key=True)
     taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True, index=True)
+
+
+class AccessGroupSet(SQLModel, table=True):
+    """One combination of a firm's groups that some client is in (firm_client.group_set_id): a firm has a handful,
+    however many clients, so "is this client in one of my groups?" is a lookup in a few rows, not a question about
+    each client's groups. Kept by portal.domain.group_sets; never changed, only made and (with a group) deleted."""
+
+    __tablename__ = "access_group_set"
+    id: int = Field(default=None, primary_key=True)  # see ROW_IDS
+    firm_id: int = Field(foreign_key="firm.id", index=True)
+
+
+class AccessGroupSetGroup(SQLModel, table=True):
+    __tablename__ = "access_group_set_group"
+    set_id: int = Field(foreign_key="access_group_set.id", primary_key=True)
+    group_id: int = Field(foreign_key="access_group.id", primary_key=True, index=True)

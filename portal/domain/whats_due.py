@@ -97,7 +97,7 @@ class DueRow:
 
 
 def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
-              restricted: bool, narrowed: tuple[bool, str, bool], as_sets: bool = False) -> list[ColumnElement[bool]]:
+              restricted: bool, narrowed: tuple[bool, str, bool]) -> list[ColumnElement[bool]]:
     conditions = [
         _fc.c.firm_id == bindparam("firm_id"),
         _fc.c.taxpayer_id == _ob.c.taxpayer_id,
@@ -106,12 +106,10 @@ def _matching(with_regime: bool, low: bool, high: bool, name_words: int | None,
         exists().where(_auth.c.firm_id == bindparam("firm_id"), _auth.c.taxpayer_id == _ob.c.taxpayer_id,
                        _auth.c.regime == _ob.c.regime, _auth.c.ended_at.is_(None)),
     ]
-    # A client's name narrows the rows to a few: asked client by client, the rule costs less than the sets.
-    as_sets = as_sets and name_words is None
-    if restricted:
-        conditions.append(in_no_group_or_mine(_ob.c.taxpayer_id, firm_id=bindparam("firm_id"),
-                                              user_id=bindparam("user_id"), as_sets=as_sets))
-    conditions += list_filter_conditions(_ob.c.taxpayer_id, narrowed, as_sets)
+    if restricted:  # on the client's kept set of groups (portal.domain.group_sets): a column, not a lookup per row
+        conditions.append(in_no_group_or_mine(_fc.c.group_set_id, firm_id=bindparam("firm_id"),
+                                              user_id=bindparam("user_id")))
+    conditions += list_filter_conditions(_fc.c.group_set_id, narrowed)
     if with_regime:
         conditions.append(_ob.c.regime == bindparam("regime"))
     if low:
@@ -131,37 +129,29 @@ _COLUMNS = (_ob.c.id, _ob.c.taxpayer_id, _tp.c.name, _ob.c.regime, _ob.c.kind, _
 _ORDER = (_ob.c.due_date, _ob.c.taxpayer_id, _ob.c.id)
 
 
-# A page far in, a page of few matches, or the count (up to COUNT_CAP + 1 rows) walks thousands of obligations. On
-# PostgreSQL the group rule is then worked out as sets, once per query (`access.in_no_group_or_mine(as_sets=True)`,
-# hashed): its few index lookups per row, each a subplan, cost more there. A first page of plenty stops after a few
-# hundred rows, where asking client by client is cheaper than reading the groups' clients. SQLite asks client by
-# client throughout: its lookups are cheap, and its sets (temporary indexes) are not.
+# Pages from here on come from one walk that also counts (`_far_page_query`); nearer ones are counted and paged
+# apart, as the count alone finds its matches sooner in no order than in the list's.
 DEEP_OFFSET = 200
 
 
-def _sets(db: Session) -> bool:
-    return db.connection().dialect.name == "postgresql"
-
-
 @cache
-def _count_query(shape: Shape, as_sets: bool = False) -> Select[int]:
+def _count_query(shape: Shape) -> Select[int]:
     """How many match, counting no further than `cap`: an exact count of a 100,000-client firm's work is a
     walk over hundreds of thousands of rows on every page view. In no order: the database walks whichever index
     finds them soonest."""
-    matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape,
-                                                                                                   as_sets=as_sets))
+    matching = select(_ob.c.id).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id).where(*_matching(*shape))
     return select(func.count()).select_from(matching.limit(bindparam("cap")).subquery())
 
 
 @cache
-def _page_query(shape: Shape, deep: bool = False) -> Select[Any]:
+def _page_query(shape: Shape) -> Select[Any]:
     return (select(*_COLUMNS).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
-            .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape, as_sets=deep))
+            .join(_tp, _tp.c.id == _ob.c.taxpayer_id).where(*_matching(*shape))
             .order_by(*_ORDER).limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 @cache
-def _far_page_query(shape: Shape, as_sets: bool) -> Select[Any]:
+def _far_page_query(shape: Shape) -> Select[Any]:
     """A page far in, each row with the number of matches up to `cap`, from one walk: the first `cap` matches in
     the list's order (MATERIALIZED: kept, not re-run) give the count and the page, as every page offered lies
     within them. Counted and paged apart, a page far in walked the same obligations twice and worked the group rule
@@ -169,7 +159,7 @@ def _far_page_query(shape: Shape, as_sets: bool) -> Select[Any]:
     the count alone finds its matches sooner in no order than in the list's (its walk is 2 ms of 20 there)."""
     first = (select(_ob.c.id, _ob.c.taxpayer_id, _ob.c.regime, _ob.c.kind, _ob.c.period_start, _ob.c.period_end,
                     _ob.c.due_date).select_from(_ob).join(_fc, _fc.c.taxpayer_id == _ob.c.taxpayer_id)
-             .where(*_matching(*shape, as_sets=as_sets)).order_by(*_ORDER).limit(bindparam("cap"))
+             .where(*_matching(*shape)).order_by(*_ORDER).limit(bindparam("cap"))
              .cte("first_matches").prefix_with("MATERIALIZED"))
     total = select(func.count()).select_from(first).scalar_subquery().label("total")
     # The page is cut before the clients' names are joined: joined first, PostgreSQL hashed every taxpayer.
@@ -198,21 +188,19 @@ def due_page(db: Session, viewer: Viewer, filters: Filters, today: date, wanted:
     """Page `wanted` of the outstanding obligations (past the last page, the last page), and how many match, counted
     no further than COUNT_CAP + 1."""
     number = min(wanted, COUNT_CAP // PAGE_SIZE)  # pages beyond the cap are not offered
-    shape, params, sets = filters.shape(viewer, today), filters.params(viewer, today), _sets(db)
+    shape, params = filters.shape(viewer, today), filters.params(viewer, today)
     if (number - 1) * PAGE_SIZE >= DEEP_OFFSET:
-        rows = list(db.connection().execute(_far_page_query(shape, sets), params | {
+        rows = list(db.connection().execute(_far_page_query(shape), params | {
             "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE}))
         if rows:
             return [DueRow(*row[:-1]) for row in rows], rows[0].total
         # nothing there: the page is past the end (an old link, a typed URL); counted, it is clamped below
-    total = db.connection().execute(_count_query(shape, sets), params | {"cap": COUNT_CAP + 1}).scalar_one()
+    total = db.connection().execute(_count_query(shape), params | {"cap": COUNT_CAP + 1}).scalar_one()
     if not total:  # the page would walk every row the count did, to find none
         return [], 0
     last = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
     offset = (min(number, last) - 1) * PAGE_SIZE
-    # The count stopped short of its cap: the matches may be thinly spread and the page walk far.
-    deep = sets and (total <= COUNT_CAP or offset >= DEEP_OFFSET)
-    page = db.connection().execute(_page_query(shape, deep), params | {"limit": PAGE_SIZE, "offset": offset})
+    page = db.connection().execute(_page_query(shape), params | {"limit": PAGE_SIZE, "offset": offset})
     return [DueRow(*row) for row in page], total
 
 
