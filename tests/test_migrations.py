@@ -125,3 +125,42 @@ def test_an_old_database_keeps_its_authenticator_apps_and_recovery_codes_once_th
         page = client.get(recovery)
         used = client.post(recovery, data={"recovery_code": "abcd-2345-efgh", "csrf_token": csrf_from(page.text)})
         assert used.status_code == 303 and client.get("/account").status_code == 200
+
+
+def test_the_migration_keeps_each_clients_groups_and_tax_services_as_the_tables_say(empty_database: Engine) -> None:
+    """Migration 0016 on firms that already have groups: each client's kept set of groups and regime bits are
+    worked out from the group tables and authorisations (a client in a custom group and a tax-service group, one
+    excluded from it, one in none), as portal.domain.group_sets would keep them."""
+    from alembic import command
+    from sqlmodel import Session
+
+    from portal.domain import firm_access
+    from portal.domain.sql import unit_of_work
+    from portal.migrate import alembic_config
+    from portal.settings import Settings
+    from tests.factories import build_world
+    from tests.test_group_sets import kept, truth
+
+    upgrade(empty_database)
+    settings = Settings(database_url=str(empty_database.url), secret_key="test-secret-key-" + "x" * 32,
+                        environment="test")
+    with unit_of_work(empty_database) as db:
+        world = build_world(db, settings)
+        admin = world.agent.id
+        leeds = firm_access.create_group(db, firm_id=world.firm.id, actor_user_id=admin, name="Leeds")
+        firm_access.add_clients(db, leeds, actor_user_id=admin, taxpayer_ids=[world.vat_client.id])
+        vat = firm_access.create_tax_service_group(db, firm_id=world.firm.id, actor_user_id=admin, regime="VAT",
+                                                   name="VAT")
+        itsa = firm_access.create_tax_service_group(db, firm_id=world.firm.id, actor_user_id=admin, regime="ITSA",
+                                                    name="IT")
+        firm_access.remove_clients(db, itsa, actor_user_id=admin, taxpayer_ids=[world.itsa_client.id])
+        expected = {world.vat_client.id: (frozenset({leeds.id, vat.id}), frozenset({"VAT"})),
+                    world.itsa_client.id: (frozenset(), frozenset({"ITSA"}))}
+    config = alembic_config()
+    with empty_database.begin() as connection:  # back to before 0016: the columns and sets are gone
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    upgrade(empty_database)
+    with Session(empty_database) as db:
+        assert kept(db, world.firm.id) == truth(db, world.firm.id) == expected
+        assert kept(db, world.other_firm.id) == {world.other_client.id: (frozenset(), frozenset({"ITSA"}))}
