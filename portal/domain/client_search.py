@@ -90,15 +90,16 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool,
 
 
 # The queries are built once per shape of search and reused, so SQLAlchemy's compiled-SQL cache serves them.
-# With access groups, whether a standard user may see a client is worked out client by client (the group rule
-# in portal.domain.access): fine for a page of 20, far too slow to count 100,000. Their count stops here, and the
-# list says "more than 1,000 clients" (searching narrows it, as on What's due).
+# With access groups, whether a standard user may see a client is a test of each client's row (the group rule in
+# portal.domain.access, on its kept set of groups): a page is found as soon as it has 20, but an exact count would
+# read every one of a 100,000-client firm's rows on every view. Their count stops here, and the list says "more
+# than 1,000 clients" (searching narrows it, as on What's due).
 RESTRICTED_COUNT_CAP = 1_000
 
 
 def is_capped(shape: Shape) -> bool:
-    """Counted only so far (RESTRICTED_COUNT_CAP): the group rule, or a filter by group or member, is worked out per
-    client."""
+    """Counted only so far (RESTRICTED_COUNT_CAP): the group rule, or a filter by group or member, is tested row by
+    row."""
     restricted, narrowed = shape[3], shape[4]
     return restricted or any(narrowed)
 
