@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select, union_all
 
 from portal.domain import identifiers
 from portal.domain.access import in_no_group_or_mine, restricted_by_groups
-from portal.domain.group_sets import regime_bit
+from portal.domain.group_sets import holds_regime, regime_bit
 from portal.domain.list_filters import (
     ListFilter,
     client_reference_matches,
@@ -85,7 +85,7 @@ def _matching(by: str, words: int, with_regime: bool, restricted: bool,
         named = name_matches(words)
         conditions.append(_fc.c.taxpayer_id.in_(union_all(named, client_reference_matches())))
     if with_regime:  # the kept bits of the regimes the firm holds (portal.domain.group_sets): a column, not a lookup
-        conditions.append(_fc.c.regime_bits.op("&")(bindparam("regime_bit")) != 0)
+        conditions.append(holds_regime(bindparam("regime_bit")))
     return conditions
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, not_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, literal, not_, select
 from sqlmodel import Session, col
 
 from portal.domain import audit, group_sets, identifiers
@@ -129,7 +129,7 @@ def create_tax_service_group(db: Session, *, firm_id: int, actor_user_id: int, r
     group = AccessGroup(firm_id=firm_id, name=_checked_name(db, firm_id, name), regime=regime)
     db.add(group)
     db.flush()
-    group_sets.refresh(db, firm_id, group_sets.clients_of_regime(db, firm_id, regime))
+    group_sets.join_group(db, group, [group_sets.holds_regime(regime)])  # a new group: nobody is excluded yet
     audit.record(db, "access_group_created", authority="agent", actor_user_id=actor_user_id, firm_id=firm_id,
                  group=group.name, regime=regime)
     return group
@@ -145,14 +145,13 @@ def rename_group(db: Session, group: AccessGroup, *, actor_user_id: int, name: s
 
 def delete_group(db: Session, group: AccessGroup, *, actor_user_id: int) -> None:
     """Its clients become visible to everyone again, unless they are in another group (domain.md §4.3)."""
-    held = group_sets.forget_group(db, group)
+    group_sets.forget_group(db, group)
     for table in (table_of(AccessGroupClient), table_of(AccessGroupMember), table_of(AccessGroupExclusion)):
         db.execute(delete(table).where(table.c.group_id == group.id))
     audit.record(db, "access_group_deleted", authority="agent", actor_user_id=actor_user_id, firm_id=group.firm_id,
                  group=group.name)
     db.delete(group)
     db.flush()
-    group_sets.refresh(db, group.firm_id, held)
 
 
 # --- team members in a group ---------------------------------------------------------------------------------------
@@ -233,7 +232,7 @@ class ClientChoice:
                 params |= name_params(words)
                 conditions.append(and_(*by_name) | by_reference)
         if self.regime:  # the regimes and groups kept on the client's row (portal.domain.group_sets)
-            conditions.append(col(FirmClient.regime_bits).op("&")(group_sets.regime_bit(self.regime)) != 0)
+            conditions.append(group_sets.holds_regime(self.regime))
         if self.group == NO_GROUP:
             conditions.append(not_(in_a_group(group_set_id, firm_id=self.firm_id)))
         elif (group_id := whole_number(self.group)) is not None:
@@ -283,9 +282,10 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
         exclusions = table_of(AccessGroupExclusion)
         ended = db.execute(delete(exclusions).where(
             exclusions.c.group_id == group.id,
-            exclusions.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions)))
+            exclusions.c.taxpayer_id.in_(_chosen(conditions)))
             .returning(exclusions.c.taxpayer_id), params).scalars().all()
-        group_sets.refresh(db, group.firm_id, ended)
+        # Back in the group, if the firm (still) acts for them in its tax service.
+        group_sets.join_group(db, group, [*conditions, group_sets.holds_regime(group.regime)], params)
         return _recorded(db, group, "access_group_clients_added", len(ended), actor_user_id)
     chosen = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions).where(~exists(
         select(col(AccessGroupClient.taxpayer_id)).where(col(AccessGroupClient.group_id) == group.id,
@@ -293,7 +293,7 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
     # RETURNING counts the rows: psycopg reports no rowcount (-1) for an INSERT ... SELECT run this way.
     inserted = insert(table_of(AccessGroupClient)).from_select(["group_id", "taxpayer_id"], chosen)
     added = db.execute(inserted.returning(table_of(AccessGroupClient).c.taxpayer_id), params).scalars().all()
-    group_sets.refresh(db, group.firm_id, added)
+    group_sets.join_group(db, group, conditions, params)
     return _recorded(db, group, "access_group_clients_added", len(added), actor_user_id)
 
 
@@ -312,10 +312,9 @@ def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpa
         # Core tables: bulk changes the session need not mirror (no group row it holds changes).
         clients = table_of(AccessGroupClient)
         removed = db.execute(delete(clients).where(
-            clients.c.group_id == group.id,
-            clients.c.taxpayer_id.in_(select(col(FirmClient.taxpayer_id)).where(*conditions)))
+            clients.c.group_id == group.id, clients.c.taxpayer_id.in_(_chosen(conditions)))
             .returning(clients.c.taxpayer_id), params).scalars().all()
-    group_sets.refresh(db, group.firm_id, removed)
+    group_sets.leave_group(db, group, conditions, params)
     return _recorded(db, group, "access_group_clients_removed", len(removed), actor_user_id)
 
 
@@ -324,6 +323,10 @@ def _recorded(db: Session, group: AccessGroup, action: str, count: int, actor_us
         audit.record(db, action, authority="agent", actor_user_id=actor_user_id, firm_id=group.firm_id,
                      group=group.name, count=count)
     return count
+
+
+def _chosen(conditions: list[ColumnElement[bool]]) -> Select[int]:
+    return select(col(FirmClient.taxpayer_id)).where(*conditions)
 
 
 def _which(group: AccessGroup, taxpayer_ids: list[int] | None,

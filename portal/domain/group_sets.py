@@ -18,9 +18,22 @@ tests/test_group_sets.py proves the kept columns equal what the tables say after
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import and_, delete, exists, insert, not_, select, union, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    not_,
+    select,
+    union,
+    update,
+)
 from sqlmodel import Session, col
 
 from portal.domain.models import Authorisation, Firm, FirmClient
@@ -37,9 +50,6 @@ from portal.domain.team_models import (
 # rewrite every row). A new regime takes the next unused bit.
 REGIME_BITS: Mapping[str, int] = {"ITSA": 1, "IRV": 2, "VAT": 4, "TRS": 8, "CGT": 16, "PPT": 32, "CBC": 64,
                                   "PLR": 128}
-
-# Clients read or written per statement: well inside SQLite's limit on bound parameters (32,766).
-_BATCH = 2_000
 
 _fc, _auth, _group = table_of(FirmClient), table_of(Authorisation), table_of(AccessGroup)
 _custom, _excluded = table_of(AccessGroupClient), table_of(AccessGroupExclusion)
@@ -58,74 +68,111 @@ def regime_bits(regimes: Iterable[str]) -> int:
     return bits
 
 
-def refresh(db: Session, firm_id: int, taxpayer_ids: Iterable[int]) -> None:
-    """Works out again the kept groups and regimes of these clients of the firm (ids that are not its clients are
+Clients = Select[int] | Sequence[int]  # a query of taxpayer ids (with `params`), or a few ids
+
+
+def refresh(db: Session, firm_id: int, clients: Clients, params: Mapping[str, object] | None = None) -> None:
+    """Works out again the kept groups and regimes of these clients of the firm (any that are not its clients are
     skipped), from the tables, after a change to them in this transaction. Only rows whose values change are
-    written."""
+    written. Thousands of clients come as a query, not a list: a statement with thousands of bound values cost
+    PostgreSQL more than its work (38,000 clients: 3.6 s, 0.6 so)."""
     lock_firms(db, [firm_id])
+    if isinstance(clients, Select):
+        which = clients.correlate(None)
+    else:
+        which = select(_fc.c.taxpayer_id).where(_fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(list(clients)))
+    bound = dict(params or {})
+    current = db.execute(select(_fc.c.taxpayer_id, _fc.c.group_set_id, _fc.c.regime_bits).where(
+        _fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(which)), bound).all()
+    groups, regimes = _holding(db, firm_id, which, bound)
     known = _known_sets(db, firm_id)
-    changes: dict[tuple[int | None, int], list[int]] = defaultdict(list)
-    for batch in _batches(sorted(set(taxpayer_ids))):
-        current = {tid: (set_id, bits) for tid, set_id, bits in db.execute(
-            select(_fc.c.taxpayer_id, _fc.c.group_set_id, _fc.c.regime_bits)
-            .where(_fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(batch)))}
-        groups, regimes = _holding(db, firm_id, list(current))
-        for tid, now in current.items():
-            wanted = (_set_for(db, firm_id, groups.get(tid, frozenset()), known), regime_bits(regimes.get(tid, ())))
-            if wanted != now:
-                changes[wanted].append(tid)
-    for (set_id, bits), tids in changes.items():
-        for batch in _batches(tids):
-            db.execute(update(_fc).where(_fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(batch))
-                       .values(group_set_id=set_id, regime_bits=bits))
+    changes = []
+    for taxpayer_id, set_id, bits in current:
+        wanted = (_set_for(db, firm_id, groups.get(taxpayer_id, frozenset()), known),
+                  regime_bits(regimes.get(taxpayer_id, ())))
+        if wanted != (set_id, bits):
+            changes.append({"client": taxpayer_id, "set_id": wanted[0], "bits": wanted[1]})
+    if changes:  # one statement, run for each row
+        db.execute(update(_fc).where(_fc.c.firm_id == firm_id, _fc.c.taxpayer_id == bindparam("client"))
+                   .values(group_set_id=bindparam("set_id"), regime_bits=bindparam("bits")), changes)
 
 
 def refresh_firm(db: Session, firm_id: int) -> None:
     """Every client of the firm (data made in bulk: the demo and the scale firm)."""
-    refresh(db, firm_id, db.execute(select(_fc.c.taxpayer_id).where(_fc.c.firm_id == firm_id)).scalars().all())
+    refresh(db, firm_id, select(_fc.c.taxpayer_id).where(_fc.c.firm_id == firm_id))
 
 
-def clients_of_regime(db: Session, firm_id: int, regime: str) -> list[int]:
-    """The clients a tax-service group for `regime` takes in: the firm's live authorisations in it."""
-    return list(db.execute(select(_auth.c.taxpayer_id).distinct().where(
-        _auth.c.firm_id == firm_id, _auth.c.regime == regime, _auth.c.ended_at.is_(None))).scalars())
+def holds_regime(regime: str | BindParameter[int]) -> ColumnElement[bool]:
+    """The firm acts for the client (a firm_client row) in `regime`, by its kept bits: a regime's name, or a bind
+    parameter holding its bit (`regime_bit`) for a prebuilt query."""
+    bit = regime if isinstance(regime, BindParameter) else regime_bit(regime)
+    return _fc.c.regime_bits.op("&")(bit) != 0
 
 
-def forget_group(db: Session, group: AccessGroup) -> list[int]:
-    """Before a group is deleted: no set may name it, so its clients are put in no set for now, and the sets that
-    name it go. Returns those clients, for `refresh` once the group's rows are gone."""
+def join_group(db: Session, group: AccessGroup, clients: list[ColumnElement[bool]],
+               params: Mapping[str, object] | None = None) -> None:
+    """The firm's clients matching `clients` (conditions on firm_client) are now in `group` too: each moves from its
+    set of groups to that set with the group. One statement a set, however many clients."""
+    _regroup(db, group, clients, params, lambda groups: groups | {group.id})
+
+
+def leave_group(db: Session, group: AccessGroup, clients: list[ColumnElement[bool]],
+                params: Mapping[str, object] | None = None) -> None:
+    """The firm's clients matching `clients` are no longer in `group`."""
+    _regroup(db, group, clients, params, lambda groups: groups - {group.id})
+
+
+def _regroup(db: Session, group: AccessGroup, clients: list[ColumnElement[bool]],
+             params: Mapping[str, object] | None, change: Callable[[frozenset[int]], frozenset[int]]) -> None:
+    # Exact for a change that adds or takes away just this group, as the change to the tables did; and safe to
+    # apply set by set, as applying it twice changes nothing (a client already moved is not moved again).
     lock_firms(db, [group.firm_id])
-    naming = select(_set_groups.c.set_id).where(_set_groups.c.group_id == group.id)
-    held = list(db.execute(select(_fc.c.taxpayer_id).where(
-        _fc.c.firm_id == group.firm_id, _fc.c.group_set_id.in_(naming))).scalars())
-    doomed = list(db.execute(naming).scalars())
-    if doomed:
-        db.execute(update(_fc).where(_fc.c.firm_id == group.firm_id, _fc.c.group_set_id.in_(doomed))
-                   .values(group_set_id=None))
-        db.execute(delete(_set_groups).where(_set_groups.c.set_id.in_(doomed)))
-        db.execute(delete(_sets).where(_sets.c.id.in_(doomed)))
-    return held
+    known = _known_sets(db, group.firm_id)
+    groups_of = {set_id: groups for groups, set_id in known.items()}
+    firm_clients = [_fc.c.firm_id == group.firm_id, *clients]
+    bound = dict(params or {})
+    for old in db.execute(select(_fc.c.group_set_id).distinct().where(*firm_clients), bound).scalars().all():
+        new = _set_for(db, group.firm_id, change(groups_of.get(old, frozenset()) if old else frozenset()), known)
+        if new != old:
+            same_set = _fc.c.group_set_id.is_(None) if old is None else _fc.c.group_set_id == old
+            db.execute(update(_fc).where(same_set, *firm_clients).values(group_set_id=new), bound)
+
+
+def forget_group(db: Session, group: AccessGroup) -> None:
+    """Before a group is deleted: every client in a set of groups naming it moves to the same set without it (made
+    if new; no set if it was the only one), and the set goes. Exact, and one statement a set whatever the number of
+    clients: deleting a group changes nothing else about anyone's groups."""
+    lock_firms(db, [group.firm_id])
+    known = _known_sets(db, group.firm_id)
+    for groups, set_id in list(known.items()):
+        if group.id in groups:
+            rest = _set_for(db, group.firm_id, groups - {group.id}, known)
+            db.execute(update(_fc).where(_fc.c.firm_id == group.firm_id, _fc.c.group_set_id == set_id)
+                       .values(group_set_id=rest))
+            db.execute(delete(_set_groups).where(_set_groups.c.set_id == set_id))
+            db.execute(delete(_sets).where(_sets.c.id == set_id))
+            del known[groups]
 
 
 # --- what the tables say ---------------------------------------------------------------------------------------------
 
 
-def _holding(db: Session, firm_id: int, taxpayer_ids: Sequence[int]) -> tuple[dict[int, frozenset[int]],
-                                                                              dict[int, set[str]]]:
-    """The firm's groups holding each client (custom groups by their rows; tax-service groups by the client's live
-    authorisations, less exclusions), and the regimes the firm holds a live authorisation for."""
-    live = and_(_auth.c.firm_id == firm_id, _auth.c.taxpayer_id.in_(taxpayer_ids), _auth.c.ended_at.is_(None))
+def _holding(db: Session, firm_id: int, which: Select[int],
+             params: dict[str, object]) -> tuple[dict[int, frozenset[int]], dict[int, set[str]]]:
+    """The firm's groups holding each client of `which` (custom groups by their rows; tax-service groups by the
+    client's live authorisations, less exclusions), and the regimes the firm holds a live authorisation for."""
+    live = and_(_auth.c.firm_id == firm_id, _auth.c.taxpayer_id.in_(which), _auth.c.ended_at.is_(None))
     custom = select(_custom.c.taxpayer_id, _custom.c.group_id).join(_group, _group.c.id == _custom.c.group_id).where(
-        _group.c.firm_id == firm_id, _custom.c.taxpayer_id.in_(taxpayer_ids))
+        _group.c.firm_id == firm_id, _custom.c.taxpayer_id.in_(which))
     by_service = select(_auth.c.taxpayer_id, _group.c.id).join(
         _group, and_(_group.c.firm_id == _auth.c.firm_id, _group.c.regime == _auth.c.regime)
     ).where(live, not_(exists().where(_excluded.c.group_id == _group.c.id,
                                       _excluded.c.taxpayer_id == _auth.c.taxpayer_id)))
     groups: dict[int, set[int]] = defaultdict(set)
-    for taxpayer_id, group_id in db.execute(union(custom, by_service)):
+    for taxpayer_id, group_id in db.execute(union(custom, by_service), params):
         groups[taxpayer_id].add(group_id)
     regimes: dict[int, set[str]] = defaultdict(set)
-    for taxpayer_id, regime in db.execute(select(_auth.c.taxpayer_id, _auth.c.regime).where(live)):
+    for taxpayer_id, regime in db.execute(select(_auth.c.taxpayer_id, _auth.c.regime).where(live), params):
         regimes[taxpayer_id].add(regime)
     return {tid: frozenset(ids) for tid, ids in groups.items()}, regimes
 
@@ -161,8 +208,3 @@ def lock_firms(db: Session, firm_ids: Iterable[int]) -> None:
     request at a time."""
     for firm_id in sorted(set(firm_ids)):
         db.execute(select(col(Firm.id)).where(col(Firm.id) == firm_id).with_for_update())
-
-
-def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _BATCH):
-        yield list(ids[start:start + _BATCH])
