@@ -105,6 +105,34 @@ def test_twenty_clients_a_page_with_the_page_number_in_the_title(client: TestCli
     assert 'href="/clients?page=2"' in first.text and 'href="/clients" rel="prev"' in second.text
 
 
+def test_a_tax_service_filter_counts_each_client_the_firm_acts_for_in_it_once(  # type: ignore[no-untyped-def]
+        client: TestClient, world: World, db: Session) -> None:
+    """Counted from the firm's live authorisations (client_search.count_query), and listed by the kept regimes: a
+    client with two services in one tax service is one client, and one whose authorisation ended is in neither."""
+    from sqlalchemy import select
+
+    from portal.domain import handshake
+    from portal.domain.models import Authorisation
+
+    firm = db.get(Firm, world.firm.id)
+    for n in range(21):
+        factories.authorise(db, firm, factories.taxpayer(db, f"Vat Client {n:02d}"), "HMRC-MTD-VAT")
+    both = factories.taxpayer(db, "Both Roles Ltd")
+    factories.authorise(db, firm, both, "HMRC-MTD-IT", "HMRC-MTD-IT-SUPP")
+    gone = factories.taxpayer(db, "Gone Ltd")
+    factories.authorise(db, firm, gone, "HMRC-MTD-VAT", "HMRC-MTD-IT")
+    ended = db.execute(select(Authorisation).where(Authorisation.taxpayer_id == gone.id,
+                                                   Authorisation.regime == "VAT")).scalar_one()
+    handshake.end_authorisation(db, ended, ended_by="agent", actor_user_id=world.agent.id, authority="agent")
+    db.commit()
+    sign_in(client, "agent@example.com")
+    vat = client.get("/clients?service=VAT").text
+    assert "Showing 1 to 20 of 22 clients" in vat  # Granite and the 21, not Gone Ltd
+    assert _names_in_table(client.get("/clients?service=VAT&page=2").text) == ["Vat Client 19", "Vat Client 20"]
+    itsa = client.get("/clients?service=ITSA").text  # still Gone Ltd's, and Both Roles Ltd once
+    assert _names_in_table(itsa) == ["Both Roles Ltd", "Gone Ltd", "Jane Whitfield"] and "3 clients found" in itsa
+
+
 def test_htmx_search_gets_only_the_results_and_the_announced_count(client: TestClient, world: World) -> None:
     sign_in(client, "agent@example.com")
     partial = client.get("/clients?q=granite", headers={"HX-Request": "true"})
