@@ -180,3 +180,13 @@ def test_adding_thousands_of_clients_in_one_action_keeps_each_one(engine: Engine
     sets = [groups for groups, _ in assert_kept(engine, world).values()]
     assert sets.count(frozenset({bulk_id, vat_id})) == 2_300
     assert set(sets) == {frozenset({bulk_id, vat_id}), frozenset({vat_id}), frozenset()}  # and Granite, and Jane
+
+
+def test_every_tax_service_has_its_own_bit() -> None:
+    """A regime without a bit would match no client in a tax-service filter, silently: a new regime needs one."""
+    from portal.domain.services import REGIME_NAMES, SERVICES
+
+    regimes = {service.regime for service in SERVICES} | set(REGIME_NAMES)
+    assert regimes == set(group_sets.REGIME_BITS)
+    bits = list(group_sets.REGIME_BITS.values())
+    assert len(set(bits)) == len(bits) and all(bit & (bit - 1) == 0 for bit in bits)  # one distinct bit each
