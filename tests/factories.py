@@ -209,7 +209,8 @@ def follow_emailed_link(client: TestClient, address: str, **fields: str):  # typ
 
 
 def in_group(db: Session, group: AccessGroup, client: Taxpayer) -> None:
-    """A custom group's row, and the client's kept set of groups brought up to date (as firm_access does)."""
+    """A custom group's row, and the client's kept set of groups worked out again from the tables (firm_access
+    does the same for the clients it adds, set by set)."""
     db.add(AccessGroupClient(group_id=group.id, taxpayer_id=client.id))
     db.flush()
     group_sets.refresh(db, group.firm_id, [client.id])

@@ -281,20 +281,18 @@ def add_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer
     if group.regime is not None:  # a tax-service group: adding a client back is ending its exclusion
         exclusions = table_of(AccessGroupExclusion)
         ended = db.execute(delete(exclusions).where(
-            exclusions.c.group_id == group.id,
-            exclusions.c.taxpayer_id.in_(_chosen(conditions)))
-            .returning(exclusions.c.taxpayer_id), params).scalars().all()
+            exclusions.c.group_id == group.id, exclusions.c.taxpayer_id.in_(_chosen(conditions))), params)
         # Back in the group, if the firm (still) acts for them in its tax service.
         group_sets.join_group(db, group, [*conditions, group_sets.holds_regime(group.regime)], params)
-        return _recorded(db, group, "access_group_clients_added", len(ended), actor_user_id)
+        return _recorded(db, group, "access_group_clients_added", rowcount(ended), actor_user_id)
     chosen = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions).where(~exists(
         select(col(AccessGroupClient.taxpayer_id)).where(col(AccessGroupClient.group_id) == group.id,
                                                         col(AccessGroupClient.taxpayer_id) == FirmClient.taxpayer_id)))
     # RETURNING counts the rows: psycopg reports no rowcount (-1) for an INSERT ... SELECT run this way.
     inserted = insert(table_of(AccessGroupClient)).from_select(["group_id", "taxpayer_id"], chosen)
-    added = db.execute(inserted.returning(table_of(AccessGroupClient).c.taxpayer_id), params).scalars().all()
+    added = len(db.execute(inserted.returning(table_of(AccessGroupClient).c.taxpayer_id), params).all())
     group_sets.join_group(db, group, conditions, params)
-    return _recorded(db, group, "access_group_clients_added", len(added), actor_user_id)
+    return _recorded(db, group, "access_group_clients_added", added, actor_user_id)
 
 
 def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpayer_ids: list[int] | None = None,
@@ -307,15 +305,14 @@ def remove_clients(db: Session, group: AccessGroup, *, actor_user_id: int, taxpa
         excluded = select(literal(group.id), col(FirmClient.taxpayer_id)).where(*conditions, in_group)
         exclusions = table_of(AccessGroupExclusion)
         inserted = insert(exclusions).from_select(["group_id", "taxpayer_id"], excluded)
-        removed = db.execute(inserted.returning(exclusions.c.taxpayer_id), params).scalars().all()  # as add_clients
+        removed = len(db.execute(inserted.returning(exclusions.c.taxpayer_id), params).all())  # as in add_clients
     else:
         # Core tables: bulk changes the session need not mirror (no group row it holds changes).
         clients = table_of(AccessGroupClient)
-        removed = db.execute(delete(clients).where(
-            clients.c.group_id == group.id, clients.c.taxpayer_id.in_(_chosen(conditions)))
-            .returning(clients.c.taxpayer_id), params).scalars().all()
+        removed = rowcount(db.execute(delete(clients).where(
+            clients.c.group_id == group.id, clients.c.taxpayer_id.in_(_chosen(conditions))), params))
     group_sets.leave_group(db, group, conditions, params)
-    return _recorded(db, group, "access_group_clients_removed", len(removed), actor_user_id)
+    return _recorded(db, group, "access_group_clients_removed", removed, actor_user_id)
 
 
 def _recorded(db: Session, group: AccessGroup, action: str, count: int, actor_user_id: int) -> int:

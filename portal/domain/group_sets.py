@@ -9,9 +9,10 @@ holding it (`AccessGroupSet`: a firm has a handful). The gate's rule and every l
 (`portal.domain.access`). The regimes the firm acts for the client in are kept the same way, as bits, so a list
 filtered by tax service tests a column, not the firm's authorisations.
 
-`refresh` is called, in the same transaction, by everything that changes what it reads: `portal.domain.firm_access`
-(clients added to or removed from a group, a tax-service group made or deleted) and `portal.domain.handshake` (an
-authorisation starting or ending). Team members do not come into it: a person's groups are read on every request.
+Kept in the same transaction as every change that alters them: `portal.domain.firm_access` moves the clients a
+group change touches set by set (`join_group`, `leave_group`, `forget_group`: exact, as such a change adds or takes
+away just that group), and `portal.domain.handshake` works a client out again from the tables when an authorisation
+starts or ends (`refresh`). Team members do not come into it: a person's groups are read on every request.
 tests/test_group_sets.py proves the kept columns equal what the tables say after each kind of change.
 """
 
@@ -70,24 +71,21 @@ def regime_bits(regimes: Iterable[str]) -> int:
 # Clients written by one statement: well inside SQLite's limit on bound values (32,766).
 _BATCH = 1_000
 
-Clients = Select[int] | Sequence[int]  # a query of taxpayer ids (with `params`), or a few ids
-
-
-def refresh(db: Session, firm_id: int, clients: Clients, params: Mapping[str, object] | None = None) -> None:
+def refresh(db: Session, firm_id: int, clients: Select[int] | Sequence[int]) -> None:
     """Works out again the kept groups and regimes of these clients of the firm (any that are not its clients are
     skipped), from the tables, after a change to them in this transaction. Only rows whose values change are
-    written. Many clients come as a query, not a list: read with thousands of bound values, PostgreSQL spent longer
-    taking the values in than doing the work. (A whole 100,000-client firm whose every row changes: 4.2 s on
-    PostgreSQL, 1.4 s on SQLite; the handshake asks for one client.)"""
+    written. `clients`: a query of taxpayer ids, or a few ids. Many clients come as a query, not a list: read with
+    thousands of bound values, PostgreSQL spent longer taking the values in than doing the work. (A whole
+    100,000-client firm whose every row changes: 4.2 s on PostgreSQL, 1.4 s on SQLite; the handshake asks for one
+    client.)"""
     lock_firms(db, [firm_id])
     if isinstance(clients, Select):
         which = clients.correlate(None)
     else:
         which = select(_fc.c.taxpayer_id).where(_fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(list(clients)))
-    bound = dict(params or {})
     current = db.execute(select(_fc.c.taxpayer_id, _fc.c.group_set_id, _fc.c.regime_bits).where(
-        _fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(which)), bound).all()
-    groups, regimes = _holding(db, firm_id, which, bound)
+        _fc.c.firm_id == firm_id, _fc.c.taxpayer_id.in_(which))).all()
+    groups, regimes = _holding(db, firm_id, which)
     known = _known_sets(db, firm_id)
     changes: dict[tuple[int | None, int], list[int]] = defaultdict(list)
     for taxpayer_id, set_id, bits in current:
@@ -162,8 +160,7 @@ def forget_group(db: Session, group: AccessGroup) -> None:
 # --- what the tables say ---------------------------------------------------------------------------------------------
 
 
-def _holding(db: Session, firm_id: int, which: Select[int],
-             params: dict[str, object]) -> tuple[dict[int, frozenset[int]], dict[int, set[str]]]:
+def _holding(db: Session, firm_id: int, which: Select[int]) -> tuple[dict[int, frozenset[int]], dict[int, set[str]]]:
     """The firm's groups holding each client of `which` (custom groups by their rows; tax-service groups by the
     client's live authorisations, less exclusions), and the regimes the firm holds a live authorisation for."""
     live = and_(_auth.c.firm_id == firm_id, _auth.c.taxpayer_id.in_(which), _auth.c.ended_at.is_(None))
@@ -174,10 +171,10 @@ def _holding(db: Session, firm_id: int, which: Select[int],
     ).where(live, not_(exists().where(_excluded.c.group_id == _group.c.id,
                                       _excluded.c.taxpayer_id == _auth.c.taxpayer_id)))
     groups: dict[int, set[int]] = defaultdict(set)
-    for taxpayer_id, group_id in db.execute(union(custom, by_service), params):
+    for taxpayer_id, group_id in db.execute(union(custom, by_service)):
         groups[taxpayer_id].add(group_id)
     regimes: dict[int, set[str]] = defaultdict(set)
-    for taxpayer_id, regime in db.execute(select(_auth.c.taxpayer_id, _auth.c.regime).where(live), params):
+    for taxpayer_id, regime in db.execute(select(_auth.c.taxpayer_id, _auth.c.regime).where(live)):
         regimes[taxpayer_id].add(regime)
     return {tid: frozenset(ids) for tid, ids in groups.items()}, regimes
 

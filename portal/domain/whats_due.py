@@ -205,8 +205,12 @@ def due_page(db: Session, viewer: Viewer, filters: Filters, today: date, wanted:
     number = min(wanted, COUNT_CAP // PAGE_SIZE)  # pages beyond the cap are not offered
     shape, params = filters.shape(viewer, today), filters.params(viewer, today)
     in_order = (number - 1) * PAGE_SIZE >= DEEP_OFFSET
-    rows = list(db.connection().execute(_matches_query(shape, in_order), params | {
-        "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE}))
+
+    def matches(in_order: bool, offset: int) -> list[Any]:  # each row ends with the count of matches
+        return list(db.connection().execute(_matches_query(shape, in_order), params | {
+            "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": offset}))
+
+    rows = matches(in_order, (number - 1) * PAGE_SIZE)
     if rows and (in_order or rows[0].total <= COUNT_CAP):
         return [DueRow(*row[:-1]) for row in rows], rows[0].total
     if not rows and number == 1:  # nothing matches
@@ -220,9 +224,7 @@ def due_page(db: Session, viewer: Viewer, filters: Filters, today: date, wanted:
     last = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
     offset = (min(number, last) - 1) * PAGE_SIZE
     if total <= COUNT_CAP:  # few: gathered and sorted again, for the last page
-        rows = list(db.connection().execute(_matches_query(shape, False), params | {
-            "cap": COUNT_CAP + 1, "limit": PAGE_SIZE, "offset": offset}))
-        return [DueRow(*row[:-1]) for row in rows], total
+        return [DueRow(*row[:-1]) for row in matches(False, offset)], total
     page = db.connection().execute(_page_query(shape), params | {"limit": PAGE_SIZE, "offset": offset})
     return [DueRow(*row) for row in page], total
 
